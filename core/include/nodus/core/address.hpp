@@ -1,0 +1,75 @@
+#pragma once
+/// Where a message goes: a transport type and a value meaningful to that transport.
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "nodus/core/result.hpp"
+
+namespace nodus {
+
+/// The longest address value accepted from text or from the wire.
+inline constexpr std::size_t max_address_length = 1024;
+
+/// An address: a transport type byte (0 = local to this node, 1 = TCP, ...) and a value.
+/// Text form: `1#127.0.0.1:4000`; a bare string is local (`echoer`).
+class address {
+public:
+  /// The transport type byte.
+  using transport_type = std::uint8_t;
+  /// The type of addresses served by workers on this node.
+  static constexpr transport_type local_type = 0;
+
+  address() = default;
+  /// A local address; not validated (use `parse` for text from users).
+  address(const char* value) : value_(value) {}
+  /// A local address; not validated (use `parse` for text from users).
+  address(std::string value) : value_(std::move(value)) {}
+  /// An address of the given transport type.
+  address(transport_type type, std::string value) : type_(type), value_(std::move(value)) {}
+
+  /// Parses the text form; refuses empty values, whitespace, `=>` and a non-numeric type.
+  static result<address> parse(std::string_view text);
+  /// A fresh local address, `prefix` followed by 16 random hex digits.
+  static address random_local(std::string_view prefix = "");
+
+  /// The transport type byte.
+  transport_type type() const noexcept { return type_; }
+  /// The transport-specific value (a worker name, `host:port`, ...).
+  const std::string& value() const noexcept { return value_; }
+  /// True when a worker on this node serves the address.
+  bool is_local() const noexcept { return type_ == local_type; }
+
+  /// The text form, which `parse` reads back to an equal address.
+  std::string to_string() const;
+
+  friend bool operator==(const address&, const address&) = default;
+  friend auto operator<=>(const address&, const address&) = default;
+
+private:
+  transport_type type_ = local_type;
+  std::string value_;
+};
+
+}  // namespace nodus
+
+template <>
+struct std::hash<nodus::address> {
+  std::size_t operator()(const nodus::address& a) const noexcept {
+    return std::hash<std::string>{}(a.value()) * 31 + a.type();
+  }
+};
+
+template <>
+struct fmt::formatter<nodus::address> : fmt::formatter<std::string_view> {
+  template <class FormatContext>
+  auto format(const nodus::address& a, FormatContext& ctx) const {
+    return fmt::formatter<std::string_view>::format(a.to_string(), ctx);
+  }
+};

@@ -1,0 +1,67 @@
+#pragma once
+/// A route: the sequence of addresses a message travels, first hop first.
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nodus/core/address.hpp"
+
+namespace nodus {
+
+/// The most hops a route may have when read from text or from the wire.
+inline constexpr std::size_t max_route_length = 64;
+
+/// A sequence of addresses. Each hop pops itself from the front of the onward route and pushes
+/// its own address on the front of the return route.
+class route {
+public:
+  using const_iterator = std::vector<address>::const_iterator;
+
+  route() = default;
+  /// A route through the given addresses, e.g. `route{tcp_address, "echoer"}`.
+  route(std::initializer_list<address> hops) : hops_(hops) {}
+  /// A route through the given addresses.
+  explicit route(std::vector<address> hops) : hops_(std::move(hops)) {}
+
+  /// Parses `a => 1#host:port => b`; refuses empty hops, bad addresses and over-long routes.
+  static result<route> parse(std::string_view text);
+
+  /// True when the route has no hop left.
+  bool empty() const noexcept { return hops_.empty(); }
+  /// The number of hops.
+  std::size_t size() const noexcept { return hops_.size(); }
+  /// The first hop. Precondition: `!empty()`.
+  const address& next() const { return hops_.front(); }
+  /// Removes and returns the first hop, or `errc::empty_route`.
+  result<address> step();
+  /// Adds a hop in front (the return route grows this way).
+  route& prepend(address a);
+  /// Adds a hop at the end.
+  route& append(address a);
+  /// Adds every hop of `tail` at the end.
+  route& append(const route& tail);
+
+  const_iterator begin() const noexcept { return hops_.begin(); }
+  const_iterator end() const noexcept { return hops_.end(); }
+  const address& operator[](std::size_t i) const { return hops_[i]; }
+
+  /// The text form, hops joined by ` => `; `parse` reads it back to an equal route.
+  std::string to_string() const;
+
+  friend bool operator==(const route&, const route&) = default;
+
+private:
+  std::vector<address> hops_;
+};
+
+}  // namespace nodus
+
+template <>
+struct fmt::formatter<nodus::route> : fmt::formatter<std::string_view> {
+  template <class FormatContext>
+  auto format(const nodus::route& r, FormatContext& ctx) const {
+    return fmt::formatter<std::string_view>::format(r.to_string(), ctx);
+  }
+};

@@ -1,0 +1,51 @@
+#pragma once
+/// The form in which a message travels between nodes, and its versioned msgpack encoding.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "nodus/core/bytes.hpp"
+#include "nodus/core/local_message.hpp"
+#include "nodus/core/result.hpp"
+#include "nodus/core/route.hpp"
+
+namespace nodus {
+
+/// The version written as the first element of every encoded transport message.
+inline constexpr std::uint8_t transport_message_version = 1;
+/// The largest payload a transport message may carry unless a transport says otherwise (16 MiB).
+inline constexpr std::size_t default_max_payload = 16 * 1024 * 1024;
+
+/// A message between nodes: the onward route, the return route and the payload.
+/// Wire form: msgpack array `[version, onward, return, payload]`, where a route is an array of
+/// `[type, value]` pairs (uint, str) and the payload is bin.
+struct transport_message {
+  route onward_route;
+  route return_route;
+  bytes payload;
+
+  friend bool operator==(const transport_message&, const transport_message&) = default;
+};
+
+/// Limits applied while decoding bytes that came from another node.
+struct decode_limits {
+  std::size_t max_payload = default_max_payload;
+  std::size_t max_hops = max_route_length;
+  std::size_t max_address_length = nodus::max_address_length;
+};
+
+/// Encodes `m` in the wire form.
+bytes encode(const transport_message& m);
+
+/// Decodes the wire form. Never throws and never allocates more than a small multiple of the
+/// input: truncated, malformed, oversized or trailing input is `errc::malformed` or
+/// `errc::too_large`, and a version other than `transport_message_version` is
+/// `errc::unsupported_version`.
+result<transport_message> decode_transport_message(byte_view wire, const decode_limits& limits = {});
+
+/// The local form of a message that arrived from another node (no metadata yet).
+local_message to_local_message(transport_message m);
+/// The wire form of a local message; its local metadata stays behind.
+transport_message to_transport_message(local_message m);
+
+}  // namespace nodus

@@ -1,0 +1,80 @@
+#include "nodus/core/transport_message.hpp"
+
+#include "nodus/core/message_codec.hpp"
+
+namespace nodus {
+namespace {
+
+void pack_route(msgpack::packer<msgpack::sbuffer>& p, const route& r) {
+  p.pack_array(static_cast<std::uint32_t>(r.size()));
+  for (const auto& hop : r) {
+    p.pack_array(2);
+    p.pack(hop.type());
+    p.pack(hop.value());
+  }
+}
+
+result<route> unpack_route(const msgpack::object& o, const decode_limits& limits) {
+  if (o.type != msgpack::type::ARRAY) return errc::malformed;
+  if (o.via.array.size > limits.max_hops) return errc::too_large;
+  std::vector<address> hops;
+  hops.reserve(o.via.array.size);
+  for (const auto& hop : std::span(o.via.array.ptr, o.via.array.size)) {
+    if (hop.type != msgpack::type::ARRAY || hop.via.array.size != 2) return errc::malformed;
+    const auto& type = hop.via.array.ptr[0];
+    const auto& value = hop.via.array.ptr[1];
+    if (type.type != msgpack::type::POSITIVE_INTEGER || type.via.u64 > 255) return errc::malformed;
+    if (value.type != msgpack::type::STR || value.via.str.size == 0) return errc::malformed;
+    if (value.via.str.size > limits.max_address_length) return errc::too_large;
+    hops.emplace_back(static_cast<address::transport_type>(type.via.u64),
+                      std::string(value.via.str.ptr, value.via.str.size));
+  }
+  return route(std::move(hops));
+}
+
+}  // namespace
+
+bytes encode(const transport_message& m) {
+  msgpack::sbuffer buffer(64 + m.payload.size());
+  msgpack::packer<msgpack::sbuffer> p(buffer);
+  p.pack_array(4);
+  p.pack(transport_message_version);
+  pack_route(p, m.onward_route);
+  pack_route(p, m.return_route);
+  p.pack_bin(static_cast<std::uint32_t>(m.payload.size()));
+  p.pack_bin_body(reinterpret_cast<const char*>(m.payload.data()),
+                  static_cast<std::uint32_t>(m.payload.size()));
+  return bytes(buffer.data(), buffer.data() + buffer.size());
+}
+
+result<transport_message> decode_transport_message(byte_view wire, const decode_limits& limits) {
+  auto handle = detail::unpack_bounded(wire);
+  if (!handle) return handle.error();
+  const msgpack::object& o = handle.value().get();
+  if (o.type != msgpack::type::ARRAY || o.via.array.size < 1) return errc::malformed;
+  const auto* fields = o.via.array.ptr;
+  if (fields[0].type != msgpack::type::POSITIVE_INTEGER) return errc::malformed;
+  if (fields[0].via.u64 != transport_message_version) return errc::unsupported_version;
+  if (o.via.array.size != 4) return errc::malformed;
+
+  auto onward = unpack_route(fields[1], limits);
+  if (!onward) return onward.error();
+  auto back = unpack_route(fields[2], limits);
+  if (!back) return back.error();
+  const auto& payload = fields[3];
+  if (payload.type != msgpack::type::BIN) return errc::malformed;
+  if (payload.via.bin.size > limits.max_payload) return errc::too_large;
+  const auto* body = reinterpret_cast<const std::uint8_t*>(payload.via.bin.ptr);
+  return transport_message{std::move(onward).value(), std::move(back).value(),
+                           bytes(body, body + payload.via.bin.size)};
+}
+
+local_message to_local_message(transport_message m) {
+  return local_message{std::move(m.onward_route), std::move(m.return_route), std::move(m.payload), {}};
+}
+
+transport_message to_transport_message(local_message m) {
+  return transport_message{std::move(m.onward_route), std::move(m.return_route), std::move(m.payload)};
+}
+
+}  // namespace nodus

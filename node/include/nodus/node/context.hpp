@@ -1,0 +1,149 @@
+#pragma once
+/// The context: a worker's (or a program's) handle on the node.
+
+#include <memory>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "nodus/core/local_message.hpp"
+#include "nodus/core/message_codec.hpp"
+#include "nodus/core/routed.hpp"
+#include "nodus/node/access_control.hpp"
+#include "nodus/node/task.hpp"
+#include "nodus/node/worker.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace nodus {
+
+namespace detail {
+class node_impl;
+class mailbox;
+}  // namespace detail
+
+/// Options for one worker or processor.
+struct worker_options {
+  /// Which messages the mailbox accepts.
+  incoming_access_control access = incoming_access_control::allow_all();
+  /// Mailbox capacity; 0 means the node's default. A full mailbox makes senders wait.
+  std::size_t mailbox_capacity = 0;
+};
+
+/// What `list_workers` reports about each registered mailbox.
+struct worker_info {
+  enum class kind { worker, processor, context };
+  std::vector<address> addresses;  ///< the primary address first, then aliases
+  kind what;
+};
+
+/// A worker's, processor's or program's handle on its node: its address, sending, receiving,
+/// starting and stopping workers, and the node's logger. Workers get one in every call; a
+/// program gets one from `node::create_context` or `node::block_on`.
+class context {
+public:
+  context(context&&) noexcept;
+  context& operator=(context&&) noexcept;
+  ~context();
+
+  /// The primary address; messages sent from this context come back here.
+  const nodus::address& address() const noexcept;
+  /// Every address of this mailbox, primary first.
+  std::span<const nodus::address> addresses() const noexcept;
+  /// The node's logger.
+  spdlog::logger& log() const noexcept;
+
+  /// Sends `body` along `to`, with this context's address as the return route. Waits while the
+  /// destination's mailbox is full; fails with `errc::unknown_address` if nothing serves `to`.
+  template <class T>
+  task<result<>> send(route to, const T& body) {
+    return send_payload(address(), std::move(to), message_codec<T>::encode(body));
+  }
+  /// Like `send`, with `from` (one of the node's addresses) as the return route.
+  template <class T>
+  task<result<>> send_from(nodus::address from, route to, const T& body) {
+    return send_payload(std::move(from), std::move(to), message_codec<T>::encode(body));
+  }
+  /// Sends a message as it is (routes, payload and local metadata), for forwarding workers.
+  task<result<>> forward(local_message message);
+  /// Sends `body` along `to` after `delay` without waiting for it; delivery errors are logged.
+  template <class T>
+  void send_after(duration delay, route to, const T& body) {
+    send_payload_after(delay, std::move(to), message_codec<T>::encode(body));
+  }
+
+  /// The next message sent to this context, undecoded. Detached contexts and processors only:
+  /// a worker receives through `handle_message` (`errc::not_supported` here).
+  task<result<local_message>> receive_message(duration timeout = default_timeout);
+  /// The next message sent to this context, decoded as T (`errc::malformed` if it is not a T).
+  template <class T>
+  task<result<routed<T>>> receive(duration timeout = default_timeout) {
+    auto message = co_await receive_message(timeout);
+    if (!message) co_return message.error();
+    auto body = message_codec<T>::decode(message.value().payload);
+    if (!body) co_return body.error();
+    co_return routed<T>(std::move(body).value(), std::move(message).value());
+  }
+  /// Sends `body` from a fresh temporary address and waits for the first reply to it.
+  template <class T, class U>
+  task<result<routed<T>>> send_and_receive(route to, const U& body, duration timeout = default_timeout) {
+    context temporary = new_detached("reply.");
+    auto sent = co_await temporary.send(std::move(to), body);
+    if (!sent) co_return sent.error();
+    co_return co_await temporary.template receive<T>(timeout);
+  }
+
+  /// Starts `w` at `addresses` (primary first, aliases after) and waits for its `initialize`.
+  template <class W>
+  task<result<>> start_worker(std::vector<nodus::address> addresses, W&& w, worker_options options = {}) {
+    using type = std::remove_cvref_t<W>;
+    static_assert(std::is_base_of_v<worker_base, type>, "a worker derives from nodus::worker<Msg>");
+    return start_worker_ptr(std::move(addresses), std::make_shared<type>(std::forward<W>(w)),
+                            std::move(options));
+  }
+  /// Starts `w` at one address and waits for its `initialize`.
+  template <class W>
+  task<result<>> start_worker(nodus::address at, W&& w, worker_options options = {}) {
+    return start_worker(std::vector<nodus::address>{std::move(at)}, std::forward<W>(w), std::move(options));
+  }
+  /// Starts a worker the caller keeps a pointer to (to inspect its state later).
+  task<result<>> start_worker_ptr(std::vector<nodus::address> addresses, std::shared_ptr<worker_base> w,
+                                  worker_options options = {});
+  /// Starts a processor at `at` and waits for its `initialize`.
+  template <class P>
+  task<result<>> start_processor(nodus::address at, P&& p, worker_options options = {}) {
+    using type = std::remove_cvref_t<P>;
+    return start_processor_ptr(std::move(at), std::make_shared<type>(std::forward<P>(p)), std::move(options));
+  }
+  /// Starts a processor the caller keeps a pointer to.
+  task<result<>> start_processor_ptr(nodus::address at, std::shared_ptr<processor> p, worker_options options = {});
+  /// Stops the worker or processor at `at`: it finishes the message in hand, its `shutdown` runs,
+  /// and this returns once it has (at once when a worker stops itself).
+  task<result<>> stop_worker(nodus::address at);
+  /// Every worker, processor and context registered on the node.
+  std::vector<worker_info> list_workers() const;
+
+  /// Waits for `d`; `errc::stopped` as soon as this context's worker or the node stops.
+  task<result<>> sleep(duration d);
+  /// A new context with its own random address (prefixed by `prefix`) for receiving replies.
+  context new_detached(std::string_view prefix = "app.") const;
+  /// Asks the node to stop; `node::run` returns once it has. Does not wait.
+  void stop_node() const;
+
+  /// For the runtime: a context over an existing mailbox.
+  context(std::shared_ptr<detail::node_impl> node, std::shared_ptr<detail::mailbox> box, bool owns_box);
+
+private:
+  task<result<>> send_payload(nodus::address from, route to, bytes payload);
+  void send_payload_after(duration delay, route to, bytes payload);
+  void release() noexcept;
+
+  std::shared_ptr<detail::node_impl> node_;
+  std::shared_ptr<detail::mailbox> box_;
+  bool owns_box_ = false;  // a detached context closes and unregisters its mailbox when destroyed
+};
+
+}  // namespace nodus

@@ -1,0 +1,183 @@
+#include "detail/mailbox.hpp"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "detail/node_impl.hpp"
+
+namespace nodus::detail {
+
+mailbox::mailbox(node_impl& node, std::vector<address> addresses, std::size_t capacity,
+                 incoming_access_control access, worker_info::kind kind)
+    : node_(node), addresses_(std::move(addresses)), capacity_(capacity), access_(std::move(access)),
+      kind_(kind) {}
+
+void mailbox::waiters::notify_all() {
+  for (auto& [id, w] : list) w.post(true);
+  list.clear();
+}
+
+wakeup mailbox::waiters::take(std::uint64_t id) {
+  for (auto it = list.begin(); it != list.end(); ++it) {
+    if (it->first != id) continue;
+    wakeup w = std::move(it->second);
+    list.erase(it);
+    return w;
+  }
+  return {};
+}
+
+task<bool> mailbox::wait_until(waiters& on, std::function<bool()> ready,
+                               std::optional<clock::time_point> deadline) {
+  auto executor = co_await boost::asio::this_coro::executor;
+  std::optional<boost::asio::steady_timer> timer;
+  if (deadline) timer.emplace(executor, *deadline);
+  auto self = shared_from_this();
+
+  const bool notified = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(bool)>(
+      [&](auto handler) {
+        std::lock_guard lock(mutex_);
+        if (ready()) return wakeup(std::move(handler)).post(true);
+        const auto id = next_waiter_id_++;
+        on.list.emplace_back(id, wakeup(std::move(handler)));
+        if (!timer) return;
+        // The timer and a notification race for the waiter; whoever takes it resumes it.
+        timer->async_wait([self, &on, id](const boost::system::error_code& ec) {
+          if (ec) return;
+          std::lock_guard timer_lock(self->mutex_);
+          if (auto w = on.take(id)) w.post(false);
+        });
+      },
+      boost::asio::use_awaitable);
+  if (timer) timer->cancel();
+  co_return notified;
+}
+
+task<result<>> mailbox::deliver(local_message m, bool bypass_capacity) {
+  if (auto reason = access_.check(m); !reason.empty()) {
+    node_.log().warn("'{}' denied a message from '{}': {}", addresses_.front(), m.return_route, reason);
+    co_return errc::access_denied;
+  }
+  for (;;) {
+    bool queued = false;
+    bool start_drain = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) co_return errc::stopped;
+      if (queue_.size() < capacity_ || bypass_capacity) {
+        queue_.push_back(std::move(m));
+        queued = true;
+        message_waiters_.notify_all();
+        start_drain = kind_ == worker_info::kind::worker && !draining_;
+        if (start_drain) draining_ = true;
+      }
+    }
+    if (start_drain) schedule();
+    if (queued) co_return ok();
+    // Full: wait for the drain to make room, then try again.
+    co_await wait_until(space_waiters_, [this] { return closed_ || queue_.size() < capacity_; }, std::nullopt);
+  }
+}
+
+task<result<local_message>> mailbox::receive(duration timeout) {
+  if (kind_ == worker_info::kind::worker) co_return errc::not_supported;
+  const auto deadline = clock::now() + timeout;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!queue_.empty()) {
+        local_message m = std::move(queue_.front());
+        queue_.pop_front();
+        space_waiters_.notify_all();
+        co_return m;
+      }
+      if (closed_) co_return errc::stopped;
+    }
+    const bool notified =
+        co_await wait_until(message_waiters_, [this] { return closed_ || !queue_.empty(); }, deadline);
+    if (!notified) co_return errc::timeout;
+  }
+}
+
+task<result<>> mailbox::sleep(duration d) {
+  const bool closed_early = co_await wait_until(message_waiters_, [this] { return closed_; }, clock::now() + d);
+  if (closed_early) co_return errc::stopped;
+  co_return ok();
+}
+
+std::size_t mailbox::close() {
+  std::lock_guard lock(mutex_);
+  return close_locked();
+}
+
+std::size_t mailbox::close_locked() {
+  closed_ = true;
+  const auto dropped = queue_.size();
+  queue_.clear();
+  space_waiters_.notify_all();
+  message_waiters_.notify_all();
+  return dropped;
+}
+
+bool mailbox::closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_;
+}
+
+mailbox::drain_step mailbox::take_batch(std::vector<local_message>& out, std::size_t max) {
+  std::lock_guard lock(mutex_);
+  if (closed_ || queue_.empty()) {
+    draining_ = false;
+    if (!stop_requested_ || shutdown_started_) return drain_step::go_idle;
+    shutdown_started_ = true;
+    return drain_step::shut_down;
+  }
+  while (!queue_.empty() && out.size() < max) {
+    out.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  if (!space_waiters_.list.empty()) space_waiters_.notify_all();
+  return drain_step::handle_batch;
+}
+
+bool mailbox::request_stop() {
+  std::lock_guard lock(mutex_);
+  const auto dropped = close_locked();
+  if (dropped > 0) node_.log().info("'{}' stopping: dropped {} queued message(s)", addresses_.front(), dropped);
+  stop_requested_ = true;
+  if (draining_ || shutdown_started_) return false;
+  shutdown_started_ = true;
+  return true;
+}
+
+bool mailbox::loop_ended() {
+  std::lock_guard lock(mutex_);
+  draining_ = false;
+  if (shutdown_started_) return false;
+  shutdown_started_ = true;
+  return true;
+}
+
+void mailbox::mark_finished() {
+  std::lock_guard lock(mutex_);
+  finished_ = true;
+  finished_waiters_.notify_all();
+}
+
+task<> mailbox::stop(bool wait) {
+  if (kind_ == worker_info::kind::context) {
+    close();
+    co_return;
+  }
+  if (request_stop()) {  // nothing is running: shut down here
+    co_await run_shutdown();
+    mark_finished();
+    co_return;
+  }
+  if (wait) co_await wait_until(finished_waiters_, [this] { return finished_; }, std::nullopt);
+}
+
+}  // namespace nodus::detail

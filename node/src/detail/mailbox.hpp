@@ -1,0 +1,102 @@
+#pragma once
+// A bounded, closable queue of messages behind one or more addresses. Senders that find it full
+// wait (backpressure); receivers wait for a message with a deadline. Workers drain it through
+// `take_batch`; detached contexts and processors read it with `receive`.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "detail/wakeup.hpp"
+#include "nodus/core/local_message.hpp"
+#include "nodus/node/context.hpp"
+#include "nodus/node/task.hpp"
+
+namespace nodus::detail {
+
+class node_impl;
+
+class mailbox : public std::enable_shared_from_this<mailbox> {
+public:
+  mailbox(node_impl& node, std::vector<address> addresses, std::size_t capacity,
+          incoming_access_control access, worker_info::kind kind);
+  virtual ~mailbox() = default;
+
+  const std::vector<address>& addresses() const noexcept { return addresses_; }
+  worker_info::kind kind() const noexcept { return kind_; }
+  node_impl& node() const noexcept { return node_; }
+
+  /// Queues `m`, waiting while the mailbox is full unless `bypass_capacity` (a worker writing to
+  /// itself must not wait on itself). Checks access control first.
+  task<result<>> deliver(local_message m, bool bypass_capacity);
+  /// The next message, waiting up to `timeout`.
+  task<result<local_message>> receive(duration timeout);
+  /// Waits until the mailbox closes or `d` passes; `errc::stopped` if it closed.
+  task<result<>> sleep(duration d);
+  /// Refuses further messages, drops queued ones and wakes every waiter. Returns how many
+  /// messages were dropped.
+  std::size_t close();
+  bool closed() const;
+
+  /// Stops a worker or processor: closes the mailbox and runs `shutdown` once the message in
+  /// hand is finished. With `wait`, returns after `shutdown` has run. A plain mailbox just closes.
+  task<> stop(bool wait);
+
+protected:
+  using clock = std::chrono::steady_clock;
+
+  /// Called (outside the lock) when a message arrives in an idle worker's mailbox.
+  virtual void schedule() {}
+  /// Runs the user's `shutdown`; called exactly once, after the last handler has returned.
+  virtual task<> run_shutdown() { co_return; }
+  /// What a drain loop does next.
+  enum class drain_step { handle_batch, go_idle, shut_down };
+  /// Moves up to `max` messages into `out`. When there is none (or the mailbox is closed) it
+  /// marks the drain idle; if a stop is pending, the caller is the one to run `shutdown`.
+  drain_step take_batch(std::vector<local_message>& out, std::size_t max);
+  /// Closes the mailbox and records the stop. True when the caller must run `shutdown` now
+  /// (nothing is running); otherwise whatever is running will, when it ends.
+  bool request_stop();
+  /// Ends the running loop of a processor; true when the caller must run `shutdown`.
+  bool loop_ended();
+  /// Marks `shutdown` as done (or skipped) and wakes whoever waits in `stop`.
+  void mark_finished();
+
+  /// A waiter list; each waiter re-checks its condition when woken.
+  struct waiters {
+    std::vector<std::pair<std::uint64_t, wakeup>> list;
+    void notify_all();
+    wakeup take(std::uint64_t id);
+  };
+  /// Suspends until `ready()` (evaluated under the lock) or the deadline; false on timeout.
+  task<bool> wait_until(waiters& on, std::function<bool()> ready, std::optional<clock::time_point> deadline);
+
+  mutable std::mutex mutex_;
+  bool draining_ = false;  // a drain loop, processor loop or initialize runs; guarded by mutex_
+
+private:
+  node_impl& node_;
+  const std::vector<address> addresses_;
+  const std::size_t capacity_;
+  const incoming_access_control access_;
+  const worker_info::kind kind_;
+
+  std::size_t close_locked();
+
+  std::deque<local_message> queue_;
+  bool closed_ = false;
+  bool stop_requested_ = false;
+  bool shutdown_started_ = false;
+  bool finished_ = false;
+  waiters finished_waiters_;
+  waiters space_waiters_;    // senders waiting for room
+  waiters message_waiters_;  // receivers waiting for a message (or the close)
+  std::uint64_t next_waiter_id_ = 0;
+};
+
+}  // namespace nodus::detail

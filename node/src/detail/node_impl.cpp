@@ -1,0 +1,271 @@
+#include "detail/node_impl.hpp"
+
+#include <cstdlib>
+#include <future>
+#include <set>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "detail/processor_record.hpp"
+#include "detail/worker_record.hpp"
+
+namespace nodus::detail {
+namespace {
+
+thread_local const node_impl* current_node = nullptr;
+
+task<> run_with_context(std::shared_ptr<node_impl> node, std::shared_ptr<mailbox> box,
+                        std::function<task<>(context&)> f) {
+  context ctx(std::move(node), std::move(box), true);
+  co_await f(ctx);
+}
+
+std::shared_ptr<spdlog::logger> default_logger(const std::string& name) {
+  static const auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>(name, sink);
+  logger->set_level(spdlog::level::info);
+  if (const char* level = std::getenv("NODUS_LOG")) {
+    const auto parsed = spdlog::level::from_str(level);
+    // from_str answers "off" for anything it does not know; only believe it when asked for off.
+    if (parsed != spdlog::level::off || std::string_view(level) == "off")
+      logger->set_level(parsed);
+    else
+      logger->warn("NODUS_LOG='{}' is not a level (trace, debug, info, warn, error, off); using info", level);
+  }
+  return logger;
+}
+
+}  // namespace
+
+node_impl::node_impl(node_options options)
+    : options_(std::move(options)), log_(options_.logger ? options_.logger : default_logger(options_.name)) {
+  if (options_.threads == 0) options_.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (options_.mailbox_capacity == 0) options_.mailbox_capacity = 1;
+}
+
+node_impl::~node_impl() { stop(); }
+
+void node_impl::start_threads() {
+  io_.emplace(static_cast<int>(options_.threads));
+  work_.emplace(io_->get_executor());
+  for (unsigned i = 0; i < options_.threads; ++i) {
+    threads_.emplace_back([this] {
+      current_node = this;
+      for (;;) {
+        try {
+          io_->run();
+          return;
+        } catch (const std::exception& e) {
+          log_->error("node thread caught an exception and keeps running: {}", e.what());
+        }
+      }
+    });
+  }
+}
+
+void node_impl::log_escaped_exception(spdlog::logger& log, std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log.error("a node task ended with an exception: {}", ex.what());
+  } catch (...) {
+    log.error("a node task ended with a non-standard exception");
+  }
+}
+
+bool node_impl::on_node_thread() const noexcept { return current_node == this; }
+
+// ---- router ------------------------------------------------------------------------------
+
+result<> node_impl::register_mailbox(const std::shared_ptr<mailbox>& box) {
+  std::unique_lock lock(table_mutex_);
+  for (const auto& a : box->addresses())
+    if (table_.contains(a)) return errc::already_exists;
+  for (const auto& a : box->addresses()) table_.emplace(a, box);
+  return ok();
+}
+
+void node_impl::unregister(const mailbox& box) {
+  std::unique_lock lock(table_mutex_);
+  for (const auto& a : box.addresses()) {
+    auto it = table_.find(a);
+    if (it != table_.end() && it->second.get() == &box) table_.erase(it);
+  }
+}
+
+std::shared_ptr<mailbox> node_impl::resolve(const address& a) const {
+  std::shared_lock lock(table_mutex_);
+  if (auto it = table_.find(a); it != table_.end()) return it->second;
+  if (a.is_local()) return nullptr;
+  auto transport = transports_.find(a.type());
+  if (transport == transports_.end()) return nullptr;
+  auto it = table_.find(transport->second);
+  return it == table_.end() ? nullptr : it->second;
+}
+
+void node_impl::register_transport(address::transport_type type, address handler) {
+  std::unique_lock lock(table_mutex_);
+  transports_[type] = std::move(handler);
+}
+
+task<result<>> node_impl::route_message(local_message m, const mailbox* sender) {
+  if (m.onward_route.empty()) {
+    log_->warn("dropped a message from '{}' with an empty onward route", m.return_route);
+    co_return errc::empty_route;
+  }
+  auto box = resolve(m.onward_route.next());
+  if (!box) {
+    log_->warn("no worker at address '{}' (message from '{}')", m.onward_route.next(), m.return_route);
+    co_return errc::unknown_address;
+  }
+  co_return co_await box->deliver(std::move(m), box.get() == sender);
+}
+
+std::vector<std::shared_ptr<mailbox>> node_impl::snapshot() const {
+  std::shared_lock lock(table_mutex_);
+  std::set<std::shared_ptr<mailbox>> unique;
+  for (const auto& [a, box] : table_) unique.insert(box);
+  return {unique.begin(), unique.end()};
+}
+
+std::vector<worker_info> node_impl::list() const {
+  std::vector<worker_info> out;
+  for (const auto& box : snapshot()) out.push_back({box->addresses(), box->kind()});
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.addresses < y.addresses; });
+  return out;
+}
+
+// ---- workers -----------------------------------------------------------------------------
+
+std::size_t node_impl::capacity_or_default(std::size_t requested) const {
+  return requested ? requested : options_.mailbox_capacity;
+}
+
+task<result<>> node_impl::start_worker(std::vector<address> addresses, std::shared_ptr<worker_base> w,
+                                       worker_options o) {
+  if (stopping()) co_return errc::stopped;
+  if (addresses.empty() || !w) co_return errc::invalid_address;
+  auto record = std::make_shared<worker_record>(*this, std::move(addresses), capacity_or_default(o.mailbox_capacity),
+                                                std::move(o.access), std::move(w));
+  if (auto registered = register_mailbox(record); !registered) {
+    log_->error("cannot start a worker at '{}': address already in use", record->addresses().front());
+    co_return registered.error();
+  }
+  co_return co_await record->start();
+}
+
+task<result<>> node_impl::start_processor(address at, std::shared_ptr<processor> p, worker_options o) {
+  if (stopping()) co_return errc::stopped;
+  if (!p) co_return errc::invalid_address;
+  auto record = std::make_shared<processor_record>(*this, std::move(at), capacity_or_default(o.mailbox_capacity),
+                                                   std::move(o.access), std::move(p));
+  if (auto registered = register_mailbox(record); !registered) {
+    log_->error("cannot start a processor at '{}': address already in use", record->addresses().front());
+    co_return registered.error();
+  }
+  co_return co_await record->start();
+}
+
+task<result<>> node_impl::stop_worker(const address& at, const mailbox* caller) {
+  std::shared_ptr<mailbox> box;
+  {
+    std::shared_lock lock(table_mutex_);
+    if (auto it = table_.find(at); it != table_.end()) box = it->second;
+  }
+  if (!box) {
+    log_->warn("cannot stop '{}': no worker at that address", at);
+    co_return errc::unknown_address;
+  }
+  unregister(*box);
+  co_await box->stop(/*wait=*/box.get() != caller);  // a worker stopping itself cannot wait for itself
+  co_return ok();
+}
+
+std::shared_ptr<mailbox> node_impl::new_context_mailbox(std::string_view prefix) {
+  for (;;) {
+    auto box = std::make_shared<mailbox>(*this, std::vector{address::random_local(prefix)}, options_.mailbox_capacity,
+                                         incoming_access_control::allow_all(), worker_info::kind::context);
+    if (stopping()) box->close();
+    if (register_mailbox(box)) return box;
+  }
+}
+
+// ---- blocking entry points and lifecycle -------------------------------------------------
+
+result<> node_impl::run_blocking(std::function<task<>(context&)> f) {
+  if (on_node_thread()) return errc::would_deadlock;
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  {
+    std::shared_lock lock(io_mutex_);
+    if (stopping() || !io_) return errc::stopped;
+    auto box = new_context_mailbox("main.");
+    boost::asio::co_spawn(
+        *io_,
+        run_with_context(shared(), box, std::move(f)),
+        [done](std::exception_ptr e) {
+          if (e) done->set_exception(e);
+          else done->set_value();
+        });
+  }
+  try {
+    finished.get();  // an exception thrown by f itself propagates to the caller
+  } catch (const std::future_error&) {
+    return errc::stopped;  // the node stopped and abandoned the coroutine
+  }
+  return ok();
+}
+
+void node_impl::request_stop() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    stop_requested_ = true;
+  }
+  stop_requested_cv_.notify_all();
+}
+
+void node_impl::wait_for_stop_request() {
+  std::unique_lock lock(stop_mutex_);
+  stop_requested_cv_.wait(lock, [this] { return stop_requested_; });
+}
+
+task<> node_impl::stop_all_workers(std::shared_ptr<std::promise<void>> done) {
+  auto boxes = snapshot();
+  // Contexts first, so handlers blocked in receive or send_and_receive return at once.
+  for (auto& box : boxes)
+    if (box->kind() == worker_info::kind::context) box->close();
+  for (auto& box : boxes) co_await box->stop(/*wait=*/false);
+  for (auto& box : boxes) co_await box->stop(/*wait=*/true);
+  done->set_value();
+}
+
+void node_impl::stop() {
+  if (on_node_thread()) {  // a node thread cannot join itself; whoever runs the node will stop it
+    request_stop();
+    return;
+  }
+  {
+    std::lock_guard lock(stop_mutex_);
+    if (stopped_) return;
+    stopped_ = stop_requested_ = true;
+  }
+  stop_requested_cv_.notify_all();
+  stopping_ = true;
+  if (!io_) return;
+
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  spawn(stop_all_workers(done));
+  if (finished.wait_for(options_.shutdown_timeout) == std::future_status::timeout)
+    log_->warn("stop: some workers were still busy after {} ms and were abandoned", options_.shutdown_timeout.count());
+
+  work_.reset();
+  io_->stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  std::unique_lock lock(io_mutex_);
+  io_.reset();  // destroys abandoned coroutines; their blocked callers see errc::stopped
+}
+
+}  // namespace nodus::detail

@@ -1,0 +1,100 @@
+#pragma once
+// The node's internals: io_context and threads, the address table (router), lifecycle.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "detail/mailbox.hpp"
+#include "nodus/node/node.hpp"
+
+namespace nodus::detail {
+
+class node_impl : public std::enable_shared_from_this<node_impl> {
+public:
+  explicit node_impl(node_options options);
+  ~node_impl();
+
+  std::shared_ptr<node_impl> shared() { return shared_from_this(); }
+  spdlog::logger& log() const noexcept { return *log_; }
+  const node_options& options() const noexcept { return options_; }
+  void start_threads();
+
+  // Router: a concurrent address table read in the sender's thread.
+  /// Registers every address of `box`; `errc::already_exists` (and nothing registered) if one is taken.
+  result<> register_mailbox(const std::shared_ptr<mailbox>& box);
+  /// Removes the addresses of `box` that still point to it.
+  void unregister(const mailbox& box);
+  /// The mailbox that serves `a`: a local worker, or the transport registered for its type.
+  std::shared_ptr<mailbox> resolve(const address& a) const;
+  void register_transport(address::transport_type type, address handler);
+  /// Routes `m` to the mailbox of its first onward hop. `sender` (may be null) is where it
+  /// comes from: a worker sending to itself never waits for room in its own mailbox.
+  task<result<>> route_message(local_message m, const mailbox* sender);
+  std::vector<worker_info> list() const;
+
+  // Workers.
+  task<result<>> start_worker(std::vector<address> addresses, std::shared_ptr<worker_base> w, worker_options o);
+  task<result<>> start_processor(address at, std::shared_ptr<processor> p, worker_options o);
+  task<result<>> stop_worker(const address& at, const mailbox* caller);
+  std::shared_ptr<mailbox> new_context_mailbox(std::string_view prefix);
+
+  // Execution.
+  /// Starts `t` on the node's threads; an exception that escapes it is logged. (Coroutines
+  /// spawned here are plain functions, not capturing lambdas: g++ 12 miscompiles some of those.)
+  void spawn(task<> t) {
+    boost::asio::co_spawn(*io_, std::move(t), [log = log_](std::exception_ptr e) {
+      if (e) log_escaped_exception(*log, e);
+    });
+  }
+  boost::asio::any_io_executor executor() { return io_->get_executor(); }
+  bool on_node_thread() const noexcept;
+  result<> run_blocking(std::function<task<>(context&)> f);
+
+  // Lifecycle.
+  void request_stop();
+  void wait_for_stop_request();
+  void stop();
+  bool stopping() const noexcept { return stopping_.load(); }
+
+private:
+  static void log_escaped_exception(spdlog::logger& log, std::exception_ptr e);
+  task<> stop_all_workers(std::shared_ptr<std::promise<void>> done);
+  std::vector<std::shared_ptr<mailbox>> snapshot() const;
+  std::size_t capacity_or_default(std::size_t requested) const;
+
+  node_options options_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  mutable std::shared_mutex table_mutex_;
+  std::unordered_map<address, std::shared_ptr<mailbox>> table_;
+  std::unordered_map<address::transport_type, address> transports_;
+
+  std::shared_mutex io_mutex_;  // user threads spawn under a shared lock; stop resets io_ under a unique one
+  std::optional<boost::asio::io_context> io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+
+  std::atomic<bool> stopping_{false};
+  std::mutex stop_mutex_;
+  std::condition_variable stop_requested_cv_;
+  bool stop_requested_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace nodus::detail

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency from Debian packages.
+# Quick when everything is already there: it only calls apt when a package is missing.
+#   scripts/install-deps.sh          build + test dependencies
+#   scripts/install-deps.sh --bench  also the peers the benchmarks compare against (CAF, iperf3)
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build ccache g++ pkg-config
+  # libraries (Boost must stay 1.74: libmsgpack-cxx-dev depends on it, see TOOLCHAIN.md)
+  libboost-dev libboost-system-dev libboost-program-options-dev
+  libssl-dev librdkafka-dev libmsgpack-cxx-dev libspdlog-dev doctest-dev
+  # independent Kafka clients the integration tests use
+  kcat python3-kafka
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(libcaf-dev iperf3 hyperfine)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+[[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
