@@ -37,23 +37,33 @@ task<bool> mailbox::wait_until(waiters& on, std::function<bool()> ready,
   if (deadline) timer.emplace(executor, *deadline);
   auto self = shared_from_this();
 
-  const bool notified = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(bool)>(
-      [&](auto handler) {
-        std::lock_guard lock(mutex_);
-        if (ready()) return wakeup(std::move(handler)).post(true);
-        const auto id = next_waiter_id_++;
-        on.list.emplace_back(id, wakeup(std::move(handler)));
-        if (!timer) return;
-        // The timer and a notification race for the waiter; whoever takes it resumes it.
-        timer->async_wait([self, &on, id](const boost::system::error_code& ec) {
-          if (ec) return;
-          std::lock_guard timer_lock(self->mutex_);
-          if (auto w = on.take(id)) w.post(false);
-        });
-      },
-      boost::asio::use_awaitable);
+  // A waiter list is shared by several conditions (a push wakes a sleeper too), so each wake-up
+  // re-checks `ready` and waits again if it does not hold yet.
+  for (;;) {
+    const bool notified = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(bool)>(
+        [&](auto handler) {
+          std::lock_guard lock(mutex_);
+          if (ready()) return wakeup(std::move(handler)).post(true);
+          const auto id = next_waiter_id_++;
+          on.list.emplace_back(id, wakeup(std::move(handler)));
+          if (!timer) return;
+          // The timer and a notification race for the waiter; whoever takes it resumes it.
+          timer->async_wait([self, &on, id](const boost::system::error_code& ec) {
+            if (ec) return;
+            std::lock_guard timer_lock(self->mutex_);
+            if (auto w = on.take(id)) w.post(false);
+          });
+        },
+        boost::asio::use_awaitable);
+    if (!notified) co_return false;
+    {
+      std::lock_guard lock(mutex_);
+      if (ready()) break;
+    }
+    if (timer) timer->cancel();  // a new async_wait is armed on the next turn
+  }
   if (timer) timer->cancel();
-  co_return notified;
+  co_return true;
 }
 
 task<result<>> mailbox::deliver(local_message m, bool bypass_capacity) {
@@ -116,10 +126,16 @@ std::size_t mailbox::close() {
 std::size_t mailbox::close_locked() {
   closed_ = true;
   const auto dropped = queue_.size();
+  dropped_ += dropped;
   queue_.clear();
   space_waiters_.notify_all();
   message_waiters_.notify_all();
   return dropped;
+}
+
+std::size_t mailbox::size() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
 }
 
 bool mailbox::closed() const {
@@ -145,8 +161,7 @@ mailbox::drain_step mailbox::take_batch(std::vector<local_message>& out, std::si
 
 bool mailbox::request_stop() {
   std::lock_guard lock(mutex_);
-  const auto dropped = close_locked();
-  if (dropped > 0) node_.log().info("'{}' stopping: dropped {} queued message(s)", addresses_.front(), dropped);
+  close_locked();
   stop_requested_ = true;
   if (draining_ || shutdown_started_) return false;
   shutdown_started_ = true;
@@ -161,8 +176,15 @@ bool mailbox::loop_ended() {
   return true;
 }
 
+void mailbox::count_dropped(std::size_t n) {
+  std::lock_guard lock(mutex_);
+  dropped_ += n;
+}
+
 void mailbox::mark_finished() {
   std::lock_guard lock(mutex_);
+  if (dropped_ > 0 && !finished_)
+    node_.log().info("'{}' stopped; dropped {} queued message(s)", addresses_.front(), dropped_);
   finished_ = true;
   finished_waiters_.notify_all();
 }

@@ -42,6 +42,8 @@ public:
   /// messages were dropped.
   std::size_t close();
   bool closed() const;
+  /// Messages waiting in the queue.
+  std::size_t size() const;
 
   /// Stops a worker or processor: closes the mailbox and runs `shutdown` once the message in
   /// hand is finished. With `wait`, returns after `shutdown` has run. A plain mailbox just closes.
@@ -64,6 +66,8 @@ protected:
   bool request_stop();
   /// Ends the running loop of a processor; true when the caller must run `shutdown`.
   bool loop_ended();
+  /// Counts messages a stopping drain took from the queue but will not handle.
+  void count_dropped(std::size_t n);
   /// Marks `shutdown` as done (or skipped) and wakes whoever waits in `stop`.
   void mark_finished();
 
@@ -93,6 +97,7 @@ private:
   bool stop_requested_ = false;
   bool shutdown_started_ = false;
   bool finished_ = false;
+  std::size_t dropped_ = 0;  // messages refused by the stop, logged once when finished
   waiters finished_waiters_;
   waiters space_waiters_;    // senders waiting for room
   waiters message_waiters_;  // receivers waiting for a message (or the close)

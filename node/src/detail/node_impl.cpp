@@ -131,7 +131,7 @@ std::vector<std::shared_ptr<mailbox>> node_impl::snapshot() const {
 
 std::vector<worker_info> node_impl::list() const {
   std::vector<worker_info> out;
-  for (const auto& box : snapshot()) out.push_back({box->addresses(), box->kind()});
+  for (const auto& box : snapshot()) out.push_back({box->addresses(), box->kind(), box->size()});
   std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.addresses < y.addresses; });
   return out;
 }
@@ -167,7 +167,7 @@ task<result<>> node_impl::start_processor(address at, std::shared_ptr<processor>
   co_return co_await record->start();
 }
 
-task<result<>> node_impl::stop_worker(const address& at, const mailbox* caller) {
+task<result<>> node_impl::stop_worker(address at, const mailbox* caller) {
   std::shared_ptr<mailbox> box;
   {
     std::shared_lock lock(table_mutex_);
@@ -195,26 +195,38 @@ std::shared_ptr<mailbox> node_impl::new_context_mailbox(std::string_view prefix)
 
 result<> node_impl::run_blocking(std::function<task<>(context&)> f) {
   if (on_node_thread()) return errc::would_deadlock;
-  auto done = std::make_shared<std::promise<void>>();
-  auto finished = done->get_future();
+  auto call = std::make_shared<blocked_call>();
+  auto finished = call->done.get_future();
   {
     std::shared_lock lock(io_mutex_);
     if (stopping() || !io_) return errc::stopped;
-    auto box = new_context_mailbox("main.");
-    boost::asio::co_spawn(
-        *io_,
-        run_with_context(shared(), box, std::move(f)),
-        [done](std::exception_ptr e) {
-          if (e) done->set_exception(e);
-          else done->set_value();
-        });
+    {
+      std::lock_guard blocked_lock(blocked_mutex_);
+      blocked_.insert(call);
+    }
+    boost::asio::co_spawn(*io_, run_with_context(shared(), new_context_mailbox("main."), std::move(f)),
+                          [call](std::exception_ptr e) {
+                            if (call->settled.exchange(true)) return;
+                            if (e) call->done.set_exception(e);
+                            else call->done.set_value();
+                          });
   }
   try {
     finished.get();  // an exception thrown by f itself propagates to the caller
   } catch (const std::future_error&) {
-    return errc::stopped;  // the node stopped and abandoned the coroutine
+    return errc::stopped;
   }
+  std::lock_guard blocked_lock(blocked_mutex_);
+  blocked_.erase(call);
   return ok();
+}
+
+void node_impl::release_blocked_calls() {
+  std::lock_guard lock(blocked_mutex_);
+  for (const auto& call : blocked_)
+    if (!call->settled.exchange(true))
+      call->done.set_exception(std::make_exception_ptr(std::future_error(std::future_errc::broken_promise)));
+  blocked_.clear();
 }
 
 void node_impl::request_stop() {
@@ -264,8 +276,11 @@ void node_impl::stop() {
   io_->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
-  std::unique_lock lock(io_mutex_);
-  io_.reset();  // destroys abandoned coroutines; their blocked callers see errc::stopped
+  {
+    std::unique_lock lock(io_mutex_);
+    io_.reset();  // destroys what it can of abandoned coroutines
+  }
+  release_blocked_calls();  // callers still blocked in run_blocking see errc::stopped
 }
 
 }  // namespace nodus::detail

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <thread>
 #include <unordered_map>
@@ -51,7 +52,7 @@ public:
   // Workers.
   task<result<>> start_worker(std::vector<address> addresses, std::shared_ptr<worker_base> w, worker_options o);
   task<result<>> start_processor(address at, std::shared_ptr<processor> p, worker_options o);
-  task<result<>> stop_worker(const address& at, const mailbox* caller);
+  task<result<>> stop_worker(address at, const mailbox* caller);
   std::shared_ptr<mailbox> new_context_mailbox(std::string_view prefix);
 
   // Execution.
@@ -74,6 +75,7 @@ public:
 
 private:
   static void log_escaped_exception(spdlog::logger& log, std::exception_ptr e);
+  void release_blocked_calls();
   task<> stop_all_workers(std::shared_ptr<std::promise<void>> done);
   std::vector<std::shared_ptr<mailbox>> snapshot() const;
   std::size_t capacity_or_default(std::size_t requested) const;
@@ -89,6 +91,15 @@ private:
   std::optional<boost::asio::io_context> io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
+
+  // Callers blocked in run_blocking. Stopping releases them explicitly: Asio may leak (not
+  // destroy) a coroutine abandoned by a stopped io_context, so its completion never runs.
+  struct blocked_call {
+    std::promise<void> done;
+    std::atomic<bool> settled{false};
+  };
+  std::mutex blocked_mutex_;
+  std::set<std::shared_ptr<blocked_call>> blocked_;
 
   std::atomic<bool> stopping_{false};
   std::mutex stop_mutex_;

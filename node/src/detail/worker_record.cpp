@@ -52,9 +52,12 @@ task<> worker_record::drain([[maybe_unused]] std::shared_ptr<worker_record> keep
   for (;;) {
     switch (take_batch(batch, drain_batch)) {
       case drain_step::handle_batch:
-        for (auto& m : batch) {
-          if (closed()) break;  // stopping: finish the message in hand only
-          co_await handle(ctx, std::move(m));
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          if (closed()) {  // stopping: the message in hand was finished; drop the rest
+            count_dropped(batch.size() - i);
+            break;
+          }
+          co_await handle(ctx, std::move(batch[i]));
         }
         batch.clear();
         continue;

@@ -1,7 +1,8 @@
 #pragma once
 /// A route: the sequence of addresses a message travels, first hop first.
 
-#include <initializer_list>
+#include <type_traits>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +22,14 @@ public:
 
   route() = default;
   /// A route through the given addresses, e.g. `route{tcp_address, "echoer"}`.
-  route(std::initializer_list<address> hops) : hops_(hops) {}
+  /// (Variadic rather than an initializer_list: g++ 12 cannot keep an initializer_list's array
+  /// alive across `co_await`, and routes are built inside coroutines all the time.)
+  template <class... Hops>
+    requires(sizeof...(Hops) > 0 && (std::is_constructible_v<address, Hops &&> && ...))
+  route(Hops&&... hops) {
+    hops_.reserve(sizeof...(Hops));
+    (hops_.emplace_back(std::forward<Hops>(hops)), ...);
+  }
   /// A route through the given addresses.
   explicit route(std::vector<address> hops) : hops_(std::move(hops)) {}
 

@@ -38,6 +38,7 @@ struct worker_info {
   enum class kind { worker, processor, context };
   std::vector<address> addresses;  ///< the primary address first, then aliases
   kind what;
+  std::size_t queued = 0;  ///< messages waiting in the mailbox (not counting those being handled)
 };
 
 /// A worker's, processor's or program's handle on its node: its address, sending, receiving,
@@ -89,7 +90,7 @@ public:
   }
   /// Sends `body` from a fresh temporary address and waits for the first reply to it.
   template <class T, class U>
-  task<result<routed<T>>> send_and_receive(route to, const U& body, duration timeout = default_timeout) {
+  task<result<routed<T>>> send_and_receive(route to, U body, duration timeout = default_timeout) {
     context temporary = new_detached("reply.");
     auto sent = co_await temporary.send(std::move(to), body);
     if (!sent) co_return sent.error();

@@ -1,0 +1,113 @@
+#include "nodus/core/transport_message.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace nodus;
+
+namespace {
+
+transport_message sample() {
+  return transport_message{route{"hop", address(1, "127.0.0.1:4000"), "echoer"}, route{"app"},
+                           bytes{'h', 'e', 'l', 'l', 'o'}};
+}
+
+// A decoded value is valid when it respects every limit decoding promises.
+void check_valid(const transport_message& m) {
+  CHECK(m.onward_route.size() <= max_route_length);
+  CHECK(m.return_route.size() <= max_route_length);
+  for (const auto& r : {m.onward_route, m.return_route})
+    for (const auto& a : r) CHECK((!a.value().empty() && a.value().size() <= max_address_length));
+}
+
+}  // namespace
+
+TEST_CASE("a transport message round-trips") {
+  const auto m = sample();
+  auto decoded = decode_transport_message(encode(m));
+  REQUIRE(decoded);
+  CHECK(decoded.value() == m);
+}
+
+TEST_CASE("the wire form starts with the version") {
+  const auto wire = encode(sample());
+  REQUIRE(wire.size() > 2);
+  CHECK(wire[0] == 0x94);  // fixarray of 4
+  CHECK(wire[1] == transport_message_version);
+}
+
+TEST_CASE("an empty payload and empty routes round-trip") {
+  const transport_message m{};
+  CHECK(decode_transport_message(encode(m)).value() == m);
+}
+
+TEST_CASE("every truncation is refused") {
+  const auto wire = encode(sample());
+  for (std::size_t n = 0; n < wire.size(); ++n) {
+    CAPTURE(n);
+    auto decoded = decode_transport_message(byte_view(wire.data(), n));
+    CHECK_FALSE(decoded);
+  }
+}
+
+TEST_CASE("every single bit flip is refused or decodes to a valid message") {
+  const auto wire = encode(sample());
+  std::size_t refused = 0;
+  for (std::size_t i = 0; i < wire.size() * 8; ++i) {
+    auto flipped = wire;
+    flipped[i / 8] ^= static_cast<std::uint8_t>(1u << (i % 8));
+    auto decoded = decode_transport_message(flipped);
+    if (decoded) check_valid(decoded.value());
+    else ++refused;
+  }
+  CHECK(refused > 0);
+}
+
+TEST_CASE("another version is reported as unsupported") {
+  auto wire = encode(sample());
+  wire[1] = 2;
+  auto decoded = decode_transport_message(wire);
+  REQUIRE_FALSE(decoded);
+  CHECK(decoded.error() == errc::unsupported_version);
+}
+
+TEST_CASE("trailing bytes are refused") {
+  auto wire = encode(sample());
+  wire.push_back(0xc0);
+  CHECK(decode_transport_message(wire).error() == errc::malformed);
+}
+
+TEST_CASE("a huge declared payload length is refused without allocating it") {
+  // [1, [], [], bin32 of 4 GiB - 1] with no payload bytes behind it.
+  const bytes wire{0x94, 0x01, 0x90, 0x90, 0xc6, 0xff, 0xff, 0xff, 0xff};
+  auto decoded = decode_transport_message(wire);
+  REQUIRE_FALSE(decoded);
+  CHECK(decoded.error() == condition::protocol);
+}
+
+TEST_CASE("limits are enforced on payload, hops and address length") {
+  auto m = sample();
+  m.payload.assign(100, 0);
+  CHECK(decode_transport_message(encode(m), {.max_payload = 99}).error() == errc::too_large);
+  CHECK(decode_transport_message(encode(m), {.max_hops = 2}).error() == errc::too_large);
+  CHECK(decode_transport_message(encode(m), {.max_address_length = 5}).error() == errc::too_large);
+}
+
+TEST_CASE("wrong types in any field are malformed") {
+  const bytes not_an_array{0x01};
+  CHECK(decode_transport_message(not_an_array).error() == errc::malformed);
+  const bytes route_is_string{0x94, 0x01, 0xa1, 'x', 0x90, 0xc4, 0x00};
+  CHECK(decode_transport_message(route_is_string).error() == errc::malformed);
+  const bytes payload_is_string{0x94, 0x01, 0x90, 0x90, 0xa1, 'x'};
+  CHECK(decode_transport_message(payload_is_string).error() == errc::malformed);
+  const bytes hop_type_too_big{0x94, 0x01, 0x91, 0x92, 0xcd, 0x01, 0x00, 0xa1, 'x', 0x90, 0xc4, 0x00};
+  CHECK(decode_transport_message(hop_type_too_big).error() == errc::malformed);
+}
+
+TEST_CASE("local metadata stays behind when a message leaves the node") {
+  local_message local{route{"a"}, route{"b"}, bytes{1}, {{"secure_channel.identifier", "I123"}}};
+  const auto wire_form = to_transport_message(local);
+  const auto back = to_local_message(decode_transport_message(encode(wire_form)).value());
+  CHECK(back.metadata.empty());
+  CHECK(back.onward_route == local.onward_route);
+  CHECK(back.payload == local.payload);
+}

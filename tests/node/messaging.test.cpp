@@ -1,0 +1,181 @@
+// Sending, receiving and replying between workers and contexts on one node.
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <string>
+
+#include "log_capture.hpp"
+#include "nodus/node/node.hpp"
+#include "nodus/services/echoer.hpp"
+
+using namespace nodus;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Replies with the body in upper case; throws on "boom" to test that the worker survives.
+class shouter final : public worker<std::string> {
+public:
+  task<result<>> handle_message(context& ctx, routed<std::string> m) override {
+    if (m.body() == "boom") throw std::runtime_error("asked to explode");
+    std::string loud = m.body();
+    for (auto& c : loud) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    co_return co_await ctx.send(m.return_route(), loud);
+  }
+};
+
+class failing_init final : public worker<std::string> {
+public:
+  explicit failing_init(std::atomic<int>& handled) : handled_(&handled) {}
+  task<result<>> initialize(context&) override { co_return errc::not_supported; }
+  task<result<>> handle_message(context&, routed<std::string>) override {
+    ++*handled_;
+    co_return ok();
+  }
+
+private:
+  std::atomic<int>* handled_;
+};
+
+/// Sends itself a delayed "tick" when asked to start, then reports the tick to the requester.
+class ticker final : public worker<std::string> {
+public:
+  task<result<>> handle_message(context& ctx, routed<std::string> m) override {
+    if (m.body() == "start") {
+      requester_ = m.return_route();
+      ctx.send_after(20ms, route{ctx.address()}, std::string("tick"));
+      co_return ok();
+    }
+    co_return co_await ctx.send(requester_, "got " + m.body());
+  }
+
+private:
+  route requester_;
+};
+
+node make_node(test::log_capture& logs) { return node::create({.name = "test", .threads = 2, .logger = logs.logger()}); }
+
+}  // namespace
+
+TEST_CASE("send_and_receive gets the echo back") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  REQUIRE(n.start_worker("echoer", services::echoer{}));
+  auto reply = n.send_and_receive<std::string>(route{"echoer"}, std::string("Hello"));
+  REQUIRE(reply);
+  CHECK(reply.value() == "Hello");
+}
+
+TEST_CASE("a typed worker replies to the return route") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  REQUIRE(n.start_worker("shouter", shouter{}));
+  CHECK(n.send_and_receive<std::string>(route{"shouter"}, std::string("hi")).value() == "HI");
+}
+
+TEST_CASE("a message to an unknown address is an error for the sender and a log line naming it") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  auto sent = n.block_on([](context& ctx) { return ctx.send(route{"nobody"}, std::string("x")); });
+  REQUIRE_FALSE(sent);
+  CHECK(sent.error() == errc::unknown_address);
+  CHECK(sent.error() == condition::not_found);
+  CHECK(logs.contains("no worker at address 'nobody'"));
+}
+
+TEST_CASE("receive times out when nothing arrives") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  auto received = n.block_on([](context& ctx) { return ctx.receive<std::string>(30ms); });
+  REQUIRE_FALSE(received);
+  CHECK(received.error() == errc::timeout);
+}
+
+TEST_CASE("a throwing handler is logged with the worker's address and the worker keeps serving") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  REQUIRE(n.start_worker("shouter", shouter{}));
+  auto boom = n.send_and_receive<std::string>(route{"shouter"}, std::string("boom"), 100ms);
+  CHECK(boom.error() == errc::timeout);
+  CHECK(logs.contains("worker 'shouter' threw from handle_message: asked to explode"));
+  CHECK(n.send_and_receive<std::string>(route{"shouter"}, std::string("still here")).value() == "STILL HERE");
+}
+
+TEST_CASE("a message that does not decode is logged and the worker keeps serving") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  REQUIRE(n.start_worker("shouter", shouter{}));
+  auto wrong = n.block_on([](context& ctx) { return ctx.send(route{"shouter"}, std::uint64_t{42}); });
+  REQUIRE(wrong);
+  CHECK(n.send_and_receive<std::string>(route{"shouter"}, std::string("ok")).value() == "OK");
+  CHECK(logs.contains("worker 'shouter' failed to handle a message: malformed input"));
+}
+
+TEST_CASE("one worker answers at each of its aliases") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  REQUIRE(n.start_worker(std::vector<address>{"main", "alias"}, services::echoer{}));
+  CHECK(n.send_and_receive<std::string>(route{"main"}, std::string("a")).value() == "a");
+  CHECK(n.send_and_receive<std::string>(route{"alias"}, std::string("b")).value() == "b");
+  const auto workers = n.list_workers();
+  REQUIRE(workers.size() == 1);
+  CHECK(workers[0].addresses == std::vector<address>{"main", "alias"});
+}
+
+TEST_CASE("an address already taken is refused") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  REQUIRE(n.start_worker("echoer", services::echoer{}));
+  auto again = n.start_worker(std::vector<address>{"other", "echoer"}, services::echoer{});
+  REQUIRE_FALSE(again);
+  CHECK(again.error() == errc::already_exists);
+  CHECK(n.send_and_receive<std::string>(route{"other"}, std::string("x"), 50ms).error() == errc::unknown_address);
+}
+
+TEST_CASE("a failing initialize stops that worker cleanly and frees its address") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  std::atomic<int> handled{0};
+  auto started = n.start_worker("fragile", failing_init{handled});
+  REQUIRE_FALSE(started);
+  CHECK(started.error() == errc::worker_failed);
+  CHECK(logs.contains("worker 'fragile' failed to initialize"));
+  CHECK(n.block_on([](context& ctx) { return ctx.send(route{"fragile"}, std::string("x")); }).error() ==
+        errc::unknown_address);
+  CHECK(handled == 0);
+  CHECK(n.start_worker("fragile", services::echoer{}));
+}
+
+TEST_CASE("a worker can send a delayed message to itself") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  REQUIRE(n.start_worker("ticker", ticker{}));
+  CHECK(n.send_and_receive<std::string>(route{"ticker"}, std::string("start"), 5s).value() == "got tick");
+}
+
+TEST_CASE("blocking calls from a node thread are refused instead of deadlocking") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  node* self = &n;
+  auto inner = n.block_on([self](context&) -> task<result<std::string>> {
+    co_return self->send_and_receive<std::string>(route{"x"}, std::string("y"));
+  });
+  REQUIRE_FALSE(inner);
+  CHECK(inner.error() == errc::would_deadlock);
+}
+
+TEST_CASE("a program context sends and receives directly") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  REQUIRE(n.start_worker("echoer", services::echoer{}));
+  auto direct = n.block_on([](context& ctx) -> task<result<std::string>> {
+    auto sent = co_await ctx.send(route{"echoer"}, std::string("direct"));
+    if (!sent) co_return sent.error();
+    auto reply = co_await ctx.receive<std::string>(5s);
+    if (!reply) co_return reply.error();
+    CHECK(reply.value().return_route() == route{"echoer"});
+    co_return std::move(reply).value().body();
+  });
+  CHECK(direct.value() == "direct");
+}
