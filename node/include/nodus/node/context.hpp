@@ -7,16 +7,14 @@
 #include <type_traits>
 #include <vector>
 
+#include <spdlog/logger.h>
+
 #include "nodus/core/local_message.hpp"
 #include "nodus/core/message_codec.hpp"
 #include "nodus/core/routed.hpp"
 #include "nodus/node/access_control.hpp"
 #include "nodus/node/task.hpp"
 #include "nodus/node/worker.hpp"
-
-namespace spdlog {
-class logger;
-}
 
 namespace nodus {
 

@@ -10,10 +10,6 @@
 
 #include "nodus/node/context.hpp"
 
-namespace spdlog {
-class logger;
-}
-
 namespace nodus {
 
 /// How a node is made.
