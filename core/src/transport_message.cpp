@@ -5,7 +5,7 @@
 namespace nodus {
 namespace {
 
-void pack_route(msgpack::packer<msgpack::sbuffer>& p, const route& r) {
+void pack_route(msgpack::packer<detail::byte_writer>& p, const route& r) {
   p.pack_array(static_cast<std::uint32_t>(r.size()));
   for (const auto& hop : r) {
     p.pack_array(2);
@@ -35,8 +35,10 @@ result<route> unpack_route(const msgpack::object& o, const decode_limits& limits
 }  // namespace
 
 bytes encode(const transport_message& m) {
-  msgpack::sbuffer buffer(64 + m.payload.size());
-  msgpack::packer<msgpack::sbuffer> p(buffer);
+  bytes out;
+  out.reserve(64 + m.payload.size());
+  detail::byte_writer writer{out};
+  msgpack::packer<detail::byte_writer> p(writer);
   p.pack_array(4);
   p.pack(transport_message_version);
   pack_route(p, m.onward_route);
@@ -44,7 +46,7 @@ bytes encode(const transport_message& m) {
   p.pack_bin(static_cast<std::uint32_t>(m.payload.size()));
   p.pack_bin_body(reinterpret_cast<const char*>(m.payload.data()),
                   static_cast<std::uint32_t>(m.payload.size()));
-  return bytes(buffer.data(), buffer.data() + buffer.size());
+  return out;
 }
 
 result<transport_message> decode_transport_message(byte_view wire, const decode_limits& limits) {

@@ -113,7 +113,7 @@ task<result<local_message>> mailbox::receive(duration timeout) {
 }
 
 task<result<>> mailbox::sleep(duration d) {
-  const bool closed_early = co_await wait_until(message_waiters_, [this] { return closed_; }, clock::now() + d);
+  const bool closed_early = co_await wait_until(message_waiters_, [this] { return closed_.load(); }, clock::now() + d);
   if (closed_early) co_return errc::stopped;
   co_return ok();
 }
@@ -138,10 +138,7 @@ std::size_t mailbox::size() const {
   return queue_.size();
 }
 
-bool mailbox::closed() const {
-  std::lock_guard lock(mutex_);
-  return closed_;
-}
+bool mailbox::closed() const { return closed_.load(std::memory_order_acquire); }
 
 mailbox::drain_step mailbox::take_batch(std::vector<local_message>& out, std::size_t max) {
   std::lock_guard lock(mutex_);

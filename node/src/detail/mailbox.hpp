@@ -3,6 +3,7 @@
 // wait (backpressure); receivers wait for a message with a deadline. Workers drain it through
 // `take_batch`; detached contexts and processors read it with `receive`.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -93,7 +94,7 @@ private:
   std::size_t close_locked();
 
   std::deque<local_message> queue_;
-  bool closed_ = false;
+  std::atomic<bool> closed_{false};  // written under mutex_; read without it by the drain loop
   bool stop_requested_ = false;
   bool shutdown_started_ = false;
   bool finished_ = false;

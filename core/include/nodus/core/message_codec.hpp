@@ -12,6 +12,13 @@
 namespace nodus {
 namespace detail {
 
+/// A msgpack output stream that appends to `bytes` directly (msgpack's sbuffer would start with
+/// an 8 KiB allocation and need a copy for every message).
+struct byte_writer {
+  bytes& out;
+  void write(const char* data, std::size_t size) { out.insert(out.end(), data, data + size); }
+};
+
 /// Unpacks exactly one msgpack value filling all of `data`, with every size limited by the
 /// input length so a short input cannot ask for a large allocation. Never throws.
 result<msgpack::object_handle> unpack_bounded(byte_view data);
@@ -25,9 +32,10 @@ template <class T>
 struct message_codec {
   /// The payload bytes of `value`.
   static bytes encode(const T& value) {
-    msgpack::sbuffer buffer;
-    msgpack::pack(buffer, value);
-    return bytes(buffer.data(), buffer.data() + buffer.size());
+    bytes out;
+    detail::byte_writer writer{out};
+    msgpack::pack(writer, value);
+    return out;
   }
 
   /// The value in `payload`, or `errc::malformed` when it is not a T.
