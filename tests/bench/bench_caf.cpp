@@ -118,14 +118,11 @@ bench::memory_growth idle_bytes_once(std::uint64_t count) {
   actors.reserve(count);  // before the baseline: the handles are the caller's, not the actors'
   std::atomic<std::uint64_t> initialised{0};
   bench::completion done;
-  const auto rss_before = bench::rss_bytes();
-  const auto heap_before = bench::heap_bytes();
+  const bench::memory_probe before;
   for (std::uint64_t i = 0; i < count; ++i) actors.push_back(system.spawn(idle_actor, &initialised, count, &done));
   done.wait("caf idle actors");
   // Runs in a child that exits without teardown (bench::in_child_process), so no stop_all here.
-  const auto n = static_cast<double>(count);
-  return {.rss = static_cast<double>(bench::rss_bytes() - rss_before) / n,
-          .heap = static_cast<double>(bench::heap_bytes() - heap_before) / n};
+  return before.per_object(count);
 }
 
 }  // namespace

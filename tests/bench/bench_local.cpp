@@ -144,13 +144,10 @@ void settle(nodus::node& node) {
 bench::memory_growth idle_bytes_once(std::uint64_t count) {
   auto node = make_node();
   settle(node);
-  const auto rss_before = bench::rss_bytes();
-  const auto heap_before = bench::heap_bytes();
+  const bench::memory_probe before;
   check(node.block_on([&](context& ctx) { return start_idle_workers(ctx, count); }), "start idle workers");
   settle(node);
-  const auto n = static_cast<double>(count);
-  return {.rss = static_cast<double>(bench::rss_bytes() - rss_before) / n,
-          .heap = static_cast<double>(bench::heap_bytes() - heap_before) / n};
+  return before.per_object(count);
 }
 
 }  // namespace

@@ -120,6 +120,16 @@ struct memory_growth {
 /// run in the same process would report almost no growth. Call this before the program starts
 /// any thread (fork copies only the calling thread). The child is killed by SIGALRM after
 /// `run_timeout`, so a hang fails the run instead of stalling it.
+/// Memory held now, to divide the growth since by a count of objects.
+struct memory_probe {
+  std::int64_t rss = rss_bytes();
+  std::int64_t heap = heap_bytes();
+  memory_growth per_object(std::uint64_t count) const {
+    const auto n = static_cast<double>(count);
+    return {.rss = static_cast<double>(rss_bytes() - rss) / n, .heap = static_cast<double>(heap_bytes() - heap) / n};
+  }
+};
+
 inline memory_growth in_child_process(const std::function<memory_growth()>& measure) {
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) fail("pipe");

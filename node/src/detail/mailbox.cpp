@@ -173,6 +173,14 @@ bool mailbox::loop_ended() {
   return true;
 }
 
+void mailbox::abandon(std::string_view what, const std::error_code& why) {
+  node_.log().error("{} '{}' failed to initialize: {}", what, addresses_.front(), why.message());
+  node_.unregister(*this);
+  close();
+  loop_ended();
+  mark_finished();
+}
+
 void mailbox::count_dropped(std::size_t n) {
   std::lock_guard lock(mutex_);
   dropped_ += n;

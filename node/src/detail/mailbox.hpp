@@ -69,6 +69,8 @@ protected:
   bool loop_ended();
   /// Counts messages a stopping drain took from the queue but will not handle.
   void count_dropped(std::size_t n);
+  /// After a failed `initialize`: unregisters, closes and marks finished without `shutdown`.
+  void abandon(std::string_view what, const std::error_code& why);
   /// Marks `shutdown` as done (or skipped) and wakes whoever waits in `stop`.
   void mark_finished();
 

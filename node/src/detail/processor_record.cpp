@@ -25,11 +25,7 @@ task<result<>> processor_record::start() {
     initialized = errc::worker_failed;
   }
   if (!initialized) {
-    node().log().error("processor '{}' failed to initialize: {}", addresses().front(), initialized.error().message());
-    node().unregister(*this);
-    close();
-    loop_ended();
-    mark_finished();
+    abandon("processor", initialized.error());
     co_return errc::worker_failed;
   }
   node().spawn(loop(std::static_pointer_cast<processor_record>(shared_from_this())));

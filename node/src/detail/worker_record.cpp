@@ -30,11 +30,7 @@ task<result<>> worker_record::start() {
     initialized = errc::worker_failed;
   }
   if (!initialized) {
-    node().log().error("worker '{}' failed to initialize: {}", addresses().front(), initialized.error().message());
-    node().unregister(*this);
-    close();
-    loop_ended();
-    mark_finished();
+    abandon("worker", initialized.error());
     co_return errc::worker_failed;
   }
   schedule();
