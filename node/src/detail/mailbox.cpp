@@ -67,26 +67,41 @@ task<bool> mailbox::wait_until(waiters& on, std::function<bool()> ready,
 }
 
 task<result<>> mailbox::deliver(local_message m, bool bypass_capacity) {
+  if (auto done = try_deliver(m, bypass_capacity)) co_return *done;
+  co_return co_await wait_and_deliver(std::move(m), bypass_capacity);
+}
+
+std::optional<result<>> mailbox::try_deliver(local_message& m, bool bypass_capacity) {
   if (auto reason = access_.check(m); !reason.empty()) {
     node_.log().warn("'{}' denied a message from '{}': {}", addresses_.front(), m.return_route, reason);
-    co_return errc::access_denied;
+    return result<>(errc::access_denied);
   }
-  for (;;) {
-    bool queued = false;
-    bool start_drain = false;
-    {
-      std::lock_guard lock(mutex_);
-      if (closed_) co_return errc::stopped;
-      if (queue_.size() < capacity_ || bypass_capacity) {
-        queue_.push_back(std::move(m));
-        queued = true;
-        message_waiters_.notify_all();
-        start_drain = kind_ == worker_info::kind::worker && !draining_;
-        if (start_drain) draining_ = true;
-      }
+  return try_push(m, bypass_capacity);
+}
+
+std::optional<result<>> mailbox::try_push(local_message& m, bool bypass_capacity) {
+  wakeup drain;
+  bool start_drain = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return result<>(errc::stopped);
+    if (queue_.size() >= capacity_ && !bypass_capacity) return std::nullopt;
+    queue_.push(std::move(m));
+    if (!message_waiters_.list.empty()) message_waiters_.notify_all();
+    if (kind_ == worker_info::kind::worker && !draining_) {
+      draining_ = true;
+      drain = std::move(parked_drain_);
+      start_drain = !drain;
     }
-    if (start_drain) schedule();
-    if (queued) co_return ok();
+  }
+  if (drain) drain.post(true);
+  else if (start_drain) schedule();
+  return result<>(ok());
+}
+
+task<result<>> mailbox::wait_and_deliver(local_message m, bool bypass_capacity) {
+  for (;;) {
+    if (auto done = try_push(m, bypass_capacity)) co_return *done;
     // Full: wait for the drain to make room, then try again.
     co_await wait_until(space_waiters_, [this] { return closed_ || queue_.size() < capacity_; }, std::nullopt);
   }
@@ -99,8 +114,8 @@ task<result<local_message>> mailbox::receive(duration timeout) {
     {
       std::lock_guard lock(mutex_);
       if (!queue_.empty()) {
-        local_message m = std::move(queue_.front());
-        queue_.pop_front();
+        local_message m;
+        queue_.pop_into(m);
         space_waiters_.notify_all();
         co_return m;
       }
@@ -130,6 +145,10 @@ std::size_t mailbox::close_locked() {
   queue_.clear();
   space_waiters_.notify_all();
   message_waiters_.notify_all();
+  if (parked_drain_) {  // the drain of an idle worker wakes up to end (and to run shutdown on a stop)
+    draining_ = true;
+    parked_drain_.post(true);
+  }
   return dropped;
 }
 
@@ -140,20 +159,33 @@ std::size_t mailbox::size() const {
 
 bool mailbox::closed() const { return closed_.load(std::memory_order_acquire); }
 
-mailbox::drain_step mailbox::take_batch(std::vector<local_message>& out, std::size_t max) {
+mailbox::drain_step mailbox::next_step(local_message& out) {
   std::lock_guard lock(mutex_);
-  if (closed_ || queue_.empty()) {
+  if (closed_) {
     draining_ = false;
-    if (!stop_requested_ || shutdown_started_) return drain_step::go_idle;
+    if (!stop_requested_ || shutdown_started_) return drain_step::exit;
     shutdown_started_ = true;
     return drain_step::shut_down;
   }
-  while (!queue_.empty() && out.size() < max) {
-    out.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-  }
+  if (queue_.empty()) return drain_step::park;
+  queue_.pop_into(out);
   if (!space_waiters_.list.empty()) space_waiters_.notify_all();
-  return drain_step::handle_batch;
+  return drain_step::handle;
+}
+
+void mailbox::park(wakeup resume) {
+  std::lock_guard lock(mutex_);
+  // Something arrived (or the close came) between next_step and here: go on at once.
+  if (closed_ || !queue_.empty()) return resume.post(true);
+  draining_ = false;
+  parked_drain_ = std::move(resume);
+}
+
+bool mailbox::begin_serving() {
+  std::lock_guard lock(mutex_);
+  if (closed_ || !queue_.empty()) return true;
+  draining_ = false;
+  return false;
 }
 
 bool mailbox::request_stop() {

@@ -1,18 +1,19 @@
 #pragma once
 // A bounded, closable queue of messages behind one or more addresses. Senders that find it full
-// wait (backpressure); receivers wait for a message with a deadline. Workers drain it through
-// `take_batch`; detached contexts and processors read it with `receive`.
+// wait (backpressure); receivers wait for a message with a deadline. A worker drains it with one
+// long-lived loop that parks on the mailbox when it is empty (`next_step`, `park`); detached
+// contexts and processors read it with `receive`.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
 
+#include "detail/message_queue.hpp"
 #include "detail/wakeup.hpp"
 #include "nodus/core/local_message.hpp"
 #include "nodus/node/context.hpp"
@@ -35,6 +36,11 @@ public:
   /// Queues `m`, waiting while the mailbox is full unless `bypass_capacity` (a worker writing to
   /// itself must not wait on itself). Checks access control first.
   task<result<>> deliver(local_message m, bool bypass_capacity);
+  /// The fast path of `deliver`, without a coroutine: checks access control and queues `m` when
+  /// there is room. Empty (and `m` untouched) when the mailbox is full: then call `wait_and_deliver`.
+  std::optional<result<>> try_deliver(local_message& m, bool bypass_capacity);
+  /// The slow path of `deliver` once access control has passed: waits for room, then queues `m`.
+  task<result<>> wait_and_deliver(local_message m, bool bypass_capacity);
   /// The next message, waiting up to `timeout`.
   task<result<local_message>> receive(duration timeout);
   /// Waits until the mailbox closes or `d` passes; `errc::stopped` if it closed.
@@ -53,15 +59,24 @@ public:
 protected:
   using clock = std::chrono::steady_clock;
 
-  /// Called (outside the lock) when a message arrives in an idle worker's mailbox.
+  /// Called (outside the lock) when a message arrives in the mailbox of a worker whose drain loop
+  /// has not started yet (or has ended): starts one.
   virtual void schedule() {}
   /// Runs the user's `shutdown`; called exactly once, after the last handler has returned.
   virtual task<> run_shutdown() { co_return; }
   /// What a drain loop does next.
-  enum class drain_step { handle_batch, go_idle, shut_down };
-  /// Moves up to `max` messages into `out`. When there is none (or the mailbox is closed) it
-  /// marks the drain idle; if a stop is pending, the caller is the one to run `shutdown`.
-  drain_step take_batch(std::vector<local_message>& out, std::size_t max);
+  enum class drain_step { handle, park, shut_down, exit };
+  /// `handle`: the oldest message was moved into `out`. `park`: the queue is empty, call `park`.
+  /// On a closed mailbox the loop ends: `shut_down` when a stop is pending and the caller is the
+  /// one to run `shutdown`, `exit` otherwise.
+  drain_step next_step(local_message& out);
+  /// Parks the drain loop (`resume` is its suspended handler) until a message arrives or the
+  /// mailbox closes, or resumes it at once if either happened since `next_step`. While parked
+  /// the worker is idle: the next delivery resumes it.
+  void park(wakeup resume);
+  /// After `initialize`: true when the drain loop must start now (messages queued meanwhile, or
+  /// a stop); otherwise the worker is idle and the first delivery starts the loop.
+  bool begin_serving();
   /// Closes the mailbox and records the stop. True when the caller must run `shutdown` now
   /// (nothing is running); otherwise whatever is running will, when it ends.
   bool request_stop();
@@ -84,7 +99,9 @@ protected:
   task<bool> wait_until(waiters& on, std::function<bool()> ready, std::optional<clock::time_point> deadline);
 
   mutable std::mutex mutex_;
-  bool draining_ = false;  // a drain loop, processor loop or initialize runs; guarded by mutex_
+  // A drain loop (or its resumption), a processor loop or initialize runs; guarded by mutex_.
+  // False while a worker is idle: its drain is parked (or not started yet).
+  bool draining_ = false;
 
 private:
   node_impl& node_;
@@ -94,8 +111,10 @@ private:
   const worker_info::kind kind_;
 
   std::size_t close_locked();
+  /// Queues `m` if there is room (access control already passed); empty when full.
+  std::optional<result<>> try_push(local_message& m, bool bypass_capacity);
 
-  std::deque<local_message> queue_;
+  message_queue queue_;
   std::atomic<bool> closed_{false};  // written under mutex_; read without it by the drain loop
   bool stop_requested_ = false;
   bool shutdown_started_ = false;
@@ -104,6 +123,7 @@ private:
   waiters finished_waiters_;
   waiters space_waiters_;    // senders waiting for room
   waiters message_waiters_;  // receivers waiting for a message (or the close)
+  wakeup parked_drain_;      // the drain loop of an idle worker, resumed by a delivery or the close
   std::uint64_t next_waiter_id_ = 0;
 };
 

@@ -119,7 +119,10 @@ task<result<>> node_impl::route_message(local_message m, const mailbox* sender) 
     log_->warn("no worker at address '{}' (message from '{}')", m.onward_route.next(), m.return_route);
     co_return errc::unknown_address;
   }
-  co_return co_await box->deliver(std::move(m), box.get() == sender);
+  // Queued without another coroutine frame when there is room; only a full mailbox waits.
+  const bool bypass_capacity = box.get() == sender;
+  if (auto done = box->try_deliver(m, bypass_capacity)) co_return *done;
+  co_return co_await box->wait_and_deliver(std::move(m), bypass_capacity);
 }
 
 std::vector<std::shared_ptr<mailbox>> node_impl::snapshot() const {

@@ -6,7 +6,8 @@
 #include <utility>
 
 #include <boost/asio/associated_executor.hpp>
-#include <boost/asio/post.hpp>
+#include <boost/asio/defer.hpp>
+#include <boost/asio/io_context.hpp>
 
 namespace nodus::detail {
 
@@ -18,7 +19,11 @@ public:
 
   explicit operator bool() const noexcept { return impl_ != nullptr; }
 
-  /// Resumes the waiter through its own executor (never inline: the caller may hold a lock).
+  /// Resumes the waiter through its own executor, never inline (the caller may hold a lock).
+  /// It is deferred: called from one of the node's threads, the waiter runs next on that same
+  /// thread (Asio keeps it in the thread's private queue) instead of waking another thread, and
+  /// another thread is woken only when there is more than one piece of work ready. From any
+  /// other thread it is an ordinary post.
   void post(bool notified) {
     if (auto p = std::move(impl_)) p->post(notified);
   }
@@ -33,7 +38,14 @@ private:
     explicit impl(Handler&& h) : handler(std::move(h)) {}
     void post(bool notified) override {
       auto executor = boost::asio::get_associated_executor(handler);
-      boost::asio::post(executor, [h = std::move(handler), notified]() mutable { h(notified); });
+      auto resume = [h = std::move(handler), notified]() mutable { h(notified); };
+      // Straight to the io_context when that is what the polymorphic executor wraps (it always
+      // is on a node): skips the type-erased require/prefer conversions on every resumption.
+      using io_executor = boost::asio::io_context::executor_type;
+      if constexpr (requires { executor.template target<io_executor>(); }) {
+        if (auto* io = executor.template target<io_executor>()) return boost::asio::defer(*io, std::move(resume));
+      }
+      boost::asio::defer(executor, std::move(resume));
     }
     Handler handler;
   };

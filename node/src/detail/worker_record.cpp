@@ -1,15 +1,12 @@
 #include "detail/worker_record.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include "detail/node_impl.hpp"
 
 namespace nodus::detail {
-
-// Messages taken from the queue per lock; amortises the lock and the wake-ups of senders.
-inline constexpr std::size_t drain_batch = 32;
 
 worker_record::worker_record(node_impl& node, std::vector<address> addresses, std::size_t capacity,
                              incoming_access_control access, std::shared_ptr<worker_base> worker)
@@ -33,7 +30,7 @@ task<result<>> worker_record::start() {
     abandon("worker", initialized.error());
     co_return errc::worker_failed;
   }
-  schedule();
+  if (begin_serving()) schedule();
   co_return ok();
 }
 
@@ -41,41 +38,46 @@ void worker_record::schedule() {
   node().spawn(drain(std::static_pointer_cast<worker_record>(shared_from_this())));
 }
 
+// One loop per worker, started by its first message and parked (not ended) whenever the mailbox
+// is empty, so a message to an idle worker costs a deferred resumption instead of a co_spawn.
+// It ends when the mailbox closes; until then the mailbox and the parked loop keep each other
+// alive, and every way of stopping a worker (stop_worker, node stop) closes its mailbox.
 task<> worker_record::drain([[maybe_unused]] std::shared_ptr<worker_record> keep_alive) {
   auto ctx = make_context();
-  std::vector<local_message> batch;
-  batch.reserve(drain_batch);
+  local_message m;
   for (;;) {
-    switch (take_batch(batch, drain_batch)) {
-      case drain_step::handle_batch:
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-          if (closed()) {  // stopping: the message in hand was finished; drop the rest
-            count_dropped(batch.size() - i);
-            break;
-          }
-          co_await handle(ctx, std::move(batch[i]));
+    switch (next_step(m)) {
+      case drain_step::handle:
+        // The handler runs in this frame (no nested coroutine per message for the try block).
+        try {
+          auto handled = co_await worker_->handle_local_message(ctx, std::move(m));
+          if (!handled) log_failure(handled.error());
+        } catch (const std::exception& e) {
+          log_exception(e.what());
+        } catch (...) {
+          log_exception(nullptr);
         }
-        batch.clear();
-        continue;
-      case drain_step::go_idle: co_return;
+        break;
+      case drain_step::park:
+        co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(bool)>(
+            [this](auto handler) { park(wakeup(std::move(handler))); }, boost::asio::use_awaitable);
+        break;
       case drain_step::shut_down:
         co_await run_shutdown();
         mark_finished();
         co_return;
+      case drain_step::exit: co_return;
     }
   }
 }
 
-task<> worker_record::handle(context& ctx, local_message m) {
-  try {
-    auto handled = co_await worker_->handle_local_message(ctx, std::move(m));
-    if (!handled)
-      node().log().warn("worker '{}' failed to handle a message: {}", addresses().front(), handled.error().message());
-  } catch (const std::exception& e) {
-    node().log().error("worker '{}' threw from handle_message: {}", addresses().front(), e.what());
-  } catch (...) {
-    node().log().error("worker '{}' threw a non-standard exception from handle_message", addresses().front());
-  }
+void worker_record::log_failure(const std::error_code& e) const {
+  node().log().warn("worker '{}' failed to handle a message: {}", addresses().front(), e.message());
+}
+
+void worker_record::log_exception(const char* what) const {
+  if (what) node().log().error("worker '{}' threw from handle_message: {}", addresses().front(), what);
+  else node().log().error("worker '{}' threw a non-standard exception from handle_message", addresses().front());
 }
 
 task<> worker_record::run_shutdown() {

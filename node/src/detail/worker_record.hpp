@@ -21,7 +21,8 @@ private:
   void schedule() override;
   task<> run_shutdown() override;
   task<> drain(std::shared_ptr<worker_record> keep_alive);
-  task<> handle(context& ctx, local_message m);
+  void log_failure(const std::error_code& e) const;
+  void log_exception(const char* what) const;
   context make_context();
 
   std::shared_ptr<worker_base> worker_;
