@@ -5,9 +5,17 @@
 namespace nodus {
 namespace {
 
-void pack_route(msgpack::packer<detail::byte_writer>& p, const route& r) {
-  p.pack_array(static_cast<std::uint32_t>(r.size()));
-  for (const auto& hop : r) {
+// Counts what a packer writes instead of storing it.
+struct byte_counter {
+  std::size_t size = 0;
+  void write(const char*, std::size_t n) { size += n; }
+};
+
+// Packs a route; Stream is a byte_writer when encoding, a byte_counter when measuring.
+template <class Stream>
+void pack_route(msgpack::packer<Stream>& p, std::span<const address> hops) {
+  p.pack_array(static_cast<std::uint32_t>(hops.size()));
+  for (const auto& hop : hops) {
     p.pack_array(2);
     p.pack(hop.type());
     p.pack(hop.value());
@@ -36,17 +44,32 @@ result<route> unpack_route(const msgpack::object& o, const decode_limits& limits
 
 bytes encode(const transport_message& m) {
   bytes out;
-  out.reserve(64 + m.payload.size());
+  encode_append(m, out);
+  return out;
+}
+
+void encode_append(const transport_message& m, bytes& out) {
+  out.reserve(out.size() + 64 + m.payload.size());
   detail::byte_writer writer{out};
   msgpack::packer<detail::byte_writer> p(writer);
   p.pack_array(4);
   p.pack(transport_message_version);
-  pack_route(p, m.onward_route);
-  pack_route(p, m.return_route);
+  pack_route(p, std::span<const address>(m.onward_route.begin(), m.onward_route.end()));
+  pack_route(p, std::span<const address>(m.return_route.begin(), m.return_route.end()));
   p.pack_bin(static_cast<std::uint32_t>(m.payload.size()));
   p.pack_bin_body(reinterpret_cast<const char*>(m.payload.data()),
                   static_cast<std::uint32_t>(m.payload.size()));
-  return out;
+}
+
+std::size_t encoded_size(std::span<const address> onward, std::span<const address> back, std::size_t payload_size) {
+  byte_counter counter;
+  msgpack::packer<byte_counter> p(counter);
+  p.pack_array(4);
+  p.pack(transport_message_version);
+  pack_route(p, onward);
+  pack_route(p, back);
+  p.pack_bin(static_cast<std::uint32_t>(payload_size));
+  return counter.size + payload_size;
 }
 
 result<transport_message> decode_transport_message(byte_view wire, const decode_limits& limits) {

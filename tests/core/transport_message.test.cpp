@@ -111,3 +111,17 @@ TEST_CASE("local metadata stays behind when a message leaves the node") {
   CHECK(back.onward_route == local.onward_route);
   CHECK(back.payload == local.payload);
 }
+
+TEST_CASE("encoded_size matches the length of the wire form without encoding") {
+  auto m = sample();
+  const auto size_of = [](const transport_message& x) {
+    return encoded_size(std::span<const address>(x.onward_route.begin(), x.onward_route.end()),
+                        std::span<const address>(x.return_route.begin(), x.return_route.end()),
+                        x.payload.size());
+  };
+  CHECK(size_of(m) == encode(m).size());
+  m.payload.assign(70000, 7);  // bin32 header
+  m.return_route.prepend(address(std::string(300, 'r')));  // str16 header
+  CHECK(size_of(m) == encode(m).size());
+  CHECK(size_of(transport_message{}) == encode(transport_message{}).size());
+}

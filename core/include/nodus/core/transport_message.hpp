@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "nodus/core/bytes.hpp"
 #include "nodus/core/local_message.hpp"
@@ -36,6 +37,11 @@ struct decode_limits {
 
 /// Encodes `m` in the wire form.
 bytes encode(const transport_message& m);
+/// Appends the wire form of `m` to `out` (for framing without a second copy of the payload).
+void encode_append(const transport_message& m, bytes& out);
+/// The exact length of the wire form of a message with these routes and a payload of
+/// `payload_size` bytes, computed without encoding it.
+std::size_t encoded_size(std::span<const address> onward, std::span<const address> back, std::size_t payload_size);
 
 /// Decodes the wire form. Never throws and never allocates more than a small multiple of the
 /// input: truncated, malformed, oversized or trailing input is `errc::malformed` or

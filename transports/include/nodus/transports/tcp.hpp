@@ -1,0 +1,77 @@
+#pragma once
+/// The TCP transport: routes may name `tcp("host:port")` hops; the first message to such an
+/// address connects, later ones reuse the connection, and replies come back over the same socket.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nodus/node/context.hpp"
+#include "nodus/node/node.hpp"
+#include "nodus/transports/tcp_frame.hpp"
+
+namespace nodus {
+
+/// The transport type byte of TCP addresses (`1#host:port`).
+inline constexpr address::transport_type tcp_type = 1;
+
+/// A TCP hop for routes: `route{tcp("127.0.0.1:4000"), "echoer"}`.
+inline address tcp(std::string host_port) { return address(tcp_type, std::move(host_port)); }
+
+/// How the TCP transport behaves. The defaults suit a hub on a LAN or the Internet.
+struct tcp_options {
+  /// The largest frame body accepted or sent; larger messages are refused, never truncated.
+  std::size_t max_frame_size = tcp_frame::default_max_size;
+  /// How long a connection attempt (name lookup included) may take.
+  duration connect_timeout = std::chrono::seconds(5);
+  /// The wait before reconnecting after a failed attempt; doubles per failure up to the maximum.
+  duration reconnect_backoff = std::chrono::milliseconds(200);
+  duration max_reconnect_backoff = std::chrono::seconds(5);
+  /// A connection that has sent part of a frame and then nothing for this long is closed.
+  duration stall_timeout = std::chrono::seconds(30);
+  /// Messages waiting to be written to one connection; a full queue makes senders wait.
+  std::size_t write_queue_capacity = 256;
+};
+
+/// One open connection, as `tcp_transport::connections` reports it.
+struct tcp_connection_info {
+  address worker;    ///< the local address that sends over this connection (a route's first hop)
+  std::string peer;  ///< `host:port` as dialled, or the remote endpoint of an accepted connection
+  bool outgoing = false;
+};
+
+namespace detail {
+struct tcp_shared;
+}
+
+/// The TCP transport of one node. Copies share the same transport; it lives as long as the node.
+class tcp_transport {
+public:
+  /// The address of the worker that takes messages for `tcp(...)` hops.
+  static constexpr std::string_view router_address = "nodus.tcp";
+
+  /// Starts the transport on the node of `ctx`: from now on `tcp(...)` hops in routes work.
+  static task<result<tcp_transport>> create(context& ctx, tcp_options options = {});
+  /// Blocking form, for `main`.
+  static result<tcp_transport> create(node& n, tcp_options options = {});
+
+  /// Listens on `host:port` (port 0 picks a free port) and serves every connection accepted
+  /// there. Returns the bound `host:port`. Errors: `invalid_argument` for an unparsable
+  /// address, the system's error (e.g. address in use) otherwise.
+  result<std::string> listen(std::string_view bind);
+  /// Connects to `host:port` now (or reuses the open connection) and returns the connection's
+  /// local address, usable as the first hop of a route.
+  task<result<address>> connect(std::string peer);
+  /// The connections open now.
+  std::vector<tcp_connection_info> connections() const;
+  /// The options in force.
+  const tcp_options& options() const noexcept;
+
+private:
+  explicit tcp_transport(std::shared_ptr<detail::tcp_shared> shared) : shared_(std::move(shared)) {}
+  std::shared_ptr<detail::tcp_shared> shared_;
+};
+
+}  // namespace nodus

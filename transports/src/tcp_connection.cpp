@@ -1,0 +1,236 @@
+// One TCP connection: a worker that writes frames, and a read loop that turns frames into
+// local messages. Everything that touches the socket runs on the connection's strand.
+
+#include <utility>  // before Asio's awaitable.hpp (see README)
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "nodus/node/extension.hpp"
+#include "tcp_shared.hpp"
+
+namespace nodus::detail {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t read_chunk = 64 * 1024;
+
+std::error_code to_std(const boost::system::error_code& ec) { return ec; }
+
+void configure(tcp::socket& s) {
+  boost::system::error_code ignored;
+  s.set_option(tcp::no_delay(true), ignored);
+  s.set_option(asio::socket_base::keep_alive(true), ignored);
+}
+
+// Closes the socket once; true for the caller that did it.
+bool close_once(tcp_link& link) {
+  if (link.closing.exchange(true)) return false;
+  boost::system::error_code ignored;
+  link.socket.shutdown(tcp::socket::shutdown_both, ignored);
+  link.socket.close(ignored);
+  return true;
+}
+
+// Coroutines that run on the link's strand return a std::error_code rather than a result<>:
+// co_spawn needs a default-constructible value.
+task<std::error_code> write_on_strand(std::shared_ptr<tcp_link> link, bytes data) {
+  boost::system::error_code ec;
+  co_await asio::async_write(link->socket, asio::buffer(data), asio::redirect_error(asio::use_awaitable, ec));
+  co_return to_std(ec);
+}
+
+task<result<>> write_bytes(std::shared_ptr<tcp_link> link, bytes data) {
+  auto strand = link->strand;
+  auto ec = co_await asio::co_spawn(strand, write_on_strand(std::move(link), std::move(data)), asio::use_awaitable);
+  if (ec) co_return ec;
+  co_return ok();
+}
+
+// Runs on the link's strand: looks `peer` up and connects, within `timeout`.
+task<std::error_code> dial_on_strand(std::shared_ptr<tcp_link> link, std::string host, std::string port, duration timeout) {
+  auto resolver = std::make_shared<tcp::resolver>(link->strand);
+  auto timed_out = std::make_shared<bool>(false);
+  asio::steady_timer timer(link->strand, timeout);
+  timer.async_wait([link, resolver, timed_out](boost::system::error_code ec) {
+    if (ec) return;
+    *timed_out = true;
+    resolver->cancel();
+    boost::system::error_code ignored;
+    link->socket.close(ignored);
+  });
+  boost::system::error_code ec;
+  auto endpoints = co_await resolver->async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) co_await asio::async_connect(link->socket, endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  timer.cancel();
+  if (*timed_out) co_return make_error_code(errc::timeout);
+  if (ec) co_return to_std(ec);
+  configure(link->socket);
+  co_return std::error_code();
+}
+
+// Runs on the link's strand until the connection ends, forwarding each received message with
+// the connection's worker pushed on its return route (so replies go back over this socket).
+task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> link, address worker) {
+  auto control = shared->control_context();
+  if (!control) co_return;
+  tcp_frame::decoder decoder(shared->options.max_frame_size);
+  const decode_limits limits{.max_payload = shared->options.max_frame_size};
+  asio::steady_timer stall_timer(link->strand);
+  bytes chunk(read_chunk);
+  std::string reason;
+  bool orderly = false;
+
+  while (reason.empty()) {
+    if (decoder.in_frame()) {  // a peer that stops in the middle of a frame is cut off
+      stall_timer.expires_after(shared->options.stall_timeout);
+      stall_timer.async_wait([link](boost::system::error_code ec) {
+        if (ec) return;
+        link->stalled = true;
+        boost::system::error_code ignored;
+        link->socket.close(ignored);
+      });
+    } else {
+      stall_timer.cancel();
+    }
+    boost::system::error_code ec;
+    const auto n = co_await link->socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      orderly = ec == asio::error::eof;
+      reason = link->stalled ? fmt::format("it sent part of a frame and then nothing for {} ms",
+                                           shared->options.stall_timeout.count())
+               : orderly     ? "closed by the peer"
+                             : ec.message();
+      break;
+    }
+    if (auto fed = decoder.feed(byte_view(chunk.data(), n)); !fed) {
+      reason = fmt::format("it opened with protocol version {} (expected {})", chunk[0], tcp_frame::protocol_version);
+      break;
+    }
+    for (;;) {
+      auto frame = decoder.next_frame();
+      if (!frame) {
+        reason = fmt::format("a frame is longer than the {}-byte limit", shared->options.max_frame_size);
+        break;
+      }
+      if (!frame.value()) break;
+      auto decoded = decode_transport_message(*frame.value(), limits);
+      if (!decoded) {
+        reason = fmt::format("a frame does not decode: {}", decoded.error().message());
+        break;
+      }
+      auto message = to_local_message(std::move(decoded).value());
+      message.return_route.prepend(worker);
+      // The node logs a message it cannot deliver (no worker, access denied); the connection stays.
+      co_await control->forward(std::move(message));
+    }
+  }
+  stall_timer.cancel();
+  if (close_once(*link)) {  // otherwise the worker closed it first, and said why
+    if (orderly) shared->log.info("tcp: {} closed the connection ({})", link->peer, worker);
+    else shared->log.warn("tcp: closing the connection with {} ({}): {}", link->peer, worker, reason);
+    co_await control->stop_worker(worker);
+  }
+}
+
+}  // namespace
+
+tcp_connection_worker::tcp_connection_worker(std::shared_ptr<tcp_shared> shared, std::string peer, bool connect_now)
+    : shared_(std::move(shared)), peer_(std::move(peer)), outgoing_(true), connect_now_(connect_now) {}
+
+tcp_connection_worker::tcp_connection_worker(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> accepted)
+    : shared_(std::move(shared)), peer_(accepted->peer), outgoing_(false), link_(std::move(accepted)) {}
+
+task<result<>> tcp_connection_worker::initialize(context& ctx) {
+  if (outgoing_) {
+    shared_->claim(peer_, ctx.address());
+    if (!connect_now_) co_return ok();
+    co_return co_await dial(ctx);
+  }
+  if (auto sent = co_await write_bytes(link_, bytes(1, tcp_frame::protocol_version)); !sent) {
+    close_once(*link_);
+    co_return sent.error();
+  }
+  shared_->opened(tcp_connection_info{ctx.address(), peer_, false});
+  start_reading(ctx);
+  co_return ok();
+}
+
+task<result<>> tcp_connection_worker::dial(context& ctx) {
+  const auto not_before = shared_->next_attempt(peer_);
+  if (const auto now = clock::now(); not_before > now) {
+    auto waited = co_await ctx.sleep(std::chrono::duration_cast<duration>(not_before - now));
+    if (!waited) co_return waited.error();
+  }
+  auto host_port = split_host_port(peer_);
+  if (!host_port) co_return host_port.error();
+  auto link = std::make_shared<tcp_link>(shared_->io);
+  link->peer = peer_;
+  auto strand = link->strand;
+  auto [host, port] = std::move(host_port).value();
+  const auto dial_error = co_await asio::co_spawn(
+      strand, dial_on_strand(link, std::move(host), std::move(port), shared_->options.connect_timeout), asio::use_awaitable);
+  result<> connected = dial_error ? result<>(dial_error) : ok();
+  if (connected) connected = co_await write_bytes(link, bytes(1, tcp_frame::protocol_version));
+  if (!connected) {
+    attempt_failed_ = true;
+    ctx.log().warn("tcp: cannot connect to {}: {}", peer_, connected.error().message());
+    co_return connected.error();
+  }
+  link_ = std::move(link);
+  shared_->opened(tcp_connection_info{ctx.address(), peer_, true});
+  ctx.log().debug("tcp: connected to {} ({})", peer_, ctx.address());
+  start_reading(ctx);
+  co_return ok();
+}
+
+void tcp_connection_worker::start_reading(context& ctx) {
+  auto strand = link_->strand;
+  asio::co_spawn(strand, read_loop(shared_, link_, ctx.address()), asio::detached);
+}
+
+task<result<>> tcp_connection_worker::handle_message(context& ctx, local_message message) {
+  (void)message.onward_route.step();  // this connection
+  if (!link_) {
+    if (auto dialled = co_await dial(ctx); !dialled) {
+      // Everything queued for this peer fails with it; the next send starts a new attempt.
+      ctx.log().warn("tcp: message to '{}' via {} dropped", message.onward_route, peer_);
+      co_await ctx.stop_worker(ctx.address());
+      co_return ok();
+    }
+  }
+  bytes frame;
+  if (auto framed = tcp_frame::append(to_transport_message(std::move(message)), shared_->options.max_frame_size, frame);
+      !framed) {
+    ctx.log().warn("tcp: message to {} refused: its frame is over the {}-byte limit", peer_, shared_->options.max_frame_size);
+    co_return ok();
+  }
+  if (auto written = co_await write_bytes(link_, std::move(frame)); !written) {
+    ctx.log().warn("tcp: connection with {} lost while sending: {}", peer_, written.error().message());
+    auto strand = link_->strand;
+    asio::post(strand, [link = link_] { close_once(*link); });
+    co_await ctx.stop_worker(ctx.address());
+  }
+  co_return ok();
+}
+
+task<> tcp_connection_worker::shutdown(context& ctx) {
+  if (outgoing_) shared_->release(peer_, ctx.address(), attempt_failed_);
+  shared_->closed(ctx.address());
+  if (link_) {
+    // The socket must go before the node's io_context does; close it on its strand.
+    auto strand = link_->strand;
+    asio::post(strand, [link = std::move(link_)] { close_once(*link); });
+  }
+  co_return;
+}
+
+}  // namespace nodus::detail

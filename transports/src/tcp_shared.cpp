@@ -1,0 +1,115 @@
+#include "tcp_shared.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+namespace nodus::detail {
+
+std::shared_ptr<context> tcp_shared::control_context() const {
+  std::lock_guard lock(mutex_);
+  return control;
+}
+
+void tcp_shared::release_control() {
+  std::lock_guard lock(mutex_);
+  control.reset();
+}
+
+incoming_access_control tcp_shared::frame_limit() const {
+  return incoming_access_control([max = options.max_frame_size](const local_message& m) -> std::string {
+    const auto size = tcp_frame::body_size(m);
+    if (size <= max) return {};
+    return fmt::format("its frame would be {} bytes, over the TCP frame limit of {} bytes", size, max);
+  });
+}
+
+worker_options tcp_shared::connection_worker_options() const {
+  return worker_options{frame_limit(), options.write_queue_capacity};
+}
+
+address tcp_shared::connection_for(const std::string& peer) const {
+  std::lock_guard lock(mutex_);
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? address() : it->second.connection;
+}
+
+void tcp_shared::claim(const std::string& peer, const address& worker) {
+  std::lock_guard lock(mutex_);
+  peers_[peer].connection = worker;
+}
+
+void tcp_shared::release(const std::string& peer, const address& worker, bool attempt_failed) {
+  std::lock_guard lock(mutex_);
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  auto& state = it->second;
+  if (state.connection == worker) state.connection = address();
+  if (!attempt_failed) {
+    state.failures = 0;
+    return;
+  }
+  // Exponential back-off: reconnect_backoff, twice that, ... up to max_reconnect_backoff.
+  state.failures = std::min(state.failures + 1, 20u);
+  auto wait = options.reconnect_backoff * (1u << std::min(state.failures - 1, 16u));
+  state.next_attempt = clock::now() + std::min<duration>(wait, options.max_reconnect_backoff);
+}
+
+clock::time_point tcp_shared::next_attempt(const std::string& peer) const {
+  std::lock_guard lock(mutex_);
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? clock::time_point{} : it->second.next_attempt;
+}
+
+void tcp_shared::opened(tcp_connection_info info) {
+  std::lock_guard lock(mutex_);
+  auto key = info.worker;
+  open_.insert_or_assign(std::move(key), std::move(info));
+}
+
+void tcp_shared::closed(const address& worker) {
+  std::lock_guard lock(mutex_);
+  open_.erase(worker);
+}
+
+std::vector<tcp_connection_info> tcp_shared::open_connections() const {
+  std::lock_guard lock(mutex_);
+  std::vector<tcp_connection_info> out;
+  out.reserve(open_.size());
+  for (const auto& [worker, info] : open_) out.push_back(info);
+  return out;
+}
+
+void tcp_shared::add_acceptor(std::weak_ptr<boost::asio::ip::tcp::acceptor> a) {
+  std::lock_guard lock(mutex_);
+  acceptors_.push_back(std::move(a));
+}
+
+void tcp_shared::close_acceptors() {
+  std::lock_guard lock(mutex_);
+  for (auto& weak : acceptors_)
+    if (auto acceptor = weak.lock())
+      boost::asio::post(acceptor->get_executor(), [acceptor] {
+        boost::system::error_code ignored;
+        acceptor->close(ignored);
+      });
+  acceptors_.clear();
+}
+
+result<std::pair<std::string, std::string>> split_host_port(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return errc::invalid_address;
+  auto host = text.substr(0, colon);
+  const auto port = text.substr(colon + 1);
+  if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoul(std::string(port)) > 65535)
+    return errc::invalid_address;
+  if (host.front() == '[') {
+    if (host.back() != ']' || host.size() < 3) return errc::invalid_address;
+    host = host.substr(1, host.size() - 2);
+  }
+  return std::pair{std::string(host), std::string(port)};
+}
+
+}  // namespace nodus::detail

@@ -1,0 +1,115 @@
+#pragma once
+// State shared by the TCP transport's workers and coroutines: options, the connections in use,
+// and the control context that starts connection workers and forwards what sockets receive.
+
+#include <utility>  // before Asio's awaitable.hpp (see README)
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "nodus/transports/tcp.hpp"
+
+namespace nodus::detail {
+
+using clock = std::chrono::steady_clock;
+
+/// One socket and the strand that serialises everything done to it (reads, writes, close).
+struct tcp_link {
+  explicit tcp_link(const boost::asio::any_io_executor& io) : strand(boost::asio::make_strand(io)), socket(strand) {}
+
+  boost::asio::strand<boost::asio::any_io_executor> strand;
+  boost::asio::ip::tcp::socket socket;
+  std::string peer;                // for logs: host:port as dialled, or the remote endpoint
+  std::atomic<bool> closing{false};  // set once by whoever closes first (reader, writer or shutdown)
+  std::atomic<bool> stalled{false};  // set by the stall timer before it closes the socket
+};
+
+/// What the transport remembers about a peer it dials.
+struct tcp_peer {
+  address connection;  // the worker for it; empty value when none is open or being opened
+  unsigned failures = 0;
+  clock::time_point next_attempt{};
+};
+
+struct tcp_shared {
+  tcp_shared(tcp_options o, boost::asio::any_io_executor executor, spdlog::logger& logger,
+             std::shared_ptr<context> control_context)
+      : options(std::move(o)), io(std::move(executor)), log(logger), control(std::move(control_context)) {}
+
+  const tcp_options options;
+  const boost::asio::any_io_executor io;
+  spdlog::logger& log;  // the node's logger; everything using it runs on the node
+
+  /// The context that starts connection workers and forwards received messages; null once the
+  /// transport has stopped (it holds the node, so it must not outlive the router).
+  std::shared_ptr<context> control_context() const;
+  void release_control();
+
+  /// A mailbox check refusing messages whose frame would exceed the limit, so the sender gets
+  /// an error instead of the message being dropped later.
+  incoming_access_control frame_limit() const;
+  worker_options connection_worker_options() const;
+
+  // Outgoing peers and open connections.
+  /// The connection worker's address for `peer`, or an empty address when a new one must be made.
+  address connection_for(const std::string& peer) const;
+  void claim(const std::string& peer, const address& worker);
+  /// Forgets the worker's mapping (when it stops) and, after a failed attempt, when to retry.
+  void release(const std::string& peer, const address& worker, bool attempt_failed);
+  clock::time_point next_attempt(const std::string& peer) const;
+  void opened(tcp_connection_info info);
+  void closed(const address& worker);
+  std::vector<tcp_connection_info> open_connections() const;
+
+  void add_acceptor(std::weak_ptr<boost::asio::ip::tcp::acceptor> a);
+  void close_acceptors();
+
+private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<context> control;
+  std::unordered_map<std::string, tcp_peer> peers_;
+  std::map<address, tcp_connection_info> open_;
+  std::vector<std::weak_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+};
+
+/// Splits `host:port` (`[v6]:port` too); `errc::invalid_address` when there is no port.
+result<std::pair<std::string, std::string>> split_host_port(std::string_view text);
+
+/// Serves one connection: sends what it receives as frames, and runs the socket's read loop.
+class tcp_connection_worker final : public raw_worker {
+public:
+  /// An outgoing connection to `peer`, dialled in `initialize` when `connect_now`, otherwise
+  /// on the first message (after the back-off a previous failure set).
+  tcp_connection_worker(std::shared_ptr<tcp_shared> shared, std::string peer, bool connect_now);
+  /// A connection accepted by a listener.
+  tcp_connection_worker(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> accepted);
+
+  task<result<>> initialize(context& ctx) override;
+  task<result<>> handle_message(context& ctx, local_message message) override;
+  task<> shutdown(context& ctx) override;
+
+private:
+  task<result<>> dial(context& ctx);
+  void start_reading(context& ctx);
+
+  std::shared_ptr<tcp_shared> shared_;
+  std::string peer_;
+  bool outgoing_;
+  bool connect_now_ = false;
+  bool attempt_failed_ = false;
+  std::shared_ptr<tcp_link> link_;
+};
+
+/// Accepts connections on `acceptor` until it is closed.
+task<> accept_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor);
+
+}  // namespace nodus::detail

@@ -1,0 +1,130 @@
+#include <utility>  // before Asio's awaitable.hpp
+
+#include "nodus/transports/tcp.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/strand.hpp>
+#include <fmt/format.h>
+
+#include "nodus/node/extension.hpp"
+#include "tcp_shared.hpp"
+
+namespace nodus {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace detail {
+
+std::string endpoint_text(const tcp::endpoint& e);  // tcp_listener.cpp
+
+namespace {
+
+// Starts (or finds) the worker for an outgoing connection to `peer`.
+task<result<address>> connection_to(context& ctx, std::shared_ptr<tcp_shared> shared, std::string peer, bool connect_now) {
+  if (auto existing = shared->connection_for(peer); !existing.value().empty()) co_return existing;
+  if (auto parsed = split_host_port(peer); !parsed) co_return parsed.error();
+  const auto worker = address::random_local("tcp.out.");
+  shared->claim(peer, worker);
+  auto started = co_await ctx.start_worker(worker, tcp_connection_worker(shared, peer, connect_now),
+                                           shared->connection_worker_options());
+  if (!started) {
+    shared->release(peer, worker, /*attempt_failed=*/true);
+    co_return started.error();
+  }
+  co_return worker;
+}
+
+// Takes every message whose next hop is a `tcp(...)` address and hands it to that peer's
+// connection worker, replacing the hop with the worker's address.
+class tcp_router final : public raw_worker {
+public:
+  explicit tcp_router(std::shared_ptr<tcp_shared> shared) : shared_(std::move(shared)) {}
+
+  task<result<>> handle_message(context& ctx, local_message message) override {
+    const auto peer = message.onward_route.next().value();
+    auto connection = co_await connection_to(ctx, shared_, peer, /*connect_now=*/false);
+    if (!connection) {
+      ctx.log().warn("tcp: message to {} dropped: {}", message.onward_route, connection.error().message());
+      co_return connection.error();
+    }
+    (void)message.onward_route.step();
+    message.onward_route.prepend(connection.value());
+    co_return co_await ctx.forward(std::move(message));
+  }
+
+  task<> shutdown(context&) override {
+    shared_->close_acceptors();
+    shared_->release_control();  // the control context holds the node; let it go
+    co_return;
+  }
+
+private:
+  std::shared_ptr<tcp_shared> shared_;
+};
+
+task<result<std::shared_ptr<tcp_shared>>> start_transport(context& ctx, tcp_options options) {
+  auto control = std::make_shared<context>(ctx.new_detached("tcp.control."));
+  auto shared = std::make_shared<tcp_shared>(std::move(options), io_executor(ctx), ctx.log(), std::move(control));
+  const address router(std::string(tcp_transport::router_address));
+  auto started = co_await ctx.start_worker(router, tcp_router(shared), worker_options{shared->frame_limit(), 0});
+  if (!started) co_return started.error();
+  register_transport(ctx, tcp_type, router);
+  co_return shared;
+}
+
+}  // namespace
+}  // namespace detail
+
+task<result<tcp_transport>> tcp_transport::create(context& ctx, tcp_options options) {
+  auto shared = co_await detail::start_transport(ctx, std::move(options));
+  if (!shared) co_return shared.error();
+  co_return tcp_transport(std::move(shared).value());
+}
+
+namespace {
+task<result<tcp_transport>> create_blocking(context& ctx, tcp_options options) {
+  co_return co_await tcp_transport::create(ctx, std::move(options));
+}
+}  // namespace
+
+result<tcp_transport> tcp_transport::create(node& n, tcp_options options) {
+  return n.block_on([&](context& ctx) { return create_blocking(ctx, std::move(options)); });
+}
+
+result<std::string> tcp_transport::listen(std::string_view bind) {
+  auto host_port = detail::split_host_port(bind);
+  if (!host_port) return host_port.error();
+  boost::system::error_code ec;
+  tcp::resolver resolver(shared_->io);
+  const auto endpoints = resolver.resolve(host_port.value().first, host_port.value().second,
+                                          tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec) return std::error_code(ec);
+  if (endpoints.empty()) return errc::invalid_address;
+  const auto endpoint = endpoints.begin()->endpoint();
+
+  auto acceptor = std::make_shared<tcp::acceptor>(asio::make_strand(shared_->io));
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);  // restart on the same port at once
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return std::error_code(ec);
+  const auto bound = detail::endpoint_text(acceptor->local_endpoint());
+  shared_->add_acceptor(acceptor);
+  auto strand = acceptor->get_executor();
+  asio::co_spawn(strand, detail::accept_loop(shared_, std::move(acceptor)), asio::detached);
+  shared_->log.info("tcp: listening on {}", bound);
+  return bound;
+}
+
+task<result<address>> tcp_transport::connect(std::string peer) {
+  auto control = shared_->control_context();
+  if (!control) co_return errc::stopped;
+  co_return co_await detail::connection_to(*control, shared_, std::move(peer), /*connect_now=*/true);
+}
+
+std::vector<tcp_connection_info> tcp_transport::connections() const { return shared_->open_connections(); }
+
+const tcp_options& tcp_transport::options() const noexcept { return shared_->options; }
+
+}  // namespace nodus
