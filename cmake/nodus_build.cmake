@@ -13,7 +13,10 @@ if(NODUS_CCACHE)
 endif()
 
 # Applied to our own targets only (not to third-party headers, which are system includes).
+# -Wno-mismatched-new-delete: g++ 12 reports Asio's awaitable frames (allocated by Asio's own
+# operator new and freed by its matching operator delete) as mismatched once they are inlined.
 function(nodus_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local
-                                           -Wnon-virtual-dtor -Wno-missing-field-initializers)
+                                           -Wnon-virtual-dtor -Wno-missing-field-initializers
+                                           -Wno-mismatched-new-delete)
 endfunction()

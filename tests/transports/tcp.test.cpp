@@ -2,9 +2,6 @@
 
 #include "nodus/transports/tcp.hpp"
 
-#include <chrono>
-#include <thread>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,52 +9,14 @@
 #include <boost/asio/write.hpp>
 #include <doctest/doctest.h>
 
-#include "log_capture.hpp"
-#include "nodus/services/echoer.hpp"
+#include "tcp_nodes.hpp"
 
 using namespace nodus;
-using namespace std::chrono_literals;
+using namespace nodus::test;
 
 namespace {
 
-// A node with the TCP transport and an echoer; listening when `listen` is given.
-struct tcp_node {
-  explicit tcp_node(std::string_view listen = {}, tcp_options options = {})
-      : n(node::create({.name = "test", .threads = 2, .logger = logs.logger()})),
-        transport(tcp_transport::create(n, options).value()) {
-    REQUIRE(n.start_worker("echoer", services::echoer{}));
-    if (!listen.empty()) bound = transport.listen(listen).value();
-  }
-  test::log_capture logs;
-  node n;
-  tcp_transport transport;
-  std::string bound;
-};
-
-task<result<routed<std::string>>> ask(context& ctx, route to, std::string text, duration timeout) {
-  co_return co_await ctx.send_and_receive<std::string>(std::move(to), std::move(text), timeout);
-}
-
-result<routed<std::string>> echo(node& n, route to, std::string text = "hello", duration timeout = 5s) {
-  return n.block_on([&](context& ctx) { return ask(ctx, to, text, timeout); });
-}
-
 task<result<address>> connect_to(tcp_transport& t, std::string peer) { co_return co_await t.connect(std::move(peer)); }
-
-// Polls `condition` every 10 ms for up to `limit`.
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds limit = 5s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
-
-std::uint16_t port_of(const std::string& host_port) {
-  return static_cast<std::uint16_t>(std::stoi(host_port.substr(host_port.rfind(':') + 1)));
-}
 
 // A plain socket, for sending what a Nodus node never would.
 struct raw_client {
