@@ -87,6 +87,7 @@ std::optional<result<>> mailbox::try_push(local_message& m, bool bypass_capacity
     if (closed_) return result<>(errc::stopped);
     if (queue_.size() >= capacity_ && !bypass_capacity) return std::nullopt;
     queue_.push(std::move(m));
+    queued_.store(queue_.size(), std::memory_order_release);
     if (!message_waiters_.list.empty()) message_waiters_.notify_all();
     if (kind_ == worker_info::kind::worker && !draining_) {
       draining_ = true;
@@ -116,6 +117,7 @@ task<result<local_message>> mailbox::receive(duration timeout) {
       if (!queue_.empty()) {
         local_message m;
         queue_.pop_into(m);
+        queued_.store(queue_.size(), std::memory_order_release);
         space_waiters_.notify_all();
         co_return m;
       }
@@ -143,6 +145,7 @@ std::size_t mailbox::close_locked() {
   const auto dropped = queue_.size();
   dropped_ += dropped;
   queue_.clear();
+  queued_.store(0, std::memory_order_release);
   space_waiters_.notify_all();
   message_waiters_.notify_all();
   if (parked_drain_) {  // the drain of an idle worker wakes up to end (and to run shutdown on a stop)
@@ -152,14 +155,15 @@ std::size_t mailbox::close_locked() {
   return dropped;
 }
 
-std::size_t mailbox::size() const {
-  std::lock_guard lock(mutex_);
-  return queue_.size();
-}
+std::size_t mailbox::size() const { return queued_.load(std::memory_order_acquire); }
 
 bool mailbox::closed() const { return closed_.load(std::memory_order_acquire); }
 
 mailbox::drain_step mailbox::next_step(local_message& out) {
+  // Empty and open, read without the lock: the common case after a handler, and `park` checks
+  // again under the lock, so a message that lands meanwhile is not missed.
+  if (queued_.load(std::memory_order_acquire) == 0 && !closed_.load(std::memory_order_acquire))
+    return drain_step::park;
   std::lock_guard lock(mutex_);
   if (closed_) {
     draining_ = false;
@@ -169,6 +173,7 @@ mailbox::drain_step mailbox::next_step(local_message& out) {
   }
   if (queue_.empty()) return drain_step::park;
   queue_.pop_into(out);
+  queued_.store(queue_.size(), std::memory_order_release);
   if (!space_waiters_.list.empty()) space_waiters_.notify_all();
   return drain_step::handle;
 }

@@ -115,6 +115,7 @@ private:
   std::optional<result<>> try_push(local_message& m, bool bypass_capacity);
 
   message_queue queue_;
+  std::atomic<std::size_t> queued_{0};  // queue_.size(), written under mutex_, read without it
   std::atomic<bool> closed_{false};  // written under mutex_; read without it by the drain loop
   bool stop_requested_ = false;
   bool shutdown_started_ = false;

@@ -96,12 +96,17 @@ void node_impl::unregister(const mailbox& box) {
 
 std::shared_ptr<mailbox> node_impl::resolve(const address& a) const {
   std::shared_lock lock(table_mutex_);
-  if (auto it = table_.find(a); it != table_.end()) return it->second;
+  const auto* box = resolve_locked(a);
+  return box ? *box : nullptr;
+}
+
+const std::shared_ptr<mailbox>* node_impl::resolve_locked(const address& a) const {
+  if (auto it = table_.find(a); it != table_.end()) return &it->second;
   if (a.is_local()) return nullptr;
   auto transport = transports_.find(a.type());
   if (transport == transports_.end()) return nullptr;
   auto it = table_.find(transport->second);
-  return it == table_.end() ? nullptr : it->second;
+  return it == table_.end() ? nullptr : &it->second;
 }
 
 void node_impl::register_transport(address::transport_type type, address handler) {
@@ -114,15 +119,24 @@ task<result<>> node_impl::route_message(local_message m, const mailbox* sender) 
     log_->warn("dropped a message from '{}' with an empty onward route", m.return_route);
     co_return errc::empty_route;
   }
-  auto box = resolve(m.onward_route.next());
-  if (!box) {
-    log_->warn("no worker at address '{}' (message from '{}')", m.onward_route.next(), m.return_route);
-    co_return errc::unknown_address;
+  std::shared_ptr<mailbox> full;  // set when the mailbox is full and the sender must wait
+  bool bypass_capacity = false;
+  {
+    // While the table is read-locked nothing can be unregistered, so the table's reference keeps
+    // the mailbox alive: the fast path queues without touching its reference count, and without
+    // another coroutine frame. Only a full mailbox is held on to, and waited for, after the lock.
+    std::shared_lock lock(table_mutex_);
+    const auto* box = resolve_locked(m.onward_route.next());
+    if (!box) {
+      lock.unlock();
+      log_->warn("no worker at address '{}' (message from '{}')", m.onward_route.next(), m.return_route);
+      co_return errc::unknown_address;
+    }
+    bypass_capacity = box->get() == sender;
+    if (auto done = (*box)->try_deliver(m, bypass_capacity)) co_return *done;
+    full = *box;
   }
-  // Queued without another coroutine frame when there is room; only a full mailbox waits.
-  const bool bypass_capacity = box.get() == sender;
-  if (auto done = box->try_deliver(m, bypass_capacity)) co_return *done;
-  co_return co_await box->wait_and_deliver(std::move(m), bypass_capacity);
+  co_return co_await full->wait_and_deliver(std::move(m), bypass_capacity);
 }
 
 std::vector<std::shared_ptr<mailbox>> node_impl::snapshot() const {

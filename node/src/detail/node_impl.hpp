@@ -75,6 +75,8 @@ public:
 
 private:
   static void log_escaped_exception(spdlog::logger& log, std::exception_ptr e);
+  /// `resolve` for a caller that holds table_mutex_: the table's own entry, or null.
+  const std::shared_ptr<mailbox>* resolve_locked(const address& a) const;
   void release_blocked_calls();
   task<> stop_all_workers(std::shared_ptr<std::promise<void>> done);
   std::vector<std::shared_ptr<mailbox>> snapshot() const;
