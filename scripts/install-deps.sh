@@ -11,8 +11,9 @@ packages=(
   # libraries (Boost must stay 1.74: libmsgpack-cxx-dev depends on it, see TOOLCHAIN.md)
   libboost-dev libboost-system-dev libboost-program-options-dev
   libssl-dev librdkafka-dev libmsgpack-cxx-dev libspdlog-dev doctest-dev
-  # independent Kafka clients the integration tests use
-  kcat python3-kafka
+  # the integration tests: Debian's python3 (tests run /usr/bin/python3, not a pyenv one), an
+  # independent msgpack implementation, and independent Kafka clients
+  python3 python3-msgpack kcat python3-kafka
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libcaf-dev iperf3 hyperfine)

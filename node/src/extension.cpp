@@ -1,17 +1,41 @@
+#include <utility>  // before Asio's awaitable.hpp (see README)
+
 #include "nodus/node/extension.hpp"
+
+#include <csignal>
+
+#include <boost/asio/signal_set.hpp>
 
 #include "detail/node_impl.hpp"
 
 namespace nodus {
 
-boost::asio::any_io_executor io_executor(const context& ctx) { return ctx.node_->executor(); }
+namespace detail {
+struct context_access {
+  static const std::shared_ptr<node_impl>& node(const context& ctx) { return ctx.node_; }
+};
+}  // namespace detail
+
+using detail::context_access;
+
+boost::asio::any_io_executor io_executor(const context& ctx) { return context_access::node(ctx)->executor(); }
 
 bool is_served(const context& ctx, const nodus::address& a) {
-  return a.is_local() && ctx.node_->resolve(a) != nullptr;
+  return a.is_local() && context_access::node(ctx)->resolve(a) != nullptr;
+}
+
+void stop_on_signals(const context& ctx) {
+  auto signals = std::make_shared<boost::asio::signal_set>(context_access::node(ctx)->executor(), SIGINT, SIGTERM);
+  signals->async_wait([signals, node = std::weak_ptr(context_access::node(ctx))](boost::system::error_code ec, int signal) {
+    auto alive = node.lock();
+    if (ec || !alive) return;
+    alive->log().info("{} received; stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    alive->request_stop();
+  });
 }
 
 void register_transport(const context& ctx, address::transport_type type, address handler) {
-  ctx.node_->register_transport(type, std::move(handler));
+  context_access::node(ctx)->register_transport(type, std::move(handler));
 }
 
 }  // namespace nodus

@@ -182,6 +182,7 @@ task<result<>> tcp_connection_worker::dial(context& ctx) {
   if (connected) connected = co_await write_bytes(link, bytes(1, tcp_frame::protocol_version));
   if (!connected) {
     attempt_failed_ = true;
+    last_error_ = connected.error();
     ctx.log().warn("tcp: cannot connect to {}: {}", peer_, connected.error().message());
     co_return connected.error();
   }

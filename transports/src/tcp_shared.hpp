@@ -96,6 +96,8 @@ public:
   task<result<>> initialize(context& ctx) override;
   task<result<>> handle_message(context& ctx, local_message message) override;
   task<> shutdown(context& ctx) override;
+  /// Why the last connection attempt failed (the runtime reports only that initialize failed).
+  std::error_code last_error() const noexcept { return last_error_; }
 
 private:
   task<result<>> dial(context& ctx);
@@ -106,6 +108,7 @@ private:
   bool outgoing_;
   bool connect_now_ = false;
   bool attempt_failed_ = false;
+  std::error_code last_error_;
   std::shared_ptr<tcp_link> link_;
 };
 

@@ -26,11 +26,12 @@ task<result<address>> connection_to(context& ctx, std::shared_ptr<tcp_shared> sh
   if (auto parsed = split_host_port(peer); !parsed) co_return parsed.error();
   const auto worker = address::random_local("tcp.out.");
   shared->claim(peer, worker);
-  auto started = co_await ctx.start_worker(worker, tcp_connection_worker(shared, peer, connect_now),
-                                           shared->connection_worker_options());
+  auto connection = std::make_shared<tcp_connection_worker>(shared, peer, connect_now);
+  std::vector<address> addresses(1, worker);  // no braces inside co_await (g++ 12, see README)
+  auto started = co_await ctx.start_worker_ptr(std::move(addresses), connection, shared->connection_worker_options());
   if (!started) {
     shared->release(peer, worker, /*attempt_failed=*/true);
-    co_return started.error();
+    co_return connection->last_error() ? connection->last_error() : started.error();
   }
   co_return worker;
 }

@@ -21,6 +21,7 @@ namespace nodus {
 namespace detail {
 class node_impl;
 class mailbox;
+struct context_access;
 }  // namespace detail
 
 /// Options for one worker or processor.
@@ -136,9 +137,7 @@ public:
   context(std::shared_ptr<detail::node_impl> node, std::shared_ptr<detail::mailbox> box, bool owns_box);
 
 private:
-  friend boost::asio::any_io_executor io_executor(const context& ctx);  // nodus/node/extension.hpp
-  friend bool is_served(const context& ctx, const nodus::address& a);  // nodus/node/extension.hpp
-  friend void register_transport(const context& ctx, nodus::address::transport_type type, nodus::address handler);
+  friend struct detail::context_access;  // the functions of nodus/node/extension.hpp
 
   task<result<>> send_payload(nodus::address from, route to, bytes payload);
   void send_payload_after(duration delay, route to, bytes payload);

@@ -16,6 +16,10 @@ boost::asio::any_io_executor io_executor(const context& ctx);
 /// address), e.g. to learn whether a connection's worker still exists.
 bool is_served(const context& ctx, const nodus::address& a);
 
+/// Makes SIGINT and SIGTERM ask the node to stop, so `node::run` returns and the program ends
+/// cleanly; the signal is logged. For programs that serve until they are told to stop.
+void stop_on_signals(const context& ctx);
+
 /// Makes every message whose next hop has transport type `type` go to the worker at `handler`
 /// (which replaces that hop and passes the message on). For transports.
 void register_transport(const context& ctx, address::transport_type type, address handler);

@@ -1,0 +1,29 @@
+#pragma once
+// The `nodus` program's subcommands and what they share: argument parsing with one-line errors.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+namespace nodus::cli {
+
+/// Exit codes: 0 success, 1 the command failed, 2 the command line was wrong.
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_usage = 2;
+
+/// Prints `nodus <command>: <message>` on stderr and returns `code`.
+int fail(const std::string& command, const std::string& message, int code = exit_failure);
+
+/// Parses `args` against `options` (and `positional`). Prints help and returns 0 for --help, or
+/// prints one line and returns `exit_usage` on a mistake; nothing (carry on) otherwise.
+std::optional<int> parse(const std::string& command, const std::string& synopsis, const std::vector<std::string>& args,
+                         const boost::program_options::options_description& options,
+                         const boost::program_options::positional_options_description& positional,
+                         boost::program_options::variables_map& values);
+
+int hub(const std::vector<std::string>& args);
+int message_send(const std::vector<std::string>& args);
+
+}  // namespace nodus::cli

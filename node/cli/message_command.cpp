@@ -1,0 +1,63 @@
+// nodus message send: sends one text message along a route and prints the reply.
+
+#include <cstdlib>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "cli.hpp"
+#include "nodus/node/node.hpp"
+#include "nodus/transports/tcp.hpp"
+
+namespace nodus::cli {
+namespace po = boost::program_options;
+
+namespace {
+
+task<result<address>> connect_first_hop(tcp_transport transport, std::string peer) {
+  co_return co_await transport.connect(std::move(peer));
+}
+
+}  // namespace
+
+int message_send(const std::vector<std::string>& args) {
+  std::string to;
+  std::string text;
+  double timeout_seconds = 0;
+  po::options_description options("options");
+  options.add_options()
+      ("help,h", "show this help")
+      ("to", po::value(&to)->required(), "the route, e.g. '1#127.0.0.1:4000 => echoer'")
+      ("timeout", po::value(&timeout_seconds)->default_value(5), "seconds to wait for the reply")
+      ("text", po::value(&text)->required(), "the message (positional)");
+  po::positional_options_description positional;
+  positional.add("text", 1);
+  po::variables_map values;
+  if (auto done = parse("message send", "--to ROUTE TEXT", args, options, positional, values)) return *done;
+  auto destination = route::parse(to);
+  if (!destination) return fail("message send", "'" + to + "' is not a route (" + destination.error().message() + ")", exit_usage);
+  if (timeout_seconds <= 0) return fail("message send", "--timeout must be positive", exit_usage);
+  const auto timeout = std::chrono::duration_cast<duration>(std::chrono::duration<double>(timeout_seconds));
+
+  auto n = node::create({.name = "nodus", .threads = 1});
+  // This command reports its own outcome in one line; the node's log is for when it is asked for.
+  if (!std::getenv("NODUS_LOG")) n.log().set_level(spdlog::level::off);
+  auto transport = tcp_transport::create(n);
+  if (!transport) return fail("message send", "cannot start the TCP transport: " + transport.error().message());
+  // Connect first, so an unreachable hub is reported at once rather than as a timeout.
+  const auto& first = destination.value().next();
+  if (first.type() == tcp_type) {
+    auto connected = n.block_on([&](context&) { return connect_first_hop(transport.value(), first.value()); });
+    if (!connected) return fail("message send", "cannot connect to " + first.value() + ": " + connected.error().message());
+  }
+  auto reply = n.send_and_receive<std::string>(destination.value(), text, timeout);
+  if (!reply) {
+    if (reply.error() == errc::timeout)
+      return fail("message send", "no reply from " + to + " within " + std::to_string(timeout.count()) + " ms");
+    return fail("message send", "sending to " + to + " failed: " + reply.error().message());
+  }
+  std::cout << reply.value() << std::endl;
+  return 0;
+}
+
+}  // namespace nodus::cli

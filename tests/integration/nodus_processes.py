@@ -1,0 +1,136 @@
+"""Real processes on loopback for the integration tests: start, wait for a line, end by PID.
+
+Every wait is bounded; every process started here is ended by its PID when the test ends,
+whatever happens (atexit), and its stderr is shown if the test fails.
+"""
+import argparse
+import atexit
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+_running = []  # started and not yet ended
+_started = []  # every process started, for the stderr shown on failure
+
+
+class Proc:
+    """A started program: its stdout lines arrive in a queue, its stderr goes to a file."""
+
+    def __init__(self, name, args, env=None):
+        self.name = name
+        self.args = [str(a) for a in args]
+        self.stderr = tempfile.TemporaryFile(mode="w+")
+        self.lines = queue.Queue()
+        self.output = []
+        self.popen = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+                                      env={**os.environ, **(env or {})})
+        threading.Thread(target=self._read, daemon=True).start()
+        _running.append(self)
+        _started.append(self)
+
+    def _read(self):
+        for line in self.popen.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_for(self, pattern, timeout=10.0):
+        """The first stdout line matching `pattern` within `timeout` seconds (a re.Match)."""
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                fail(f"{self.name}: no line matching {pattern!r} within {timeout} s; saw {self.output}")
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                fail(f"{self.name} exited ({self.popen.wait()}) before printing {pattern!r}; saw {self.output}")
+            self.output.append(line)
+            match = re.search(pattern, line)
+            if match:
+                return match
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        """Sends `sig` to this process's PID and waits for it to exit; SIGKILL after `timeout`."""
+        if self.alive():
+            os.kill(self.popen.pid, sig)
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+                fail(f"{self.name} did not exit within {timeout} s of signal {sig}")
+        if self in _running:
+            _running.remove(self)
+        return self.popen.returncode
+
+    def stderr_text(self):
+        self.stderr.seek(0)
+        return self.stderr.read()
+
+
+def run(args, timeout=15.0):
+    """Runs a program to completion (bounded); returns (exit code, stdout, stderr)."""
+    try:
+        done = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        fail(f"{args} did not finish within {timeout} s")
+    return done.returncode, done.stdout, done.stderr
+
+
+def eventually(condition, timeout, interval=0.1):
+    """Calls `condition` until it returns something true, for at most `timeout` seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    return condition()
+
+
+def fail(message):
+    raise AssertionError(message)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def _cleanup():
+    for proc in list(_running):
+        if proc.alive():
+            os.kill(proc.popen.pid, signal.SIGKILL)
+            proc.popen.wait()
+
+
+atexit.register(_cleanup)
+
+
+def main(test):
+    """Runs `test(args)` with --nodus and --examples parsed; prints every process's stderr on failure."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--nodus", required=True, help="the nodus program")
+    parser.add_argument("--examples", required=True, help="the folder of the built examples")
+    args = parser.parse_args()
+    try:
+        test(args)
+    except AssertionError as e:
+        print(f"FAILED: {e}", file=sys.stderr)
+        for proc in _started:
+            print(f"--- stderr of {proc.name} ---\n{proc.stderr_text()}", file=sys.stderr)
+        sys.exit(1)
+    finally:
+        _cleanup()
+    print("PASSED")
