@@ -293,6 +293,10 @@ void node_impl::stop() {
   io_->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  // A worker the stop did not reach (started while it began) may still have its drain loop
+  // parked in its mailbox, each keeping the other alive; closing hands the loop to the
+  // io_context, which destroys it below.
+  for (auto& box : snapshot()) box->close();
   {
     std::unique_lock lock(io_mutex_);
     io_.reset();  // destroys what it can of abandoned coroutines
