@@ -10,6 +10,9 @@
 
 namespace nodus::detail {
 
+// Queue slots an idle worker keeps (a burst's worth is freed when it goes idle).
+inline constexpr std::size_t idle_queue_slots = 32;
+
 mailbox::mailbox(node_impl& node, std::vector<address> addresses, std::size_t capacity,
                  incoming_access_control access, worker_info::kind kind)
     : node_(node), addresses_(std::move(addresses)), capacity_(capacity), access_(std::move(access)),
@@ -182,6 +185,7 @@ void mailbox::park(wakeup resume) {
   std::lock_guard lock(mutex_);
   // Something arrived (or the close came) between next_step and here: go on at once.
   if (closed_ || !queue_.empty()) return resume.post(true);
+  queue_.shrink_if_empty(idle_queue_slots);
   draining_ = false;
   parked_drain_ = std::move(resume);
 }
