@@ -22,6 +22,17 @@ void pack_route(msgpack::packer<Stream>& p, std::span<const address> hops) {
   }
 }
 
+// Packs everything before the payload's bytes.
+template <class Stream>
+void pack_head(msgpack::packer<Stream>& p, std::span<const address> onward, std::span<const address> back,
+               std::size_t payload_size) {
+  p.pack_array(4);
+  p.pack(transport_message_version);
+  pack_route(p, onward);
+  pack_route(p, back);
+  p.pack_bin(static_cast<std::uint32_t>(payload_size));
+}
+
 result<route> unpack_route(const msgpack::object& o, const decode_limits& limits) {
   if (o.type != msgpack::type::ARRAY) return errc::malformed;
   if (o.via.array.size > limits.max_hops) return errc::too_large;
@@ -50,25 +61,22 @@ bytes encode(const transport_message& m) {
 
 void encode_append(const transport_message& m, bytes& out) {
   out.reserve(out.size() + 64 + m.payload.size());
+  encode_head_append(std::span<const address>(m.onward_route.begin(), m.onward_route.end()),
+                     std::span<const address>(m.return_route.begin(), m.return_route.end()), m.payload.size(), out);
+  out.insert(out.end(), m.payload.begin(), m.payload.end());
+}
+
+void encode_head_append(std::span<const address> onward, std::span<const address> back, std::size_t payload_size,
+                        bytes& out) {
   detail::byte_writer writer{out};
   msgpack::packer<detail::byte_writer> p(writer);
-  p.pack_array(4);
-  p.pack(transport_message_version);
-  pack_route(p, std::span<const address>(m.onward_route.begin(), m.onward_route.end()));
-  pack_route(p, std::span<const address>(m.return_route.begin(), m.return_route.end()));
-  p.pack_bin(static_cast<std::uint32_t>(m.payload.size()));
-  p.pack_bin_body(reinterpret_cast<const char*>(m.payload.data()),
-                  static_cast<std::uint32_t>(m.payload.size()));
+  pack_head(p, onward, back, payload_size);
 }
 
 std::size_t encoded_size(std::span<const address> onward, std::span<const address> back, std::size_t payload_size) {
   byte_counter counter;
   msgpack::packer<byte_counter> p(counter);
-  p.pack_array(4);
-  p.pack(transport_message_version);
-  pack_route(p, onward);
-  pack_route(p, back);
-  p.pack_bin(static_cast<std::uint32_t>(payload_size));
+  pack_head(p, onward, back, payload_size);
   return counter.size + payload_size;
 }
 

@@ -3,6 +3,8 @@
 
 #include <utility>  // before Asio's awaitable.hpp (see README)
 
+#include <array>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -20,8 +22,6 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
-
-constexpr std::size_t read_chunk = 64 * 1024;
 
 std::error_code to_std(const boost::system::error_code& ec) { return ec; }
 
@@ -42,15 +42,18 @@ bool close_once(tcp_link& link) {
 
 // Coroutines that run on the link's strand return a std::error_code rather than a result<>:
 // co_spawn needs a default-constructible value.
-task<std::error_code> write_on_strand(std::shared_ptr<tcp_link> link, bytes data) {
+// Writes `head` and then `tail` (a frame's start and its payload: gathered, not copied together).
+task<std::error_code> write_on_strand(std::shared_ptr<tcp_link> link, bytes head, bytes tail) {
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(tail)};
   boost::system::error_code ec;
-  co_await asio::async_write(link->socket, asio::buffer(data), asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_write(link->socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
   co_return to_std(ec);
 }
 
-task<result<>> write_bytes(std::shared_ptr<tcp_link> link, bytes data) {
+task<result<>> write_bytes(std::shared_ptr<tcp_link> link, bytes head, bytes tail = bytes()) {
   auto strand = link->strand;
-  auto ec = co_await asio::co_spawn(strand, write_on_strand(std::move(link), std::move(data)), asio::use_awaitable);
+  auto ec = co_await asio::co_spawn(strand, write_on_strand(std::move(link), std::move(head), std::move(tail)),
+                                    asio::use_awaitable);
   if (ec) co_return ec;
   co_return ok();
 }
@@ -85,7 +88,6 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
   tcp_frame::decoder decoder(shared->options.max_frame_size);
   const decode_limits limits{.max_payload = shared->options.max_frame_size};
   asio::steady_timer stall_timer(link->strand);
-  bytes chunk(read_chunk);
   std::string reason;
   bool orderly = false;
 
@@ -102,7 +104,9 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
       stall_timer.cancel();
     }
     boost::system::error_code ec;
-    const auto n = co_await link->socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    const auto into = decoder.buffer();
+    const auto n = co_await link->socket.async_read_some(asio::buffer(into.data(), into.size()),
+                                                         asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       orderly = ec == asio::error::eof;
       reason = link->stalled ? fmt::format("it sent part of a frame and then nothing for {} ms",
@@ -111,8 +115,9 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
                              : ec.message();
       break;
     }
-    if (auto fed = decoder.feed(byte_view(chunk.data(), n)); !fed) {
-      reason = fmt::format("it opened with protocol version {} (expected {})", chunk[0], tcp_frame::protocol_version);
+    if (auto committed = decoder.commit(n); !committed) {
+      reason = fmt::format("it opened with protocol version {} (expected {})", decoder.version_received().value_or(0),
+                           tcp_frame::protocol_version);
       break;
     }
     for (;;) {
@@ -208,13 +213,13 @@ task<result<>> tcp_connection_worker::handle_message(context& ctx, local_message
       co_return ok();
     }
   }
-  bytes frame;
-  if (auto framed = tcp_frame::append(to_transport_message(std::move(message)), shared_->options.max_frame_size, frame);
-      !framed) {
+  auto outgoing = to_transport_message(std::move(message));
+  bytes head;
+  if (!tcp_frame::append_head(outgoing, shared_->options.max_frame_size, head)) {
     ctx.log().warn("tcp: message to {} refused: its frame is over the {}-byte limit", peer_, shared_->options.max_frame_size);
     co_return ok();
   }
-  if (auto written = co_await write_bytes(link_, std::move(frame)); !written) {
+  if (auto written = co_await write_bytes(link_, std::move(head), std::move(outgoing.payload)); !written) {
     ctx.log().warn("tcp: connection with {} lost while sending: {}", peer_, written.error().message());
     auto strand = link_->strand;
     asio::post(strand, [link = link_] { close_once(*link); });

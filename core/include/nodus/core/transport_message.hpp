@@ -37,8 +37,13 @@ struct decode_limits {
 
 /// Encodes `m` in the wire form.
 bytes encode(const transport_message& m);
-/// Appends the wire form of `m` to `out` (for framing without a second copy of the payload).
+/// Appends the wire form of `m` to `out`.
 void encode_append(const transport_message& m, bytes& out);
+/// Appends the wire form of a message with these routes and a payload of `payload_size` bytes,
+/// up to where the payload's bytes start: writing this and then the payload writes the whole
+/// message, without copying the payload.
+void encode_head_append(std::span<const address> onward, std::span<const address> back, std::size_t payload_size,
+                        bytes& out);
 /// The exact length of the wire form of a message with these routes and a payload of
 /// `payload_size` bytes, computed without encoding it.
 std::size_t encoded_size(std::span<const address> onward, std::span<const address> back, std::size_t payload_size);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "nodus/core/bytes.hpp"
 #include "nodus/core/local_message.hpp"
@@ -24,32 +25,45 @@ inline constexpr std::size_t length_prefix_size = 4;
 /// connection itself) is stripped, computed without encoding.
 std::size_t body_size(const local_message& m);
 
-/// Appends one frame carrying `m` (length prefix, then the encoded message) to `out`.
+/// Appends the start of the frame carrying `m`: the length prefix and every encoded byte before
+/// the payload's. Writing it and then `m.payload` writes the frame without copying the payload.
 /// `errc::too_large` (and `out` unchanged) when the body would exceed `max_frame_size`.
-result<> append(const transport_message& m, std::size_t max_frame_size, bytes& out);
+result<> append_head(const transport_message& m, std::size_t max_frame_size, bytes& out);
 
-/// Splits the byte stream read from one connection into frame bodies. Bytes may arrive in any
-/// pieces: a length prefix split across reads, several frames in one read, a frame in many.
-/// The first error is final: the connection it came from must be closed.
+/// Splits the byte stream read from one connection into frame bodies. The socket reads straight
+/// into `buffer()`: small frames land in a staging area, and the body of a frame too big for it
+/// is read directly into its own buffer, so it is not copied again on the way.
+/// Bytes may arrive in any pieces: a length prefix split across reads, several frames in one
+/// read, a frame in many. The first error is final: the connection must be closed.
 class decoder {
 public:
+  /// Frames whose prefix and body fit in this many bytes are staged; larger ones are read whole.
+  static constexpr std::size_t staging_size = 64 * 1024;
+
   explicit decoder(std::size_t max_frame_size = default_max_size);
 
-  /// Takes the next bytes of the stream; `errc::unsupported_version` if the very first byte is
-  /// not `protocol_version`.
-  result<> feed(byte_view data);
+  /// Where the next bytes from the stream go. Never empty after `next_frame` returned nothing.
+  std::span<std::uint8_t> buffer();
+  /// Records that `n` bytes were written at the start of `buffer()`.
+  /// `errc::unsupported_version` when the stream's first byte is not `protocol_version`.
+  result<> commit(std::size_t n);
   /// The next complete frame body, or nothing until more bytes arrive; `errc::too_large` as
   /// soon as a length prefix over the maximum is complete. Call it until it returns nothing.
   result<std::optional<bytes>> next_frame();
   /// True while part of a frame has arrived but not all of it.
-  bool in_frame() const noexcept { return buffer_.size() > read_; }
+  bool in_frame() const noexcept { return large_ ? true : end_ > begin_; }
+  /// The stream's first byte, once it has arrived (for error messages).
+  std::optional<std::uint8_t> version_received() const noexcept { return version_; }
 
 private:
   std::size_t max_frame_size_;
-  bool version_checked_ = false;
+  std::optional<std::uint8_t> version_;
   bool failed_ = false;
-  bytes buffer_;
-  std::size_t read_ = 0;  // bytes of buffer_ already handed out as frames
+  bytes staging_;
+  std::size_t begin_ = 0;  // staged bytes not yet handed out: [begin_, end_)
+  std::size_t end_ = 0;
+  std::optional<bytes> large_;  // the body of a frame too big to stage, while it is read
+  std::size_t large_filled_ = 0;
 };
 
 }  // namespace nodus::tcp_frame
