@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds and runs the TCP benchmark (tests/bench/README.md, "TCP between two processes") in
+# build-bench: Nodus over loopback next to a raw-socket baseline, in the same run. The server is
+# a child process the benchmark forks and ends by its PID; nothing outlives the script.
+#   scripts/bench-tcp.sh                          default sizes (20 000 round trips, 200 000 x 64 B, 5 000 x 64 KiB)
+#   scripts/bench-tcp.sh LATENCY_N SMALL_N LARGE_N
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh --bench
+build=build-bench
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+  -DNODUS_BUILD_BENCH=ON -DNODUS_BUILD_TESTS=OFF -DNODUS_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$build" --target bench_tcp
+
+busy=$(./scripts/cpu-busy.sh)
+echo "== $(nproc) cores, ${busy}% busy before the runs"
+(( busy <= 10 )) || echo "bench-tcp.sh: warning: the machine is busy; the figures will be low and noisy" >&2
+
+NODUS_LOG=${NODUS_LOG:-warn} "$build/tests/bench/bench_tcp" "$@" | tee "$build/bench_tcp.txt"
+
+figure() { awk -v name="$1" '$1 == name { print $2 }' "$build/bench_tcp.txt"; }
+echo "== Comparison (target: 64 KiB messages at >= 70% of raw loopback bandwidth)"
+awk -v t="$(figure tcp_64KiB_MB_per_s)" -v r="$(figure raw_64KiB_MB_per_s)" \
+    -v ts="$(figure tcp_64B_msgs_per_s)" -v rs="$(figure raw_64B_msgs_per_s)" 'BEGIN {
+  printf "bandwidth_64KiB_nodus_over_raw %.3f  (target >= 0.70: %s)\n", t / r, (t >= 0.7 * r ? "met" : "MISSED")
+  printf "rate_64B_nodus_over_raw %.3f\n", ts / rs
+}'
