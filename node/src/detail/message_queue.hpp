@@ -58,7 +58,7 @@ public:
   }
 
 private:
-  static constexpr std::size_t first_capacity = 2;  // a power of two, like every capacity
+  static constexpr std::size_t first_capacity = 1;  // a power of two, like every capacity
 
   // The i-th message from the front; slots hold live messages only between head_ and size_.
   local_message* slot(std::size_t i) const noexcept { return slots_ + ((head_ + i) & (capacity_ - 1)); }
