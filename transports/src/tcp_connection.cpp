@@ -31,33 +31,6 @@ void configure(tcp::socket& s) {
   s.set_option(asio::socket_base::keep_alive(true), ignored);
 }
 
-// Closes the socket once; true for the caller that did it.
-bool close_once(tcp_link& link) {
-  if (link.closing.exchange(true)) return false;
-  boost::system::error_code ignored;
-  link.socket.shutdown(tcp::socket::shutdown_both, ignored);
-  link.socket.close(ignored);
-  return true;
-}
-
-// Coroutines that run on the link's strand return a std::error_code rather than a result<>:
-// co_spawn needs a default-constructible value.
-// Writes `head` and then `tail` (a frame's start and its payload: gathered, not copied together).
-task<std::error_code> write_on_strand(std::shared_ptr<tcp_link> link, bytes head, bytes tail) {
-  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(tail)};
-  boost::system::error_code ec;
-  co_await asio::async_write(link->socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
-  co_return to_std(ec);
-}
-
-task<result<>> write_bytes(std::shared_ptr<tcp_link> link, bytes head, bytes tail = bytes()) {
-  auto strand = link->strand;
-  auto ec = co_await asio::co_spawn(strand, write_on_strand(std::move(link), std::move(head), std::move(tail)),
-                                    asio::use_awaitable);
-  if (ec) co_return ec;
-  co_return ok();
-}
-
 // Runs on the link's strand: looks `peer` up and connects, within `timeout`.
 task<std::error_code> dial_on_strand(std::shared_ptr<tcp_link> link, std::string host, std::string port, duration timeout) {
   auto resolver = std::make_shared<tcp::resolver>(link->strand);
@@ -139,11 +112,13 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
     }
   }
   stall_timer.cancel();
-  if (close_once(*link)) {  // otherwise the worker closed it first, and said why
+  if (close_once(*link)) {  // otherwise the writer or the worker closed it first, and said why
     if (orderly) shared->log.info("tcp: {} closed the connection ({})", link->peer, worker);
     else shared->log.warn("tcp: closing the connection with {} ({}): {}", link->peer, worker, reason);
-    co_await control->stop_worker(worker);
   }
+  // Every way a connection ends passes here (a closed socket ends the pending read), so this is
+  // where its worker is stopped, unless the worker is stopping already.
+  if (!link->worker_stopping && is_served(*control, worker)) co_await control->stop_worker(worker);
 }
 
 }  // namespace
@@ -160,10 +135,7 @@ task<result<>> tcp_connection_worker::initialize(context& ctx) {
     if (!connect_now_) co_return ok();
     co_return co_await dial(ctx);
   }
-  if (auto sent = co_await write_bytes(link_, bytes(1, tcp_frame::protocol_version)); !sent) {
-    close_once(*link_);
-    co_return sent.error();
-  }
+  send_frame(link_, bytes(1, tcp_frame::protocol_version), bytes(), shared_->log);
   shared_->opened(tcp_connection_info{ctx.address(), peer_, false});
   start_reading(ctx);
   co_return ok();
@@ -183,14 +155,13 @@ task<result<>> tcp_connection_worker::dial(context& ctx) {
   auto [host, port] = std::move(host_port).value();
   const auto dial_error = co_await asio::co_spawn(
       strand, dial_on_strand(link, std::move(host), std::move(port), shared_->options.connect_timeout), asio::use_awaitable);
-  result<> connected = dial_error ? result<>(dial_error) : ok();
-  if (connected) connected = co_await write_bytes(link, bytes(1, tcp_frame::protocol_version));
-  if (!connected) {
+  if (dial_error) {
     attempt_failed_ = true;
-    last_error_ = connected.error();
-    ctx.log().warn("tcp: cannot connect to {}: {}", peer_, connected.error().message());
-    co_return connected.error();
+    last_error_ = dial_error;
+    ctx.log().warn("tcp: cannot connect to {}: {}", peer_, dial_error.message());
+    co_return dial_error;
   }
+  send_frame(link, bytes(1, tcp_frame::protocol_version), bytes(), shared_->log);
   link_ = std::move(link);
   shared_->opened(tcp_connection_info{ctx.address(), peer_, true});
   ctx.log().debug("tcp: connected to {} ({})", peer_, ctx.address());
@@ -213,18 +184,18 @@ task<result<>> tcp_connection_worker::handle_message(context& ctx, local_message
       co_return ok();
     }
   }
+  if (link_->closing) {  // the read loop is about to stop this worker
+    ctx.log().debug("tcp: message to '{}' dropped: the connection with {} is closing", message.onward_route, peer_);
+    co_return ok();
+  }
   auto outgoing = to_transport_message(std::move(message));
   bytes head;
   if (!tcp_frame::append_head(outgoing, shared_->options.max_frame_size, head)) {
     ctx.log().warn("tcp: message to {} refused: its frame is over the {}-byte limit", peer_, shared_->options.max_frame_size);
     co_return ok();
   }
-  if (auto written = co_await write_bytes(link_, std::move(head), std::move(outgoing.payload)); !written) {
-    ctx.log().warn("tcp: connection with {} lost while sending: {}", peer_, written.error().message());
-    auto strand = link_->strand;
-    asio::post(strand, [link = link_] { close_once(*link); });
-    co_await ctx.stop_worker(ctx.address());
-  }
+  send_frame(link_, std::move(head), std::move(outgoing.payload), shared_->log);
+  co_await wait_for_room(link_, shared_->options.max_unsent_bytes);  // back-pressure from the socket
   co_return ok();
 }
 
@@ -233,6 +204,7 @@ task<> tcp_connection_worker::shutdown(context& ctx) {
   shared_->closed(ctx.address());
   if (link_) {
     // The socket must go before the node's io_context does; close it on its strand.
+    link_->worker_stopping = true;
     auto strand = link_->strand;
     asio::post(strand, [link = std::move(link_)] { close_once(*link); });
   }

@@ -5,6 +5,7 @@
 #include <utility>  // before Asio's awaitable.hpp (see README)
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "nodus/transports/tcp.hpp"
@@ -24,14 +26,31 @@ using clock = std::chrono::steady_clock;
 
 /// One socket and the strand that serialises everything done to it (reads, writes, close).
 struct tcp_link {
-  explicit tcp_link(const boost::asio::any_io_executor& io) : strand(boost::asio::make_strand(io)), socket(strand) {}
+  explicit tcp_link(const boost::asio::any_io_executor& io)
+      : strand(boost::asio::make_strand(io)), socket(strand), room(strand) {}
 
   boost::asio::strand<boost::asio::any_io_executor> strand;
   boost::asio::ip::tcp::socket socket;
-  std::string peer;                // for logs: host:port as dialled, or the remote endpoint
+  std::string peer;                  // for logs: host:port as dialled, or the remote endpoint
   std::atomic<bool> closing{false};  // set once by whoever closes first (reader, writer or shutdown)
   std::atomic<bool> stalled{false};  // set by the stall timer before it closes the socket
+  std::atomic<bool> worker_stopping{false};  // the worker's shutdown closes it; nobody need stop it
+
+  // The write side (tcp_writer.cpp). Frames queue in `outbox` and one writer coroutine sends
+  // whatever has queued in a single gathered write, so small messages share system calls.
+  std::deque<bytes> outbox;                  // on the strand only
+  bool writing = false;                      // on the strand only: a writer is running
+  std::atomic<std::size_t> unsent_bytes{0};  // queued or being written: the worker's back-pressure
+  boost::asio::steady_timer room;            // cancelled whenever unsent bytes go down
 };
+
+/// Queues the bytes of `head` and then `payload` behind everything queued before, and returns
+/// at once; a writer on the link's strand sends them. After the link closes they are dropped.
+void send_frame(const std::shared_ptr<tcp_link>& link, bytes head, bytes payload, spdlog::logger& log);
+/// Waits until at most `limit` bytes are unsent or the link has closed.
+task<> wait_for_room(std::shared_ptr<tcp_link> link, std::size_t limit);
+/// Closes the socket if nobody has yet; true for the caller that did. On the link's strand only.
+bool close_once(tcp_link& link);
 
 /// What the transport remembers about a peer it dials.
 struct tcp_peer {

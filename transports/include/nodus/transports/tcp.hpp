@@ -31,8 +31,11 @@ struct tcp_options {
   duration max_reconnect_backoff = std::chrono::seconds(5);
   /// A connection that has sent part of a frame and then nothing for this long is closed.
   duration stall_timeout = std::chrono::seconds(30);
-  /// Messages waiting to be written to one connection; a full queue makes senders wait.
+  /// Messages waiting for one connection's worker; a full queue makes senders wait.
   std::size_t write_queue_capacity = 256;
+  /// Bytes handed to a connection but not yet written to its socket; beyond this the
+  /// connection's worker waits for the socket (and so, once its queue fills, do senders).
+  std::size_t max_unsent_bytes = 4 * 1024 * 1024;
 };
 
 /// One open connection, as `tcp_transport::connections` reports it.
