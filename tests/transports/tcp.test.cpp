@@ -156,3 +156,44 @@ TEST_CASE("listening errors are reported, not thrown") {
   CHECK(server.transport.listen("no-port-here").error() == errc::invalid_address);
   CHECK(server.transport.listen("127.0.0.1:99999").error() == errc::invalid_address);
 }
+
+namespace {
+
+// Records the numbers it receives, slowly enough that senders must wait for it.
+class slow_recorder final : public worker<std::uint64_t> {
+public:
+  explicit slow_recorder(std::shared_ptr<std::vector<std::uint64_t>> seen) : seen_(std::move(seen)) {}
+  task<result<>> handle_message(context& ctx, routed<std::uint64_t> message) override {
+    if (message.body() % 100 == 0) co_await ctx.sleep(2ms);
+    std::lock_guard lock(mutex_);
+    seen_->push_back(message.body());
+    co_return ok();
+  }
+  static inline std::mutex mutex_;
+
+private:
+  std::shared_ptr<std::vector<std::uint64_t>> seen_;
+};
+
+task<result<>> send_numbers(context& ctx, route to, std::uint64_t count) {
+  for (std::uint64_t i = 0; i < count; ++i)
+    if (auto sent = co_await ctx.send(to, i); !sent) co_return sent.error();
+  co_return ok();
+}
+
+}  // namespace
+
+TEST_CASE("a slow receiver makes the sender wait; every message arrives, in order") {
+  tcp_node server("127.0.0.1:0");
+  auto seen = std::make_shared<std::vector<std::uint64_t>>();
+  REQUIRE(server.n.start_worker("recorder", slow_recorder(seen), worker_options{.mailbox_capacity = 4}));
+  tcp_node client({}, tcp_options{.write_queue_capacity = 4, .max_unsent_bytes = 256});
+  constexpr std::uint64_t count = 5000;
+  REQUIRE(client.n.block_on([&](context& ctx) { return send_numbers(ctx, route{tcp(server.bound), "recorder"}, count); }));
+  REQUIRE(eventually([&] {
+    std::lock_guard lock(slow_recorder::mutex_);
+    return seen->size() == count;
+  }, 30s));
+  std::lock_guard lock(slow_recorder::mutex_);
+  for (std::uint64_t i = 0; i < count; ++i) REQUIRE((*seen)[i] == i);
+}
