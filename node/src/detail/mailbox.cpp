@@ -228,9 +228,16 @@ void mailbox::count_dropped(std::size_t n) {
 }
 
 void mailbox::mark_finished() {
+  std::size_t dropped = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    dropped = dropped_;
+  }
+  // Logged outside the lock (a log line may wait on its sink), and before anyone waiting in
+  // `stop` is woken, so the line is there when stop returns.
+  if (dropped > 0) node_.log().info("'{}' stopped; dropped {} queued message(s)", addresses_.front(), dropped);
   std::lock_guard lock(mutex_);
-  if (dropped_ > 0 && !finished_)
-    node_.log().info("'{}' stopped; dropped {} queued message(s)", addresses_.front(), dropped_);
   finished_ = true;
   finished_waiters_.notify_all();
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "detail/message_queue.hpp"
+#include "detail/spin_mutex.hpp"
 #include "detail/wakeup.hpp"
 #include "nodus/core/local_message.hpp"
 #include "nodus/node/context.hpp"
@@ -98,7 +99,7 @@ protected:
   /// Suspends until `ready()` (evaluated under the lock) or the deadline; false on timeout.
   task<bool> wait_until(waiters& on, std::function<bool()> ready, std::optional<clock::time_point> deadline);
 
-  mutable std::mutex mutex_;
+  mutable spin_mutex mutex_;
   // A drain loop (or its resumption), a processor loop or initialize runs; guarded by mutex_.
   // False while a worker is idle: its drain is parked (or not started yet).
   bool draining_ = false;
