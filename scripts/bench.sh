@@ -43,10 +43,17 @@ one_way=$(figure "$build/bench_local.txt" one_way_msgs_per_s)
 ping_pong=$(figure "$build/bench_local.txt" ping_pong_round_trips_per_s)
 caf_one_way=$(figure "$build/bench_caf.txt" caf_one_way_msgs_per_s)
 caf_ping_pong=$(figure "$build/bench_caf.txt" caf_ping_pong_round_trips_per_s)
+idle=$(figure "$build/bench_local.txt" idle_worker_heap_bytes)
+caf_idle=$(figure "$build/bench_caf.txt" caf_idle_worker_heap_bytes)
+used=$(figure "$build/bench_local.txt" idle_worker_after_message_heap_bytes)
+caf_used=$(figure "$build/bench_caf.txt" caf_idle_worker_after_message_heap_bytes)
 
-echo "== Comparison (targets: ping-pong not slower than CAF; one-way >= 1 M msgs/s)"
-awk -v pp="$ping_pong" -v cpp="$caf_ping_pong" -v ow="$one_way" -v cow="$caf_one_way" 'BEGIN {
+echo "== Comparison (targets: ping-pong not slower than CAF; one-way >= 1 M msgs/s; idle heap <= CAF)"
+awk -v pp="$ping_pong" -v cpp="$caf_ping_pong" -v ow="$one_way" -v cow="$caf_one_way" \
+    -v idle="$idle" -v cidle="$caf_idle" -v used="$used" -v cused="$caf_used" 'BEGIN {
   printf "ping_pong_ratio_nodus_over_caf %.3f  (target >= 1: %s)\n", pp / cpp, (pp >= cpp ? "met" : "MISSED")
   printf "one_way_ratio_nodus_over_caf %.3f\n", ow / cow
   printf "one_way_msgs_per_s %d  (target >= 1000000: %s)\n", ow, (ow >= 1000000 ? "met" : "MISSED")
+  printf "idle_worker_heap_bytes %d, CAF %d  (target <= CAF: %s)\n", idle, cidle, (idle <= cidle ? "met" : "MISSED")
+  printf "idle_worker_after_message_heap_bytes %d, CAF %d\n", used, cused
 }'

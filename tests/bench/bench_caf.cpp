@@ -4,6 +4,7 @@
 //   caf_ping_pong_round_trips_per_s  two actors bounce one std::uint64_t N times
 //   caf_idle_worker_bytes            RSS growth per idle actor, over 10,000 spawned actors
 //   caf_idle_worker_heap_bytes       malloc'd bytes per idle actor (steadier than RSS)
+//   caf_idle_worker_after_message_*  the same for actors that have each handled one message
 //
 // Same sizes, same 2 scheduler threads, median of 3 runs each on a fresh actor_system. CAF's
 // mailboxes are unbounded, so its one-way sender never waits; a Nodus sender waits whenever the
@@ -61,12 +62,23 @@ caf::behavior pong_actor(caf::event_based_actor* self) {
   return {[=](std::uint64_t k) { self->send(caf::actor_cast<caf::actor>(self->current_sender()), k); }};
 }
 
+/// Counts idle actors that initialised, then messages they handled; finishes `started` when all
+/// `expected` have initialised and `handled_all` when all have handled one message.
+struct idle_counts {
+  std::uint64_t expected = 0;
+  std::atomic<std::uint64_t> initialised{0};
+  std::atomic<std::uint64_t> handled{0};
+  bench::completion started;
+  bench::completion handled_all;
+};
+
 /// An idle actor. CAF initialises spawned actors later, on its scheduler threads; the last one
-/// to initialise finishes `done`, so the measurement sees every actor complete.
-caf::behavior idle_actor(caf::event_based_actor*, std::atomic<std::uint64_t>* initialised, std::uint64_t count,
-                         bench::completion* done) {
-  if (++*initialised == count) done->finish();
-  return {[](std::uint64_t) {}};
+/// to initialise finishes `started`, so the measurement sees every actor complete.
+caf::behavior idle_actor(caf::event_based_actor*, idle_counts* counts) {
+  if (++counts->initialised == counts->expected) counts->started.finish();
+  return {[=](std::uint64_t) {
+    if (++counts->handled == counts->expected) counts->handled_all.finish();
+  }};
 }
 
 /// A config with 2 scheduler threads, like the Nodus node.
@@ -110,17 +122,23 @@ double ping_pong_once(std::uint64_t n) {
   return static_cast<double>(n) / done.seconds();
 }
 
-bench::memory_growth idle_bytes_once(std::uint64_t count) {
+/// Memory per idle actor, over `count` spawned actors; with `message_each`, each has handled one
+/// message before the measurement.
+bench::memory_growth idle_bytes_once(std::uint64_t count, bool message_each) {
   two_threads_config config;
   caf::actor_system system{config};
   check_threads(system);
   std::vector<caf::actor> actors;
   actors.reserve(count);  // before the baseline: the handles are the caller's, not the actors'
-  std::atomic<std::uint64_t> initialised{0};
-  bench::completion done;
+  idle_counts counts;
+  counts.expected = count;
   const bench::memory_probe before;
-  for (std::uint64_t i = 0; i < count; ++i) actors.push_back(system.spawn(idle_actor, &initialised, count, &done));
-  done.wait("caf idle actors");
+  for (std::uint64_t i = 0; i < count; ++i) actors.push_back(system.spawn(idle_actor, &counts));
+  counts.started.wait("caf idle actors");
+  if (message_each) {
+    for (std::uint64_t i = 0; i < count; ++i) caf::anon_send(actors[i], i);
+    counts.handled_all.wait("caf idle actors' messages");
+  }
   // Runs in a child that exits without teardown (bench::in_child_process), so no stop_all here.
   return before.per_object(count);
 }
@@ -133,7 +151,9 @@ int main(int argc, char** argv) {
                CAF_VERSION, scheduler_threads, static_cast<unsigned long long>(sizes.one_way),
                static_cast<unsigned long long>(sizes.ping_pong), static_cast<unsigned long long>(sizes.idle));
   // Memory first: its runs fork, which must happen before this process has any thread.
-  bench::report_memory_median("caf_idle_worker", [&] { return idle_bytes_once(sizes.idle); });
+  bench::report_memory_median("caf_idle_worker", [&] { return idle_bytes_once(sizes.idle, false); });
+  bench::report_memory_median("caf_idle_worker_after_message",
+                              [&] { return idle_bytes_once(sizes.idle, true); });
   bench::report_median("caf_one_way_msgs_per_s", [&] { return one_way_once(sizes.one_way); });
   bench::report_median("caf_ping_pong_round_trips_per_s", [&] { return ping_pong_once(sizes.ping_pong); });
   return 0;

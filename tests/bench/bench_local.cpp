@@ -5,10 +5,12 @@
 //   ping_pong_round_trips_per_s  two workers bounce one std::uint64_t N times
 //   idle_worker_bytes            RSS growth per idle worker, over 10,000 started workers
 //   idle_worker_heap_bytes       malloc'd bytes per idle worker (steadier than RSS)
+//   idle_worker_after_message_*  the same for workers that have each handled one message
 //
 // Each figure is the median of 3 runs, each on a fresh node. Usage:
 //   bench_local [one_way_n [ping_pong_n [idle_workers]]]
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -94,10 +96,24 @@ public:
   }
 };
 
-/// Does nothing: what an idle worker costs is the runtime's share alone.
+/// Counts handled messages across idle workers and finishes `done` at `expected`.
+struct handled_count {
+  std::uint64_t expected = 0;
+  std::atomic<std::uint64_t> handled{0};
+  bench::completion done;
+};
+
+/// The count of the memory run in progress (each runs in its own child process). A global, so
+/// an idle worker is as small as a worker can be: what it costs is the runtime's share alone.
+handled_count* idle_count = nullptr;
+
+/// Does nothing but count.
 class idle_worker final : public nodus::worker<std::uint64_t> {
 public:
-  task<nodus::result<>> handle_message(context&, routed<std::uint64_t>) override { co_return nodus::ok(); }
+  task<nodus::result<>> handle_message(context&, routed<std::uint64_t>) override {
+    if (++idle_count->handled == idle_count->expected) idle_count->done.finish();
+    co_return nodus::ok();
+  }
 };
 
 /// Sends `body` to `to` from a temporary context and returns once it is queued.
@@ -126,28 +142,39 @@ double ping_pong_once(std::uint64_t n) {
 }
 
 // A plain function rather than a capturing coroutine lambda (see node_impl.hpp on g++ 12).
-task<nodus::result<>> start_idle_workers(context& ctx, std::uint64_t count) {
-  for (std::uint64_t i = 0; i < count; ++i) {
-    auto started = co_await ctx.start_worker("idle." + std::to_string(i), idle_worker{});
+// With `count->expected` > 0, each worker is sent one message once started.
+task<nodus::result<>> start_idle_workers(context& ctx, std::uint64_t n, const handled_count* count) {
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const nodus::address at("idle." + std::to_string(i));
+    auto started = co_await ctx.start_worker(at, idle_worker{});
     if (!started) co_return started.error();
+    if (count->expected == 0) continue;
+    const nodus::route to{at};  // built outside the co_await expression (g++ 12)
+    auto sent = co_await ctx.send(to, i);
+    if (!sent) co_return sent.error();
   }
   co_return nodus::ok();
 }
 
 /// Returns once the node has picked up everything queued before: its threads take work first in,
-/// first out, so a no-op run through `block_on` comes after the drain loops that starting
-/// workers scheduled (each started worker checks its empty mailbox once, then goes idle).
+/// first out, so a no-op run through `block_on` comes after whatever the workers had queued.
 void settle(nodus::node& node) {
   check(node.block_on([](context&) -> task<nodus::result<>> { co_return nodus::ok(); }), "settle");
 }
 
-bench::memory_growth idle_bytes_once(std::uint64_t count) {
+/// Memory per idle worker, over `n` started workers; with `message_each`, each has handled one
+/// message before the measurement (a worker that has worked keeps its drain loop, parked).
+bench::memory_growth idle_bytes_once(std::uint64_t n, bool message_each) {
   auto node = make_node();
+  handled_count count;
+  count.expected = message_each ? n : 0;
+  idle_count = &count;
   settle(node);
   const bench::memory_probe before;
-  check(node.block_on([&](context& ctx) { return start_idle_workers(ctx, count); }), "start idle workers");
+  check(node.block_on([&](context& ctx) { return start_idle_workers(ctx, n, &count); }), "start idle workers");
+  if (message_each) count.done.wait("idle workers' messages");
   settle(node);
-  return before.per_object(count);
+  return before.per_object(n);
 }
 
 }  // namespace
@@ -158,7 +185,8 @@ int main(int argc, char** argv) {
                node_threads, static_cast<unsigned long long>(sizes.one_way),
                static_cast<unsigned long long>(sizes.ping_pong), static_cast<unsigned long long>(sizes.idle));
   // Memory first: its runs fork, which must happen before this process has any thread.
-  bench::report_memory_median("idle_worker", [&] { return idle_bytes_once(sizes.idle); });
+  bench::report_memory_median("idle_worker", [&] { return idle_bytes_once(sizes.idle, false); });
+  bench::report_memory_median("idle_worker_after_message", [&] { return idle_bytes_once(sizes.idle, true); });
   bench::report_median("one_way_msgs_per_s", [&] { return one_way_once(sizes.one_way); });
   bench::report_median("ping_pong_round_trips_per_s", [&] { return ping_pong_once(sizes.ping_pong); });
   return 0;
