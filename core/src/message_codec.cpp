@@ -9,8 +9,12 @@ result<msgpack::object_handle> unpack_bounded(byte_view data) {
   const msgpack::unpack_limit limits(n, n, n, n, n, 32);
   std::size_t offset = 0;
   try {
-    auto handle = msgpack::unpack(reinterpret_cast<const char*>(data.data()), n, offset, nullptr,
-                                  nullptr, limits);
+    // Reference strings and binaries in place: copying them into the zone would cost a copy
+    // (and an allocation) of every payload, only for callers to copy them out again.
+    const auto reference_in_place = [](msgpack::type::object_type, std::size_t, void*) { return true; };
+    bool referenced = false;
+    auto handle = msgpack::unpack(reinterpret_cast<const char*>(data.data()), n, offset, referenced,
+                                  reference_in_place, nullptr, limits);
     if (offset != n) return errc::malformed;  // trailing bytes
     return handle;
   } catch (const msgpack::size_overflow&) {

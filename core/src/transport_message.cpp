@@ -80,7 +80,11 @@ std::size_t encoded_size(std::span<const address> onward, std::span<const addres
   return counter.size + payload_size;
 }
 
-result<transport_message> decode_transport_message(byte_view wire, const decode_limits& limits) {
+namespace {
+
+// Decodes `wire` and hands the payload's bytes to `take_payload(pointer, size)`.
+template <class TakePayload>
+result<transport_message> decode_with(byte_view wire, const decode_limits& limits, TakePayload take_payload) {
   auto handle = detail::unpack_bounded(wire);
   if (!handle) return handle.error();
   const msgpack::object& o = handle.value().get();
@@ -99,7 +103,21 @@ result<transport_message> decode_transport_message(byte_view wire, const decode_
   if (payload.via.bin.size > limits.max_payload) return errc::too_large;
   const auto* body = reinterpret_cast<const std::uint8_t*>(payload.via.bin.ptr);
   return transport_message{std::move(onward).value(), std::move(back).value(),
-                           bytes(body, body + payload.via.bin.size)};
+                           take_payload(body, payload.via.bin.size)};
+}
+
+}  // namespace
+
+result<transport_message> decode_transport_message(byte_view wire, const decode_limits& limits) {
+  return decode_with(wire, limits, [](const std::uint8_t* body, std::size_t size) { return bytes(body, body + size); });
+}
+
+result<transport_message> decode_transport_message(bytes&& wire, const decode_limits& limits) {
+  return decode_with(wire, limits, [&wire](const std::uint8_t*, std::size_t size) {
+    // The payload is the last field and nothing trails it: its bytes are the last `size` of `wire`.
+    wire.erase(wire.begin(), wire.end() - static_cast<std::ptrdiff_t>(size));
+    return std::move(wire);
+  });
 }
 
 local_message to_local_message(transport_message m) {

@@ -239,6 +239,13 @@ double raw_stream(std::uint16_t port, std::uint64_t n, std::size_t size) {
   return seconds;
 }
 
+constexpr int pair_runs = 5;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
@@ -293,12 +300,22 @@ int main(int argc, char** argv) {
       return seconds.value();
     };
     const auto port = static_cast<std::uint16_t>(raw_port);
-    bench::report_median("tcp_64B_msgs_per_s", [&] { return double(small_n) / nodus_rate(small_n, small_size); });
-    bench::report_median("raw_64B_msgs_per_s", [&] { return double(small_n) / raw_stream(port, small_n, small_size); });
-    bench::report_median("tcp_64KiB_MB_per_s",
-                         [&] { return double(large_n * large_size) / 1e6 / nodus_rate(large_n, large_size); });
-    bench::report_median("raw_64KiB_MB_per_s",
-                         [&] { return double(large_n * large_size) / 1e6 / raw_stream(port, large_n, large_size); });
+    // Nodus and raw runs alternate, so that drift in the machine's speed (a VM's neighbours, CPU
+    // frequency) affects both alike; the ratio is the median of the per-pair ratios.
+    const auto compare = [&](const char* name, const char* unit, std::uint64_t count, std::size_t size, double scale) {
+      std::vector<double> nodus_values, raw_values, ratios;
+      for (int i = 0; i < pair_runs; ++i) {
+        nodus_values.push_back(scale / nodus_rate(count, size));
+        raw_values.push_back(scale / raw_stream(port, count, size));
+        ratios.push_back(nodus_values.back() / raw_values.back());
+        std::fprintf(stderr, "  %s run %d: nodus %.0f, raw %.0f %s\n", name, i + 1, nodus_values.back(), raw_values.back(), unit);
+      }
+      std::printf("tcp_%s_%s %.0f\nraw_%s_%s %.0f\nratio_%s %.3f\n", name, unit, median(nodus_values), name, unit,
+                  median(raw_values), name, median(ratios));
+      std::fflush(stdout);
+    };
+    compare("64B", "msgs_per_s", small_n, small_size, double(small_n));
+    compare("64KiB", "MB_per_s", large_n, large_size, double(large_n * large_size) / 1e6);
   }
   kill(server, SIGTERM);
   int status = 0;

@@ -125,3 +125,17 @@ TEST_CASE("encoded_size matches the length of the wire form without encoding") {
   CHECK(size_of(m) == encode(m).size());
   CHECK(size_of(transport_message{}) == encode(transport_message{}).size());
 }
+
+TEST_CASE("decoding bytes it may take over gives the same message, payload included") {
+  for (std::size_t size : {0u, 1u, 300u, 70000u}) {
+    auto m = sample();
+    m.payload.assign(size, 9);
+    auto wire = encode(m);
+    auto decoded = decode_transport_message(std::move(wire));
+    REQUIRE(decoded);
+    CHECK(decoded.value() == m);
+  }
+  auto truncated = encode(sample());
+  truncated.pop_back();
+  CHECK(decode_transport_message(std::move(truncated)).error() == errc::malformed);
+}

@@ -33,7 +33,8 @@ decoder::decoder(std::size_t max_frame_size) : max_frame_size_(max_frame_size), 
 
 std::span<std::uint8_t> decoder::buffer() {
   if (large_) return std::span(*large_).subspan(large_filled_);
-  return std::span(staging_).subspan(end_);
+  auto free = std::span(staging_).subspan(end_);
+  return last_was_large_ ? free.first(std::min(free.size(), read_after_large)) : free;
 }
 
 result<> decoder::commit(std::size_t n) {
@@ -60,6 +61,7 @@ result<std::optional<bytes>> decoder::next_frame() {
     if (large_filled_ < large_->size()) return std::optional<bytes>();
     auto frame = std::move(large_);
     large_.reset();
+    last_was_large_ = true;
     return frame;
   }
   const auto staged = end_ - begin_;
@@ -73,6 +75,7 @@ result<std::optional<bytes>> decoder::next_frame() {
     if (staged >= length_prefix_size + body) {  // a whole frame is staged
       const auto first = staging_.begin() + static_cast<std::ptrdiff_t>(begin_ + length_prefix_size);
       bytes frame(first, first + static_cast<std::ptrdiff_t>(body));
+      last_was_large_ = false;
       begin_ += length_prefix_size + body;
       if (begin_ == end_) begin_ = end_ = 0;
       return std::optional<bytes>(std::move(frame));

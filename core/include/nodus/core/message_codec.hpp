@@ -20,7 +20,9 @@ struct byte_writer {
 };
 
 /// Unpacks exactly one msgpack value filling all of `data`, with every size limited by the
-/// input length so a short input cannot ask for a large allocation. Never throws.
+/// input length so a short input cannot ask for a large allocation. Never throws. Strings and
+/// binaries in the result point into `data` (they are not copied), so use the result while
+/// `data` lives.
 result<msgpack::object_handle> unpack_bounded(byte_view data);
 
 }  // namespace detail

@@ -53,6 +53,9 @@ std::size_t encoded_size(std::span<const address> onward, std::span<const addres
 /// `errc::too_large`, and a version other than `transport_message_version` is
 /// `errc::unsupported_version`.
 result<transport_message> decode_transport_message(byte_view wire, const decode_limits& limits = {});
+/// The same, taking the bytes over: the payload is moved to the front of `wire`'s own buffer,
+/// which becomes the message's payload, so a large payload is not copied to a new allocation.
+result<transport_message> decode_transport_message(bytes&& wire, const decode_limits& limits = {});
 
 /// The local form of a message that arrived from another node (no metadata yet).
 local_message to_local_message(transport_message m);

@@ -39,6 +39,9 @@ class decoder {
 public:
   /// Frames whose prefix and body fit in this many bytes are staged; larger ones are read whole.
   static constexpr std::size_t staging_size = 64 * 1024;
+  /// After a large frame, the next read into the staging area takes at most this much, so that
+  /// most of another large frame is read in place rather than staged and copied.
+  static constexpr std::size_t read_after_large = 4 * 1024;
 
   explicit decoder(std::size_t max_frame_size = default_max_size);
 
@@ -64,6 +67,7 @@ private:
   std::size_t end_ = 0;
   std::optional<bytes> large_;  // the body of a frame too big to stage, while it is read
   std::size_t large_filled_ = 0;
+  bool last_was_large_ = false;
 };
 
 }  // namespace nodus::tcp_frame
