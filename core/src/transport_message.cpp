@@ -120,6 +120,99 @@ result<transport_message> decode_transport_message(bytes&& wire, const decode_li
   });
 }
 
+namespace {
+
+// Reads msgpack headers without allocating; every read fails once the input is exhausted.
+class head_reader {
+public:
+  explicit head_reader(byte_view in) : in_(in) {}
+  std::size_t at() const { return at_; }
+  std::optional<std::uint8_t> byte() { return at_ < in_.size() ? std::optional(in_[at_++]) : std::nullopt; }
+  std::optional<std::uint64_t> big_endian(std::size_t n) {
+    if (in_.size() - at_ < n) return std::nullopt;
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) v = (v << 8) | in_[at_++];
+    return v;
+  }
+  bool skip(std::uint64_t n) {
+    if (in_.size() - at_ < n) return false;
+    at_ += static_cast<std::size_t>(n);
+    return true;
+  }
+  // A positive integer: fixint or uint8.
+  bool small_uint() {
+    auto b = byte();
+    return b && (*b <= 0x7f || (*b == 0xcc && big_endian(1)));
+  }
+  // An array header; its element count.
+  std::optional<std::uint64_t> array() {
+    auto b = byte();
+    if (!b) return std::nullopt;
+    if (*b >= 0x90 && *b <= 0x9f) return *b & 0x0f;
+    if (*b == 0xdc) return big_endian(2);
+    if (*b == 0xdd) return big_endian(4);
+    return std::nullopt;
+  }
+  bool str() {
+    auto b = byte();
+    if (!b) return false;
+    std::optional<std::uint64_t> n;
+    if (*b >= 0xa0 && *b <= 0xbf) n = *b & 0x1f;
+    else if (*b >= 0xd9 && *b <= 0xdb) n = big_endian(std::size_t{1} << (*b - 0xd9));
+    return n && skip(*n);
+  }
+  std::optional<std::uint64_t> bin_header() {
+    auto b = byte();
+    if (!b || *b < 0xc4 || *b > 0xc6) return std::nullopt;
+    return big_endian(std::size_t{1} << (*b - 0xc4));
+  }
+  bool route() {
+    auto hops = array();
+    if (!hops) return false;
+    for (std::uint64_t i = 0; i < *hops; ++i) {
+      auto pair = array();
+      if (pair != 2u || !small_uint() || !str()) return false;
+    }
+    return true;
+  }
+
+private:
+  byte_view in_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace
+
+namespace {
+// find_head, also telling where the payload's bin header starts.
+std::optional<wire_head> find_head(byte_view wire, std::size_t& bin_header_at) {
+  head_reader r(wire);
+  if (r.array() != 4u || !r.small_uint() || !r.route() || !r.route()) return std::nullopt;
+  bin_header_at = r.at();
+  auto payload_size = r.bin_header();
+  if (!payload_size) return std::nullopt;
+  return wire_head{r.at(), static_cast<std::size_t>(*payload_size)};
+}
+}  // namespace
+
+std::optional<wire_head> find_head(byte_view wire) {
+  std::size_t bin_header_at = 0;
+  return find_head(wire, bin_header_at);
+}
+
+result<transport_message> decode_transport_message(byte_view head, bytes&& payload, const decode_limits& limits) {
+  std::size_t bin_header_at = 0;
+  const auto found = find_head(head, bin_header_at);
+  if (!found || found->length != head.size() || found->payload_size != payload.size()) return errc::malformed;
+  if (payload.size() > limits.max_payload) return errc::too_large;
+  // Decode the head as a whole message with an empty payload (bin8 of length 0), then give it
+  // the real payload.
+  bytes whole(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(bin_header_at));
+  whole.push_back(0xc4);
+  whole.push_back(0x00);
+  return decode_with(whole, limits, [&payload](const std::uint8_t*, std::size_t) { return std::move(payload); });
+}
+
 local_message to_local_message(transport_message m) {
   return local_message{std::move(m.onward_route), std::move(m.return_route), std::move(m.payload), {}};
 }

@@ -139,3 +139,29 @@ TEST_CASE("decoding bytes it may take over gives the same message, payload inclu
   truncated.pop_back();
   CHECK(decode_transport_message(std::move(truncated)).error() == errc::malformed);
 }
+
+TEST_CASE("a message received as head and payload apart decodes as the whole") {
+  for (std::size_t size : {0u, 200u, 300u, 70000u}) {  // bin8, bin8, bin16, bin32 headers
+    auto m = sample();
+    m.payload.assign(size, 3);
+    const auto wire = encode(m);
+    const auto head = find_head(wire);
+    REQUIRE(head);
+    CHECK(head->payload_size == size);
+    CHECK(head->length + size == wire.size());
+    const byte_view head_bytes(wire.data(), head->length);
+    CHECK(decode_transport_message(head_bytes, bytes(wire.begin() + head->length, wire.end())).value() == m);
+    // A head cut short is not a head yet; a payload of another length is refused.
+    CHECK_FALSE(find_head(byte_view(wire.data(), head->length - 1)));
+    CHECK(decode_transport_message(head_bytes, bytes(size + 1, 3)).error() == errc::malformed);
+  }
+  // Another encoder may use a wider bin header than needed: still the same message.
+  auto wide = encode(sample());
+  const auto head = find_head(wide).value();
+  bytes wider(wide.begin(), wide.begin() + static_cast<std::ptrdiff_t>(head.length - 2));  // drop bin8 header
+  const bytes bin32{0xc6, 0, 0, 0, static_cast<std::uint8_t>(head.payload_size)};
+  wider.insert(wider.end(), bin32.begin(), bin32.end());
+  CHECK(decode_transport_message(wider, bytes(wide.end() - static_cast<std::ptrdiff_t>(head.payload_size), wide.end()))
+            .value() == sample());
+  CHECK_FALSE(find_head(bytes{0x93, 1, 0x90, 0x90}));  // not the shape of a transport message
+}

@@ -46,7 +46,7 @@ std::vector<transport_message> decode_in_pieces(const bytes& stream, std::size_t
       auto frame = decoder.next_frame();
       REQUIRE(frame);
       if (!frame.value()) break;
-      auto m = decode_transport_message(*frame.value());
+      auto m = tcp_frame::decode(std::move(*frame.value()));
       REQUIRE(m);
       out.push_back(std::move(m).value());
     }
@@ -107,6 +107,26 @@ TEST_CASE("a partial frame waits for the rest") {
   REQUIRE(commit_bytes(decoder, bytes(stream.end() - 1, stream.end())));
   CHECK(decoder.next_frame().value().has_value());
   CHECK_FALSE(decoder.in_frame());
+}
+
+TEST_CASE("a large frame's payload is read apart from its head, and decodes the same") {
+  const auto m = sample(100000);
+  const auto stream = stream_of({m});
+  tcp_frame::decoder decoder;
+  std::optional<tcp_frame::frame> received;
+  for (std::size_t at = 0; at < stream.size() && !received;) {
+    const auto into = decoder.buffer();
+    const auto n = std::min(into.size(), stream.size() - at);
+    std::memcpy(into.data(), stream.data() + at, n);
+    at += n;
+    REQUIRE(decoder.commit(n));
+    received = decoder.next_frame().value();
+  }
+  REQUIRE(received);
+  REQUIRE(received->payload);
+  CHECK(received->payload->size() == 100000);
+  CHECK(received->body.size() < 100);  // only the head
+  CHECK(tcp_frame::decode(std::move(*received)).value() == m);
 }
 
 TEST_CASE("a wrong protocol version byte is refused") {

@@ -100,7 +100,7 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
         break;
       }
       if (!frame.value()) break;
-      auto decoded = decode_transport_message(std::move(*frame.value()), limits);
+      auto decoded = tcp_frame::decode(std::move(*frame.value()), limits);
       if (!decoded) {
         reason = fmt::format("a frame does not decode: {}", decoded.error().message());
         break;

@@ -55,14 +55,21 @@ result<> decoder::commit(std::size_t n) {
   return ok();
 }
 
-result<std::optional<bytes>> decoder::next_frame() {
+result<transport_message> decode(frame f, const decode_limits& limits) {
+  if (f.payload) return decode_transport_message(f.body, std::move(*f.payload), limits);
+  return decode_transport_message(std::move(f.body), limits);
+}
+
+result<std::optional<frame>> decoder::next_frame() {
+  using maybe_frame = std::optional<frame>;
   if (failed_) return errc::malformed;
   if (large_) {
-    if (large_filled_ < large_->size()) return std::optional<bytes>();
-    auto frame = std::move(large_);
+    if (large_filled_ < large_->size()) return maybe_frame();
+    frame done = large_head_ ? frame{std::move(*large_head_), std::move(large_)} : frame{std::move(*large_), {}};
     large_.reset();
+    large_head_.reset();
     last_was_large_ = true;
-    return frame;
+    return maybe_frame(std::move(done));
   }
   const auto staged = end_ - begin_;
   std::size_t body = 0;
@@ -74,18 +81,27 @@ result<std::optional<bytes>> decoder::next_frame() {
     }
     if (staged >= length_prefix_size + body) {  // a whole frame is staged
       const auto first = staging_.begin() + static_cast<std::ptrdiff_t>(begin_ + length_prefix_size);
-      bytes frame(first, first + static_cast<std::ptrdiff_t>(body));
+      frame done{bytes(first, first + static_cast<std::ptrdiff_t>(body)), {}};
       last_was_large_ = false;
       begin_ += length_prefix_size + body;
       if (begin_ == end_) begin_ = end_ = 0;
-      return std::optional<bytes>(std::move(frame));
+      return maybe_frame(std::move(done));
     }
     if (length_prefix_size + body > staging_.size()) {  // too big to stage: read the rest in place
-      large_.emplace(body);
-      large_filled_ = staged - length_prefix_size;
-      std::memcpy(large_->data(), staging_.data() + begin_ + length_prefix_size, large_filled_);
+      const byte_view arrived(staging_.data() + begin_ + length_prefix_size, staged - length_prefix_size);
+      const auto head = find_head(arrived);
+      std::size_t head_size = 0;
+      if (head && head->length + head->payload_size == body) {  // the payload gets a buffer of its own
+        head_size = head->length;
+        large_head_.emplace(arrived.begin(), arrived.begin() + static_cast<std::ptrdiff_t>(head_size));
+        large_.emplace(head->payload_size);
+      } else {  // whole, so decoding the whole body can say what is wrong with it
+        large_.emplace(body);
+      }
+      large_filled_ = arrived.size() - head_size;
+      std::memcpy(large_->data(), arrived.data() + head_size, large_filled_);
       begin_ = end_ = 0;
-      return std::optional<bytes>();
+      return maybe_frame();
     }
   }
   // Incomplete: move what is staged to the front, so the rest of the frame has room after it.
@@ -94,7 +110,7 @@ result<std::optional<bytes>> decoder::next_frame() {
     begin_ = 0;
     end_ = staged;
   }
-  return std::optional<bytes>();
+  return maybe_frame();
 }
 
 }  // namespace nodus::tcp_frame

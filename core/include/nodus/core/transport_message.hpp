@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "nodus/core/bytes.hpp"
@@ -56,6 +57,19 @@ result<transport_message> decode_transport_message(byte_view wire, const decode_
 /// The same, taking the bytes over: the payload is moved to the front of `wire`'s own buffer,
 /// which becomes the message's payload, so a large payload is not copied to a new allocation.
 result<transport_message> decode_transport_message(bytes&& wire, const decode_limits& limits = {});
+
+/// Where a wire form's payload starts, read from its first bytes.
+struct wire_head {
+  std::size_t length = 0;        ///< bytes before the payload's bytes
+  std::size_t payload_size = 0;  ///< the payload's length as declared
+};
+/// The head of the wire form at the start of `wire`, once all of it has arrived. Nothing while
+/// more bytes are needed, or when `wire` does not start the way an encoded message does (then
+/// decoding the whole message says what is wrong).
+std::optional<wire_head> find_head(byte_view wire);
+/// Decodes a message whose head (see `find_head`) and payload were received apart, so a large
+/// payload can be read straight into its own buffer. Checks as the whole-message form does.
+result<transport_message> decode_transport_message(byte_view head, bytes&& payload, const decode_limits& limits = {});
 
 /// The local form of a message that arrived from another node (no metadata yet).
 local_message to_local_message(transport_message m);

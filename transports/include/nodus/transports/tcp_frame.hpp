@@ -30,6 +30,16 @@ std::size_t body_size(const local_message& m);
 /// `errc::too_large` (and `out` unchanged) when the body would exceed `max_frame_size`.
 result<> append_head(const transport_message& m, std::size_t max_frame_size, bytes& out);
 
+/// One received frame. A large frame's payload is read straight into its own buffer, apart
+/// from the bytes before it, so it is never copied on the way to the message.
+struct frame {
+  bytes body;                    ///< the whole frame body, or only its head when `payload` is set
+  std::optional<bytes> payload;  ///< a large frame's payload, read apart
+};
+
+/// The message a frame carries (see `decode_transport_message` for the errors).
+result<transport_message> decode(frame f, const decode_limits& limits = {});
+
 /// Splits the byte stream read from one connection into frame bodies. The socket reads straight
 /// into `buffer()`: small frames land in a staging area, and the body of a frame too big for it
 /// is read directly into its own buffer, so it is not copied again on the way.
@@ -52,7 +62,7 @@ public:
   result<> commit(std::size_t n);
   /// The next complete frame body, or nothing until more bytes arrive; `errc::too_large` as
   /// soon as a length prefix over the maximum is complete. Call it until it returns nothing.
-  result<std::optional<bytes>> next_frame();
+  result<std::optional<frame>> next_frame();
   /// True while part of a frame has arrived but not all of it.
   bool in_frame() const noexcept { return large_ ? true : end_ > begin_; }
   /// The stream's first byte, once it has arrived (for error messages).
@@ -65,7 +75,8 @@ private:
   bytes staging_;
   std::size_t begin_ = 0;  // staged bytes not yet handed out: [begin_, end_)
   std::size_t end_ = 0;
-  std::optional<bytes> large_;  // the body of a frame too big to stage, while it is read
+  std::optional<bytes> large_;  // a frame too big to stage, while it is read: its payload, or its body
+  std::optional<bytes> large_head_;  // when large_ holds the payload: the bytes before it
   std::size_t large_filled_ = 0;
   bool last_was_large_ = false;
 };
