@@ -22,7 +22,7 @@ incoming_access_control tcp_shared::frame_limit() const {
     const auto size = tcp_frame::body_size(m);
     if (size <= max) return {};
     return fmt::format("its frame would be {} bytes, over the TCP frame limit of {} bytes", size, max);
-  });
+  }, errc::too_large);
 }
 
 worker_options tcp_shared::connection_worker_options() const {

@@ -77,7 +77,7 @@ task<result<>> mailbox::deliver(local_message m, bool bypass_capacity) {
 std::optional<result<>> mailbox::try_deliver(local_message& m, bool bypass_capacity) {
   if (auto reason = access_.check(m); !reason.empty()) {
     node_.log().warn("'{}' denied a message from '{}': {}", addresses_.front(), m.return_route, reason);
-    return result<>(errc::access_denied);
+    return result<>(access_.refusal());
   }
   return try_push(m, bypass_capacity);
 }

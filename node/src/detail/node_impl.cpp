@@ -298,6 +298,12 @@ void node_impl::stop() {
   // io_context, which destroys it below.
   for (auto& box : snapshot()) box->close();
   {
+    // Workers may own sockets and timers bound to the io_context (transports do): let them go
+    // while it still exists, not when the node itself is destroyed.
+    std::unique_lock lock(table_mutex_);
+    table_.clear();
+  }
+  {
     std::unique_lock lock(io_mutex_);
     io_.reset();  // destroys what it can of abandoned coroutines
   }

@@ -6,12 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "nodus/core/error.hpp"
 #include "nodus/core/local_message.hpp"
 
 namespace nodus {
 
 /// Decides, for each message arriving at a mailbox, whether the worker will see it.
-/// A refused message is logged with the reason and the sender gets `errc::access_denied`.
+/// A refused message is logged with the reason and the sender gets `errc::access_denied` (or
+/// the error given to the constructor).
 class incoming_access_control {
 public:
   /// Returns an empty string to accept, or the reason for refusing.
@@ -24,15 +26,20 @@ public:
   /// Accepts messages for which `accept(message)` is true; `description` appears in denial logs.
   static incoming_access_control predicate(std::string description,
                                            std::function<bool(const local_message&)> accept);
-  /// Accepts messages for which `check` returns an empty reason.
-  explicit incoming_access_control(check_fn check) : check_(std::move(check)) {}
+  /// Accepts messages for which `check` returns an empty reason; the sender of a refused one
+  /// gets `refusal` (e.g. `errc::too_large` for a size limit).
+  explicit incoming_access_control(check_fn check, errc refusal = errc::access_denied)
+      : check_(std::move(check)), refusal_(refusal) {}
 
   /// Empty when `m` may pass; otherwise why not.
   std::string check(const local_message& m) const { return check_ ? check_(m) : std::string(); }
+  /// What the sender of a refused message gets.
+  errc refusal() const noexcept { return refusal_; }
 
 private:
   incoming_access_control() = default;
   check_fn check_;
+  errc refusal_ = errc::access_denied;
 };
 
 }  // namespace nodus
