@@ -18,13 +18,8 @@ cmake --build "$build" --target help | grep -q '^bench_caf:' && targets+=(bench_
 cmake --build "$build" --target "${targets[@]}"
 
 bin="$build/tests/bench"
-# Two cores: anything else running (a build, a test suite) shows up in the figures, so measure
-# how busy the machine is over one second before starting.
-cpu_times() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
-read -r busy0 idle0 < <(cpu_times)
-sleep 1
-read -r busy1 idle1 < <(cpu_times)
-busy=$(( 100 * (busy1 - busy0) / (busy1 - busy0 + idle1 - idle0 + 1) ))
+# Two cores: anything else running (a build, a test suite) shows up in the figures.
+busy=$(./scripts/cpu-busy.sh)
 echo "== $(nproc) cores, ${busy}% busy before the runs"
 (( busy <= 10 )) || echo "bench.sh: warning: the machine is busy; the figures will be low and noisy" >&2
 
