@@ -7,11 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/install-deps.sh --bench
+./scripts/build-bench.sh bench_tcp
 build=build-bench
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
-  -DNODUS_BUILD_BENCH=ON -DNODUS_BUILD_TESTS=OFF -DNODUS_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build "$build" --target bench_tcp
 
 busy=$(./scripts/cpu-busy.sh)
 echo "== $(nproc) cores, ${busy}% busy before the runs"

@@ -6,16 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/install-deps.sh --bench
-
+./scripts/build-bench.sh bench_local
 build=build-bench
-# Release at -O2 (CMake's Release default is -O3), for the whole tree, libraries included.
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
-  -DNODUS_BUILD_BENCH=ON -DNODUS_BUILD_TESTS=OFF -DNODUS_BUILD_EXAMPLES=OFF >/dev/null
-# Only the benchmarks and what they link: the rest of the tree is built and tested elsewhere.
-targets=(bench_local)
-cmake --build "$build" --target help | grep -q '^bench_caf:' && targets+=(bench_caf)
-cmake --build "$build" --target "${targets[@]}"
+# bench_caf exists only when CAF was found (libcaf-dev).
+if cmake --build "$build" --target help | grep -q '^bench_caf:'; then cmake --build "$build" --target bench_caf; fi
 
 bin="$build/tests/bench"
 # Two cores: anything else running (a build, a test suite) shows up in the figures.
