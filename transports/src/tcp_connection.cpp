@@ -3,8 +3,6 @@
 
 #include <utility>  // before Asio's awaitable.hpp (see README)
 
-#include <array>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,7 +10,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include "nodus/node/extension.hpp"
 #include "tcp_shared.hpp"
@@ -24,12 +21,6 @@ using asio::ip::tcp;
 namespace {
 
 std::error_code to_std(const boost::system::error_code& ec) { return ec; }
-
-void configure(tcp::socket& s) {
-  boost::system::error_code ignored;
-  s.set_option(tcp::no_delay(true), ignored);
-  s.set_option(asio::socket_base::keep_alive(true), ignored);
-}
 
 // Runs on the link's strand: looks `peer` up and connects, within `timeout`.
 task<std::error_code> dial_on_strand(std::shared_ptr<tcp_link> link, std::string host, std::string port, duration timeout) {
@@ -49,7 +40,7 @@ task<std::error_code> dial_on_strand(std::shared_ptr<tcp_link> link, std::string
   timer.cancel();
   if (*timed_out) co_return make_error_code(errc::timeout);
   if (ec) co_return to_std(ec);
-  configure(link->socket);
+  configure_socket(link->socket);
   co_return std::error_code();
 }
 

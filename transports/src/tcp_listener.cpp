@@ -34,9 +34,8 @@ task<> accept_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp::acce
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    configure_socket(link->socket);
     boost::system::error_code ignored;
-    link->socket.set_option(tcp::no_delay(true), ignored);
-    link->socket.set_option(asio::socket_base::keep_alive(true), ignored);
     const auto remote = link->socket.remote_endpoint(ignored);
     link->peer = ignored ? std::string("unknown peer") : endpoint_text(remote);
     const auto worker = address::random_local("tcp.in.");

@@ -97,6 +97,12 @@ void tcp_shared::close_acceptors() {
   acceptors_.clear();
 }
 
+void configure_socket(boost::asio::ip::tcp::socket& socket) {
+  boost::system::error_code ignored;
+  socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+  socket.set_option(boost::asio::socket_base::keep_alive(true), ignored);
+}
+
 result<std::pair<std::string, std::string>> split_host_port(std::string_view text) {
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return errc::invalid_address;

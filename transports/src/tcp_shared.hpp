@@ -100,6 +100,9 @@ private:
   std::vector<std::weak_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
 };
 
+/// Options every connection gets: TCP_NODELAY (latency) and keepalive (dead peers).
+void configure_socket(boost::asio::ip::tcp::socket& socket);
+
 /// Splits `host:port` (`[v6]:port` too); `errc::invalid_address` when there is no port.
 result<std::pair<std::string, std::string>> split_host_port(std::string_view text);
 
@@ -130,6 +133,9 @@ private:
   std::error_code last_error_;
   std::shared_ptr<tcp_link> link_;
 };
+
+/// `ip:port`, or `[ip6]:port`.
+std::string endpoint_text(const boost::asio::ip::tcp::endpoint& e);
 
 /// Accepts connections on `acceptor` until it is closed.
 task<> accept_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor);

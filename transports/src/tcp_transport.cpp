@@ -16,8 +16,6 @@ using asio::ip::tcp;
 
 namespace detail {
 
-std::string endpoint_text(const tcp::endpoint& e);  // tcp_listener.cpp
-
 namespace {
 
 // Starts (or finds) the worker for an outgoing connection to `peer`.
