@@ -179,3 +179,24 @@ TEST_CASE("a program context sends and receives directly") {
   });
   CHECK(direct.value() == "direct");
 }
+
+namespace {
+// Sends `payload` moved in, and returns the echo's payload.
+task<result<bytes>> send_moved_bytes(context& ctx, bytes payload) {
+  auto reply_to = ctx.new_detached("moved.");
+  if (auto sent = co_await reply_to.send(route{"echoer"}, std::move(payload)); !sent) co_return sent.error();
+  auto echo = co_await reply_to.receive_message(5s);
+  if (!echo) co_return echo.error();
+  co_return std::move(echo).value().payload;
+}
+}  // namespace
+
+TEST_CASE("bytes sent by move arrive as they were, unencoded") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  REQUIRE(n.start_worker("echoer", services::echoer{}));
+  const bytes raw{0x00, 0xc1, 0xff, 7};  // 0xc1 is never valid msgpack: proof it is not re-encoded
+  auto echoed = n.block_on([&](context& ctx) { return send_moved_bytes(ctx, raw); });
+  REQUIRE(echoed);
+  CHECK(echoed.value() == raw);
+}

@@ -62,6 +62,8 @@ public:
   task<result<>> send(route to, const T& body) {
     return send_payload(address(), std::move(to), message_codec<T>::encode(body));
   }
+  /// Sends bytes as the payload without copying them (`bytes` bodies pass through unencoded).
+  task<result<>> send(route to, bytes&& payload) { return send_payload(address(), std::move(to), std::move(payload)); }
   /// Like `send`, with `from` (one of the node's addresses) as the return route.
   template <class T>
   task<result<>> send_from(nodus::address from, route to, const T& body) {
