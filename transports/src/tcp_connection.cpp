@@ -121,8 +121,7 @@ tcp_connection_worker::tcp_connection_worker(std::shared_ptr<tcp_shared> shared,
     : shared_(std::move(shared)), peer_(accepted->peer), outgoing_(false), link_(std::move(accepted)) {}
 
 task<result<>> tcp_connection_worker::initialize(context& ctx) {
-  if (outgoing_) {
-    shared_->claim(peer_, ctx.address());
+  if (outgoing_) {  // connection_to has claimed the peer for this worker already
     if (!connect_now_) co_return ok();
     co_return co_await dial(ctx);
   }
