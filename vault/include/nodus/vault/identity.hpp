@@ -1,0 +1,133 @@
+#pragma once
+/// Identities: an Ed25519 primary key with a verifiable history of changes, a stable identifier,
+/// attestations of secure-channel keys, and named identities kept in a vault directory.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nodus/core/bytes.hpp"
+#include "nodus/core/failure.hpp"
+#include "nodus/vault/vault.hpp"
+
+namespace nodus::vault {
+
+/// "I" followed by the lowercase hex of the first 20 bytes of SHA-256 over the first change's
+/// signed content. The same for the whole life of the identity, across rotations.
+using identifier = std::string;
+
+/// One change of an identity: it introduces a primary Ed25519 key.
+struct identity_change {
+  std::uint8_t version = 1;
+  bytes previous;            ///< SHA-256 of the previous change's signed content; empty for the first
+  bytes public_key;          ///< the primary Ed25519 public key from this change on (32 bytes)
+  std::int64_t created_at = 0;  ///< seconds since the Unix epoch
+  bytes self_signature;      ///< by `public_key` over the signed content
+  bytes previous_signature;  ///< by the previous change's key over the same content; empty for the first
+
+  /// The bytes both signatures cover: a domain-separation label and the fields above the
+  /// signatures, msgpack-encoded.
+  bytes signed_content() const;
+};
+
+/// The ordered changes that define an identity. Travels in secure-channel handshakes.
+class change_history {
+public:
+  change_history() = default;
+  explicit change_history(std::vector<identity_change> changes) : changes_(std::move(changes)) {}
+
+  /// Versioned msgpack. `decode` checks the shape only; call `verify` before trusting it.
+  bytes encode() const;
+  static result_or_failure<change_history> decode(byte_view encoded);
+
+  /// Checks the first change's self-signature, and for every later change its link to the one
+  /// before and both signatures. Returns the identifier, or a failure saying which change is bad.
+  result_or_failure<identifier> verify() const;
+
+  /// The identifier (computed from the first change, without verifying).
+  identifier id() const;
+  /// The primary public key now: the last change's.
+  const bytes& primary_public_key() const;
+  const std::vector<identity_change>& changes() const noexcept { return changes_; }
+
+private:
+  std::vector<identity_change> changes_;
+};
+
+/// An identity's signed statement: "my secure-channel static X25519 key is `subject_key`,
+/// until `expires_at`". Signed by the primary key current when it was made.
+struct attestation {
+  std::uint8_t version = 1;
+  bytes subject_key;            ///< the attested X25519 public key (32 bytes)
+  std::int64_t expires_at = 0;  ///< seconds since the Unix epoch
+  bytes signature;              ///< Ed25519 over a domain label, subject_key and expires_at
+
+  bytes encode() const;
+  static result_or_failure<attestation> decode(byte_view encoded);
+};
+
+/// Checks that `a` is about `static_key`, is signed by the current primary key of `history`
+/// (which must itself verify), and has not expired at `now`. The failure names the identifier.
+result_or_failure<identifier> verify_attestation(
+    const change_history& history, const attestation& a, byte_view static_key,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+/// An identity whose current primary key is held by a vault.
+class identity {
+public:
+  /// A new identity: a new ed25519 key of `lifetime` in `v` and a self-signed first change.
+  static result_or_failure<identity> create(std::shared_ptr<vault> v,
+                                            key_lifetime lifetime = key_lifetime::persistent);
+  /// An identity from its history and the vault key of its current primary key; checks that the
+  /// history verifies and that the key's public half is the history's primary key.
+  static result_or_failure<identity> from_history(std::shared_ptr<vault> v, change_history history,
+                                                  key_id primary_key);
+
+  const identifier& id() const noexcept { return id_; }
+  const change_history& history() const noexcept { return history_; }
+  const key_id& primary_key() const noexcept { return primary_key_; }
+  const std::shared_ptr<vault>& key_vault() const noexcept { return vault_; }
+
+  /// Adds a change with a new primary key, signed by the new key and the previous one.
+  /// The identifier does not change. The previous key stays in the vault.
+  result_or_failure<> rotate(key_lifetime lifetime = key_lifetime::persistent);
+
+  /// Attests `static_public_key` (X25519) until now + `validity`.
+  result_or_failure<attestation> attest(byte_view static_public_key, std::chrono::seconds validity);
+
+private:
+  identity(std::shared_ptr<vault> v, change_history h, key_id k, identifier id);
+  std::shared_ptr<vault> vault_;
+  change_history history_;
+  key_id primary_key_;
+  identifier id_;
+};
+
+/// Named identities in a vault: `<vault dir>/identities/<name>` (mode 0600, written atomically),
+/// each holding the change history and the key id of the current primary key. With an in-memory
+/// vault the names live in memory. Names are 1-64 characters of [A-Za-z0-9._-].
+class identity_store {
+public:
+  explicit identity_store(std::shared_ptr<vault> v);
+  ~identity_store();
+
+  /// A new identity under `name`; `errc::already_exists` if the name is taken.
+  result_or_failure<identity> create(const std::string& name);
+  /// The identity saved under `name`; `errc::not_found`, or a failure naming a bad file.
+  result_or_failure<identity> load(const std::string& name) const;
+  /// `load`, or `create` when there is none yet.
+  result_or_failure<identity> load_or_create(const std::string& name);
+  /// Every name, sorted.
+  result_or_failure<std::vector<std::string>> list() const;
+  /// Rotates the identity saved under `name` and saves it.
+  result_or_failure<identity> rotate(const std::string& name);
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace nodus::vault
