@@ -23,7 +23,7 @@ inline std::error_code make_error_code(const failure& f) noexcept { return f.cod
 
 /// A value of type T, or a `failure` that explains itself.
 template <class T = void>
-using result_or_failure = outcome::result<T, failure, outcome::policy::terminate>;
+using result_or_failure = outcome::basic_result<T, failure, outcome::policy::terminate>;
 
 /// A failure with code `code` and reason `reason`, ready to return from a `result_or_failure`.
 inline auto fail(std::error_code code, std::string reason) {
