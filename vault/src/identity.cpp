@@ -78,6 +78,7 @@ result_or_failure<identity> identity::from_history(std::shared_ptr<vault> v, cha
 
 result_or_failure<> identity::rotate(key_lifetime lifetime) {
   const std::string doing = "identity " + id_ + " rotate";
+  if (!vault_) return fail(errc::invalid_argument, doing + ": no vault (a moved-from identity)");
   auto key = new_signing_key(*vault_, lifetime, doing.c_str());
   if (!key) return key.error();
   auto& [kid, pub] = key.value();
@@ -103,6 +104,7 @@ result_or_failure<> identity::rotate(key_lifetime lifetime) {
 
 result_or_failure<attestation> identity::attest(byte_view static_public_key, std::chrono::seconds validity) {
   const std::string doing = "identity " + id_ + " attest";
+  if (!vault_) return fail(errc::invalid_argument, doing + ": no vault (a moved-from identity)");
   if (static_public_key.size() != detail::public_key_size)
     return fail(errc::invalid_argument,
                 doing + ": a static key of " + std::to_string(static_public_key.size()) + " bytes, expected 32");
