@@ -256,6 +256,14 @@ struct identity_store::impl {
     return write_atomically(dir / name, data, replace);
   }
 
+  // After a failed save, removes the new key `key` unless the record under `name` names it
+  // after all (a save can fail after its rename, when the directory is synced); a key that a
+  // record names is never removed.
+  void forget_unsaved_key(const std::string& name, const key_id& key) {
+    auto on_disk = load(name);
+    if (!on_disk || on_disk.value().primary_key() != key) (void)keys->remove(key);
+  }
+
   result_or_failure<identity> load(const std::string& name) const {
     auto data = read(name);
     if (!data) return data.error();
@@ -289,7 +297,7 @@ result_or_failure<identity> identity_store::create(const std::string& name) {
   auto ident = identity::create(impl_->keys, key_lifetime::persistent);
   if (!ident) return ident.error();
   if (auto saved = impl_->write(name, ident.value(), false); !saved) {
-    (void)impl_->keys->remove(ident.value().primary_key());
+    impl_->forget_unsaved_key(name, ident.value().primary_key());
     return saved.error();
   }
   return ident;
@@ -339,8 +347,7 @@ result_or_failure<identity> identity_store::rotate(const std::string& name) {
   if (!ident) return ident.error();
   if (auto rotated = ident.value().rotate(key_lifetime::persistent); !rotated) return rotated.error();
   if (auto saved = impl_->write(name, ident.value(), true); !saved) {
-    // The saved identity still names the previous key; the new one would be an orphan.
-    (void)impl_->keys->remove(ident.value().primary_key());
+    impl_->forget_unsaved_key(name, ident.value().primary_key());
     return saved.error();
   }
   return ident;
