@@ -382,3 +382,29 @@ TEST_CASE("a vault is used from several threads at once") {
   CHECK(good == 200);
   CHECK(v->list().size() == 1);
 }
+
+TEST_CASE("AEAD: a clone keeps the current key and is independent") {
+  auto v = vault::create_in_memory();
+  for (auto type : {key_type::aes256_gcm, key_type::chacha20_poly1305}) {
+    CAPTURE(static_cast<int>(type));
+    auto key = v->generate(type).value();
+    auto sender = v->aead(key).value();
+    auto receiver = v->aead(key).value();
+    REQUIRE(sender.rekey());
+    REQUIRE(receiver.rekey());
+    auto previous = receiver.clone().value();
+    CHECK(previous.algorithm() == type);
+    REQUIRE(receiver.rekey());  // the clone keeps the key it was made with
+    bytes sealed, opened, refused;
+    REQUIRE(sender.seal(nonce0, {}, nodus::as_bytes("old key"), sealed));
+    REQUIRE(previous.open(nonce0, {}, sealed, opened));
+    CHECK(opened == text_bytes("old key"));
+    CHECK(receiver.open(nonce0, {}, sealed, refused).error() == errc::authentication_failed);
+    REQUIRE(sender.rekey());
+    sealed.clear();
+    opened.clear();
+    REQUIRE(sender.seal(nonce0, {}, nodus::as_bytes("new key"), sealed));
+    REQUIRE(receiver.open(nonce0, {}, sealed, opened));
+    CHECK(opened == text_bytes("new key"));
+  }
+}

@@ -117,6 +117,18 @@ result<> aead_cipher::rekey() {
   return ok();
 }
 
+result<aead_cipher> aead_cipher::clone() const {
+  // Copying the contexts copies the current key (after any rekey) without it leaving OpenSSL.
+  auto p = std::make_unique<impl>();
+  p->algorithm = impl_->algorithm;
+  if (!p->encrypt || !p->decrypt || EVP_CIPHER_CTX_copy(p->encrypt.get(), impl_->encrypt.get()) != 1 ||
+      EVP_CIPHER_CTX_copy(p->decrypt.get(), impl_->decrypt.get()) != 1) {
+    detail::clear_openssl_errors();
+    return errc::crypto_failure;
+  }
+  return aead_cipher(std::move(p));
+}
+
 result<aead_cipher> vault::aead(const key_id& key) const {
   auto found = impl_->find(key, {key_type::aes256_gcm, key_type::chacha20_poly1305});
   if (!found) return found.error();
