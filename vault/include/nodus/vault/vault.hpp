@@ -65,6 +65,9 @@ public:
   /// Noise REKEY(): the new key is the first 32 bytes of sealing 32 zero bytes under nonce
   /// 2^64-1 (4 zero bytes then 8 bytes 0xff), empty aad.
   result<> rekey();
+  /// An independent cipher with the same key (a receiver keeps the previous key while trying
+  /// the next one).
+  result<aead_cipher> clone() const;
 
   struct impl;
 

@@ -1,0 +1,301 @@
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "channel_workers.hpp"
+#include "nodus/core/transport_message.hpp"
+
+namespace nodus::secure_channel {
+namespace {
+
+// A forged frame could name any sequence number; trying keys further ahead than this many
+// rekeys is refused, so it cannot make the receiver spin (a genuine gap that long ends the
+// channel's ability to catch up, and is reported as rejected frames).
+constexpr std::uint64_t max_epochs_ahead = 16;
+
+std::string_view describe(frame::kind k) {
+  switch (k) {
+    case frame::kind::handshake_1: return "handshake message 1";
+    case frame::kind::handshake_2: return "handshake message 2";
+    case frame::kind::handshake_3: return "handshake message 3";
+    default: return "frame";
+  }
+}
+
+}  // namespace
+
+task<result<>> decryptor::initialize(context& ctx) {
+  if (initiator()) {
+    // -> e
+    auto message = handshake_->write_message({});
+    if (!message) co_return message.error();
+    auto framed = frame::handshake(0, message.value());
+    co_return co_await ctx.send(remote_, std::move(framed));
+  }
+  counted_pending_ = true;
+  ctx.send_after(config_->opts.handshake_timeout, route(ctx.address()), frame::timeout());
+  co_return ok();
+}
+
+task<> decryptor::shutdown(context&) {
+  if (counted_pending_ && config_->listener_state) config_->listener_state->pending.fetch_sub(1);
+  counted_pending_ = false;
+  config_->channel_state->open.store(false);
+  co_return;
+}
+
+task<result<>> decryptor::handle_message(context& ctx, local_message message) {
+  auto parsed = frame::parse(message.payload);
+  auto& channel = *config_->channel_state;
+  if (!parsed) {
+    channel.rejected.fetch_add(1, std::memory_order_relaxed);
+    ctx.log().warn("secure channel {}: dropped a frame that does not parse ({} bytes)", channel.decryptor,
+                   message.payload.size());
+    co_return ok();
+  }
+  switch (parsed->kind) {
+    case frame::kind::encrypted:
+      co_return co_await on_encrypted(ctx, *parsed, std::move(message));
+    case frame::kind::abort: {
+      std::string reason(parsed->body.begin(), parsed->body.end());
+      co_return co_await on_abort(ctx, std::move(reason));
+    }
+    case frame::kind::handshake_timeout:
+      if (handshake_ && message.return_route == route(ctx.address())) {
+        ctx.log().warn("secure channel {}: handshake from {} timed out", channel.decryptor, remote_);
+        (void)co_await ctx.stop_worker(ctx.address());
+      }
+      co_return ok();
+    default:
+      co_return co_await on_handshake(ctx, parsed->kind, std::move(message));
+  }
+}
+
+task<result<>> decryptor::on_handshake(context& ctx, frame::kind kind, local_message message) {
+  auto& channel = *config_->channel_state;
+  const int index = static_cast<int>(kind) - static_cast<int>(frame::kind::handshake_1);
+  if (!handshake_ || handshake_->writes_next() || handshake_->next_message() != index) {
+    channel.rejected.fetch_add(1, std::memory_order_relaxed);
+    ctx.log().warn("secure channel {}: unexpected {} dropped", channel.decryptor, describe(kind));
+    co_return ok();
+  }
+  auto body = frame::parse(message.payload)->body;
+  auto payload = handshake_->read_message(body);
+  if (!payload) {
+    remote_ = message.return_route;
+    failure why{payload.error(), std::string(describe(kind)) + " from " + message.return_route.to_string() +
+                                     " failed: " + payload.error().message()};
+    co_return co_await end_handshake(ctx, std::move(why), true);
+  }
+  if (index == 0 || index == 1) remote_ = message.return_route;  // the way back to the peer
+  if (index >= 1) {
+    // Messages 2 and 3 carry the peer's identity: verify it and apply our trust policy.
+    auto peer = verify_peer(payload.value(), handshake_->remote_static(), config_->opts.trust);
+    if (!peer) co_return co_await end_handshake(ctx, peer.error(), true);
+    channel.peer = peer.value();
+  }
+  if (index == 2) co_return co_await complete_handshake(ctx);  // responder: done
+
+  // Our turn: message 2 (responder) or 3 (initiator), carrying our identity.
+  auto ours = config_->opts.identity.internals()->handshake_payload();
+  if (!ours) co_return co_await end_handshake(ctx, ours.error(), true);
+  auto reply = handshake_->write_message(ours.value());
+  if (!reply) {
+    failure why{reply.error(), "cannot write handshake message " + std::to_string(index + 2) + ": " + reply.error().message()};
+    co_return co_await end_handshake(ctx, std::move(why), true);
+  }
+  auto framed = frame::handshake(index + 1, reply.value());
+  if (auto sent = co_await ctx.send(remote_, std::move(framed)); !sent) {
+    failure why{sent.error(), "cannot send the handshake reply to " + remote_.to_string() + ": " + sent.error().message()};
+    co_return co_await end_handshake(ctx, std::move(why), false);
+  }
+  if (index == 1) co_return co_await complete_handshake(ctx);  // initiator: keys ready
+  co_return ok();
+}
+
+task<result<>> decryptor::complete_handshake(context& ctx) {
+  auto& channel = *config_->channel_state;
+  auto transport = handshake_->split();
+  handshake_.reset();
+  if (!transport) {
+    failure why{transport.error(), "cannot derive the channel keys: " + transport.error().message()};
+    co_return co_await end_handshake(ctx, std::move(why), true);
+  }
+  current_.emplace(std::move(transport.value().receive));
+  established_ = true;
+
+  std::uint64_t next_sequence = 0;
+  if (!initiator()) {
+    // Tell the initiator its identity was accepted: the first message of our direction.
+    const bytes confirmed{static_cast<std::uint8_t>(frame::content::confirmed)};
+    auto sealed = seal_frame(transport.value().send, 0, confirmed);
+    if (!sealed) co_return co_await end_handshake(ctx, failure{sealed.error(), "cannot seal the confirmation"}, false);
+    local_message out{remote_, route(channel.decryptor), std::move(sealed.value()), {}};
+    (void)co_await ctx.forward(std::move(out));
+    next_sequence = 1;
+  }
+  std::vector<nodus::address> addresses{channel.encryptor, encryptor::close_address(channel.encryptor)};
+  encryptor enc(std::move(transport.value().send), next_sequence, remote_, config_);
+  auto started = co_await ctx.start_worker(std::move(addresses), std::move(enc), encryptor::mailbox(config_->opts));
+  if (!started) {
+    failure why{started.error(), "cannot start the encryptor: " + started.error().message()};
+    co_return co_await end_handshake(ctx, std::move(why), true);
+  }
+  if (!initiator()) {
+    channel.open.store(true);
+    if (counted_pending_) config_->listener_state->pending.fetch_sub(1);
+    counted_pending_ = false;
+    config_->listener_state->add(config_->channel_state);
+    ctx.log().info("secure channel {} established with {} (responder)", channel.encryptor, channel.peer);
+  }
+  co_return ok();
+}
+
+task<result<>> decryptor::end_handshake(context& ctx, failure why, bool tell_peer) {
+  auto& channel = *config_->channel_state;
+  ctx.log().warn("secure channel {}: handshake failed: {}", channel.decryptor, why.message());
+  if (tell_peer && !remote_.empty()) {
+    auto framed = frame::abort(why.message());
+    (void)co_await ctx.send(remote_, std::move(framed));
+  }
+  if (initiator()) {
+    config_->outcome = std::move(why);
+    (void)co_await tell_waiter(ctx);
+  }
+  if (established_) (void)co_await ctx.stop_worker(channel.encryptor);
+  (void)co_await ctx.stop_worker(ctx.address());
+  co_return ok();
+}
+
+task<result<>> decryptor::tell_waiter(context& ctx) {
+  auto waiter = *config_->waiter;
+  config_->waiter = nodus::address();  // tell once
+  if (waiter.value().empty()) co_return ok();
+  co_return co_await ctx.send(route(std::move(waiter)), bytes{});
+}
+
+task<result<>> decryptor::on_abort(context& ctx, std::string reason) {
+  auto& channel = *config_->channel_state;
+  if (!handshake_ && !(initiator() && !channel.open.load())) {
+    // An established channel ignores unauthenticated aborts: anyone on the path could forge one.
+    channel.rejected.fetch_add(1, std::memory_order_relaxed);
+    co_return ok();
+  }
+  failure why{vault::errc::untrusted_identity, "the peer aborted the handshake: " + reason};
+  co_return co_await end_handshake(ctx, std::move(why), false);
+}
+
+result<bytes> decryptor::open(const frame::parsed& f) {
+  const auto interval = config_->opts.rekey_interval;
+  const auto epoch = f.sequence / interval;
+  bytes plaintext;
+  if (epoch == epoch_) {
+    if (auto opened = current_->open(f.sequence, f.header, f.body, plaintext); !opened) return opened.error();
+    return plaintext;
+  }
+  if (epoch + 1 == epoch_ && previous_) {
+    if (auto opened = previous_->open(f.sequence, f.header, f.body, plaintext); !opened) return opened.error();
+    return plaintext;
+  }
+  if (epoch < epoch_ || epoch - epoch_ > max_epochs_ahead) return vault::errc::authentication_failed;
+  // A later epoch: derive its key on a copy and switch only if the frame authenticates.
+  auto next = current_->clone();
+  if (!next) return next.error();
+  std::optional<noise_cipher> before;
+  for (auto e = epoch_; e < epoch; ++e) {
+    if (e + 1 == epoch) {
+      auto copy = next.value().clone();
+      if (!copy) return copy.error();
+      before.emplace(std::move(copy.value()));
+    }
+    if (auto rekeyed = next.value().rekey(); !rekeyed) return rekeyed.error();
+  }
+  if (auto opened = next.value().open(f.sequence, f.header, f.body, plaintext); !opened) return opened.error();
+  previous_ = std::move(before);
+  current_.emplace(std::move(next.value()));
+  epoch_ = epoch;
+  return plaintext;
+}
+
+// `message` is only held so that the bytes `f` points into live as long as this coroutine.
+task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, [[maybe_unused]] local_message message) {
+  auto& channel = *config_->channel_state;
+  if (!established_) {
+    channel.rejected.fetch_add(1, std::memory_order_relaxed);
+    ctx.log().warn("secure channel {}: an encrypted frame before the handshake ended was dropped", channel.decryptor);
+    co_return ok();
+  }
+  switch (window_.check(f.sequence)) {
+    case replay_window::verdict::duplicate:
+      channel.duplicates_dropped.fetch_add(1, std::memory_order_relaxed);
+      ctx.log().debug("secure channel {}: duplicate of message {} dropped", channel.encryptor, f.sequence);
+      co_return ok();
+    case replay_window::verdict::too_old:
+      channel.rejected.fetch_add(1, std::memory_order_relaxed);
+      ctx.log().warn("secure channel {}: message {} is older than the replay window and was rejected",
+                     channel.encryptor, f.sequence);
+      co_return ok();
+    case replay_window::verdict::fresh: break;
+  }
+  auto plaintext = open(f);
+  if (!plaintext || plaintext.value().empty()) {
+    channel.rejected.fetch_add(1, std::memory_order_relaxed);
+    ctx.log().warn("secure channel {}: message {} failed authentication and was dropped", channel.encryptor,
+                   f.sequence);
+    co_return ok();
+  }
+  // Authenticated: only now may the window move.
+  const auto was_missing = window_.missing();
+  const auto skipped = window_.accept(f.sequence);
+  channel.missing.store(window_.missing(), std::memory_order_relaxed);
+  if (skipped > 0) {
+    ctx.log().warn("secure channel {}: gap: {} message(s) before message {} from {} have not arrived",
+                   channel.encryptor, skipped, f.sequence, channel.peer);
+  } else if (window_.missing() < was_missing) {
+    ctx.log().info("secure channel {}: message {} arrived late, out of order", channel.encryptor, f.sequence);
+  }
+
+  auto& text = plaintext.value();
+  const auto content = static_cast<frame::content>(text.back());
+  text.pop_back();
+  switch (content) {
+    case frame::content::confirmed:
+      if (initiator() && !channel.open.load()) {
+        channel.open.store(true);
+        ctx.log().info("secure channel {} established with {} (initiator)", channel.encryptor, channel.peer);
+        co_return co_await tell_waiter(ctx);
+      }
+      co_return ok();
+    case frame::content::close:
+      channel.open.store(false);
+      ctx.log().info("secure channel {} closed by {}", channel.encryptor, channel.peer);
+      (void)co_await ctx.stop_worker(channel.encryptor);
+      (void)co_await ctx.stop_worker(ctx.address());
+      co_return ok();
+    case frame::content::message: break;
+    default:
+      channel.rejected.fetch_add(1, std::memory_order_relaxed);
+      co_return ok();
+  }
+
+  decode_limits limits;
+  limits.max_payload = config_->opts.max_payload_size;
+  auto inner = decode_transport_message(std::move(text), limits);
+  if (!inner || inner.value().onward_route.empty()) {
+    channel.rejected.fetch_add(1, std::memory_order_relaxed);
+    ctx.log().warn("secure channel {}: message {} from {} does not decode; dropped", channel.encryptor, f.sequence,
+                   channel.peer);
+    co_return ok();
+  }
+  channel.delivered.fetch_add(1, std::memory_order_relaxed);
+  auto local = to_local_message(std::move(inner).value());
+  local.return_route.prepend(channel.encryptor);
+  local.metadata.emplace(identifier_key, channel.peer);
+  local.metadata.emplace(channel_key, channel.encryptor.value());
+  if (auto sent = co_await ctx.forward(std::move(local)); !sent)
+    ctx.log().info("secure channel {}: message {} could not be delivered: {}", channel.encryptor, f.sequence,
+                   sent.error().message());
+  co_return ok();
+}
+
+}  // namespace nodus::secure_channel

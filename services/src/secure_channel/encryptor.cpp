@@ -1,0 +1,102 @@
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "channel_workers.hpp"
+#include "nodus/core/transport_message.hpp"
+#include "nodus/vault/secret.hpp"
+#include "nodus/vault/vault.hpp"
+
+namespace nodus::secure_channel {
+
+byte_view handshake_prologue() {
+  static constexpr std::string_view prologue = "nodus.secure_channel.v1";
+  return as_bytes(prologue);
+}
+
+nodus::address random_address(std::string_view prefix) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string text(prefix);
+  for (auto b : vault::random_bytes(8)) {
+    text.push_back(digits[b >> 4]);
+    text.push_back(digits[b & 0xf]);
+  }
+  return nodus::address(std::move(text));
+}
+
+result<bytes> seal_frame(noise_cipher& cipher, std::uint64_t sequence, byte_view plaintext) {
+  bytes out;
+  out.reserve(frame::encrypted_header_size + plaintext.size() + vault::aead_tag_size);
+  frame::encrypted_header(sequence, out);
+  std::array<std::uint8_t, frame::encrypted_header_size> header;
+  std::copy(out.begin(), out.end(), header.begin());
+  if (auto sealed = cipher.seal(sequence, header, plaintext, out); !sealed) return sealed.error();
+  return out;
+}
+
+nodus::address encryptor::close_address(const nodus::address& channel) {
+  return nodus::address(channel.type(), std::string(channel.value()) + ".close");
+}
+
+worker_options encryptor::mailbox(const options& o) {
+  worker_options w;
+  w.access = incoming_access_control(
+      [max = o.max_payload_size](const local_message& m) -> std::string {
+        if (m.payload.size() <= max) return {};
+        return "a payload of " + std::to_string(m.payload.size()) + " bytes is over the secure channel's limit of " +
+               std::to_string(max);
+      },
+      nodus::errc::too_large);
+  return w;
+}
+
+task<result<>> encryptor::handle_message(context& ctx, local_message message) {
+  auto& channel = *config_->channel_state;
+  if (message.onward_route.next() == close_address(channel.encryptor)) co_return co_await close(ctx);
+  (void)message.onward_route.step();  // ourselves
+  if (message.onward_route.empty()) {
+    ctx.log().warn("secure channel {}: a message with nowhere to go after the channel was dropped", channel.encryptor);
+    co_return ok();
+  }
+
+  // Plaintext: the inner message's wire form, then the content kind (last, so the receiver can
+  // drop it and decode the rest in place).
+  const std::span<const nodus::address> onward(message.onward_route.begin(), message.onward_route.end());
+  const std::span<const nodus::address> back(message.return_route.begin(), message.return_route.end());
+  bytes plaintext;
+  plaintext.reserve(encoded_size(onward, back, message.payload.size()) + 1);
+  encode_head_append(onward, back, message.payload.size(), plaintext);
+  plaintext.insert(plaintext.end(), message.payload.begin(), message.payload.end());
+  plaintext.push_back(static_cast<std::uint8_t>(frame::content::message));
+
+  const auto sequence = next_++;
+  if (sequence != 0 && sequence % config_->opts.rekey_interval == 0) {
+    if (auto rekeyed = cipher_.rekey(); !rekeyed) co_return rekeyed.error();
+  }
+  auto sealed = seal_frame(cipher_, sequence, plaintext);
+  vault::wipe_bytes(plaintext.data(), plaintext.size());
+  if (!sealed) co_return sealed.error();
+  channel.sent.fetch_add(1, std::memory_order_relaxed);
+  local_message out{remote_, route(channel.decryptor), std::move(sealed.value()), {}};
+  co_return co_await ctx.forward(std::move(out));
+}
+
+task<result<>> encryptor::close(context& ctx) {
+  auto& channel = *config_->channel_state;
+  const bytes plaintext{static_cast<std::uint8_t>(frame::content::close)};
+  const auto sequence = next_++;
+  if (sequence != 0 && sequence % config_->opts.rekey_interval == 0) (void)cipher_.rekey();
+  auto sealed = seal_frame(cipher_, sequence, plaintext);
+  if (sealed) {
+    local_message out{remote_, route(channel.decryptor), std::move(sealed.value()), {}};
+    if (auto sent = co_await ctx.forward(std::move(out)); !sent)
+      ctx.log().info("secure channel {}: the Close message could not be sent: {}", channel.encryptor, sent.error().message());
+  }
+  channel.open.store(false);
+  ctx.log().info("secure channel {} with {} closed by this side", channel.encryptor, channel.peer);
+  (void)co_await ctx.stop_worker(channel.decryptor);
+  (void)co_await ctx.stop_worker(channel.encryptor);
+  co_return ok();
+}
+
+}  // namespace nodus::secure_channel
