@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include "eventually.hpp"
 #include "log_capture.hpp"
 #include "nodus/node/node.hpp"
 #include "nodus/services/echoer.hpp"
@@ -38,17 +39,6 @@ inline task<result<routed<std::string>>> ask(context& ctx, route to, std::string
 /// Sends `text` along `to` and waits (at most `timeout`) for the reply.
 inline result<routed<std::string>> echo(node& n, route to, std::string text = "hello", duration timeout = 5s) {
   return n.block_on([&](context& ctx) { return ask(ctx, to, text, timeout); });
-}
-
-/// Polls `condition` every 10 ms for up to `limit`.
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds limit = 5s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
 }
 
 inline std::uint16_t port_of(const std::string& host_port) {

@@ -129,7 +129,10 @@ task<result<>> decryptor::complete_handshake(context& ctx) {
     // Tell the initiator its identity was accepted: the first message of our direction.
     const bytes confirmed{static_cast<std::uint8_t>(frame::content::confirmed)};
     auto sealed = seal_frame(transport.value().send, 0, confirmed);
-    if (!sealed) co_return co_await end_handshake(ctx, failure{sealed.error(), "cannot seal the confirmation"}, false);
+    if (!sealed) {
+      failure why{sealed.error(), "cannot seal the confirmation"};
+      co_return co_await end_handshake(ctx, std::move(why), false);
+    }
     local_message out{remote_, route(channel.decryptor), std::move(sealed.value()), {}};
     (void)co_await ctx.forward(std::move(out));
     next_sequence = 1;

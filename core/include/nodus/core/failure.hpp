@@ -11,6 +11,11 @@ namespace nodus {
 /// An error code plus a sentence for people, e.g. `vault file /x/keys/k1: truncated`.
 /// The code is for programs (`f.code == nodus::condition::denied`), the reason for logs and users.
 struct failure {
+  failure() = default;
+  /// A plain error code converts implicitly, so `result<T>` errors pass into a
+  /// `result_or_failure<T>` unchanged (with no reason beyond the code's message).
+  failure(std::error_code c, std::string r = {}) : code(c), reason(std::move(r)) {}  // NOLINT(google-explicit-constructor)
+
   std::error_code code;
   std::string reason;
 

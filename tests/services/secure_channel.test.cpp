@@ -1,0 +1,231 @@
+// Secure channels end to end inside one node: echo, identities, trust, close, limits, access
+// control. (Tampering, replays, reordering and gaps: secure_channel_tamper.test.cpp.)
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "secure_channel_fixture.hpp"
+#include "nodus/core/transport_message.hpp"
+
+using namespace nodus;
+using namespace std::chrono_literals;
+using test::secure_channel_fixture;
+namespace sc = nodus::secure_channel;
+
+namespace {
+
+/// Replies with the identifier the secure channel recorded in the message's metadata.
+class who_is_it final : public raw_worker {
+public:
+  task<result<>> handle_message(context& ctx, local_message message) override {
+    auto found = message.metadata.find(sc::identifier_key);
+    std::string peer = found == message.metadata.end() ? "(none)" : found->second;
+    co_return co_await ctx.send(message.return_route, peer);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a channel carries messages both ways and each side knows who the other is") {
+  secure_channel_fixture f;
+  auto l = f.listen(f.options_for(f.bob));
+  REQUIRE(l);
+  auto ch = f.connect(f.options_for(f.alice));
+  REQUIRE_MESSAGE(ch, ch.error().message());
+  CHECK(ch.value().peer() == f.bob.id());
+  CHECK(ch.value().open());
+
+  for (int i = 0; i < 20; ++i) {
+    auto echoed = f.echo(ch.value(), "hello " + std::to_string(i));
+    REQUIRE(echoed);
+    CHECK(echoed.value() == "hello " + std::to_string(i));
+  }
+  REQUIRE(l.value().channels().size() == 1);
+  auto bob_side = l.value().channels().front();
+  CHECK(bob_side.peer() == f.alice.id());
+  CHECK(bob_side.stats().delivered == 20);
+  CHECK(ch.value().stats().sent == 20);
+  CHECK(ch.value().stats().delivered == 20);  // the echoes
+  CHECK(ch.value().stats().missing == 0);
+
+  // The receiving worker sees the authenticated identifier in the local metadata.
+  REQUIRE(f.n.start_worker("who", who_is_it{}));
+  auto seen = f.n.send_and_receive<std::string>(route{ch.value().address(), "who"}, std::string("?"), 3s);
+  REQUIRE(seen);
+  CHECK(seen.value() == f.alice.id());
+}
+
+TEST_CASE("the tap between the two ends sees only ciphertext") {
+  secure_channel_fixture f;
+  std::vector<bytes> seen;
+  std::mutex m;
+  f.relay->set([&](local_message& msg) {
+    std::lock_guard lock(m);
+    seen.push_back(msg.payload);
+    return test::tap::action::forward;
+  });
+  REQUIRE(f.listen(f.options_for(f.bob)));
+  auto ch = f.connect(f.options_for(f.alice));
+  REQUIRE(ch);
+  const std::string secret = "the eagle lands at midnight";
+  REQUIRE(f.echo(ch.value(), secret));
+  std::lock_guard lock(m);
+  CHECK(seen.size() >= 6);  // 3 handshake messages, the confirmation, the message, its echo
+  for (const auto& payload : seen) {
+    std::string text(payload.begin(), payload.end());
+    CHECK(text.find(secret) == std::string::npos);
+    CHECK(text.find("echoer") == std::string::npos);  // routes inside the channel are hidden too
+  }
+}
+
+TEST_CASE("a trust policy that refuses the peer fails the handshake on both sides, naming it") {
+  SUBCASE("the initiator refuses the listener's identity") {
+    secure_channel_fixture f;
+    auto l = f.listen(f.options_for(f.bob));
+    REQUIRE(l);
+    auto o = f.options_for(f.alice);
+    o.trust = sc::trust_policy::identifier("I0000000000000000000000000000000000000000");
+    auto ch = f.connect(o);
+    REQUIRE_FALSE(ch);
+    CHECK(ch.error().code == condition::denied);
+    CHECK(ch.error().message().find(f.bob.id()) != std::string::npos);
+    CHECK(test::eventually([&] { return f.logs.contains("the peer aborted the handshake"); }));
+    CHECK(l.value().channels().empty());
+  }
+  SUBCASE("the listener refuses the initiator's identity") {
+    secure_channel_fixture f;
+    auto bob_options = f.options_for(f.bob);
+    bob_options.trust = sc::trust_policy::any_of({"I1111111111111111111111111111111111111111"});
+    auto l = f.listen(bob_options);
+    REQUIRE(l);
+    auto ch = f.connect(f.options_for(f.alice));
+    REQUIRE_FALSE(ch);
+    CHECK(ch.error().code == condition::denied);
+    CHECK(ch.error().message().find(f.alice.id()) != std::string::npos);
+    CHECK(f.logs.contains("identity " + f.alice.id() + " is not trusted"));
+    CHECK(l.value().channels().empty());
+  }
+  SUBCASE("a custom predicate") {
+    secure_channel_fixture f;
+    auto bob_options = f.options_for(f.bob);
+    const auto alice_id = f.alice.id();
+    bob_options.trust = sc::trust_policy::custom("only Alice", [alice_id](const vault::identifier& id) { return id == alice_id; });
+    REQUIRE(f.listen(bob_options));
+    auto o = f.options_for(f.alice);
+    o.trust = sc::trust_policy::identifier(f.bob.id());
+    auto ch = f.connect(o);
+    REQUIRE_MESSAGE(ch, ch.error().message());
+    CHECK(f.echo(ch.value(), "trusted both ways").value() == "trusted both ways");
+  }
+}
+
+TEST_CASE("no listener answering: the initiator times out with a clear error") {
+  secure_channel_fixture f;
+  auto o = f.options_for(f.alice);
+  o.handshake_timeout = 300ms;
+  f.relay->set([](local_message&) { return test::tap::action::drop; });
+  REQUIRE(f.listen(f.options_for(f.bob)));
+  auto ch = f.connect(o);
+  REQUIRE_FALSE(ch);
+  CHECK(ch.error().code == condition::timeout);
+  CHECK(ch.error().message().find("tap") != std::string::npos);
+}
+
+TEST_CASE("closing a channel stops both ends; the peer learns it from an authenticated Close") {
+  secure_channel_fixture f;
+  auto l = f.listen(f.options_for(f.bob));
+  REQUIRE(l);
+  auto ch = f.connect(f.options_for(f.alice));
+  REQUIRE(ch);
+  REQUIRE(f.echo(ch.value(), "before"));
+  auto bob_side = l.value().channels().front();
+  CHECK(bob_side.open());
+
+  REQUIRE(f.n.block_on([&](context& ctx) { return sc::close_secure_channel(ctx, ch.value().address()); }));
+  CHECK(test::eventually([&] { return !bob_side.open() && !ch.value().open(); }));
+  CHECK(test::eventually([&] { return f.logs.contains("closed by " + f.alice.id()); }));
+  auto after = f.n.block_on([&](context& ctx) { return ctx.send(route{ch.value().address(), "echoer"}, std::string("after")); });
+  CHECK(after.error() == errc::unknown_address);
+  auto bob_after = f.n.block_on([&](context& ctx) { return ctx.send(route{bob_side.address(), "echoer"}, std::string("x")); });
+  CHECK(bob_after.error() == errc::unknown_address);
+}
+
+TEST_CASE("a message over the channel's limit is refused to its sender") {
+  secure_channel_fixture f;
+  auto o = f.options_for(f.alice);
+  o.max_payload_size = 1000;
+  REQUIRE(f.listen(f.options_for(f.bob)));
+  auto ch = f.connect(o);
+  REQUIRE(ch);
+  bytes big(1001, 7);
+  auto sent = f.n.block_on([&](context& ctx) { return ctx.send(route{ch.value().address(), "echoer"}, std::move(big)); });
+  CHECK(sent.error() == errc::too_large);
+  CHECK(f.echo(ch.value(), "small still works").value() == "small still works");
+}
+
+TEST_CASE("only_from: a worker accepts only messages from the identities it names") {
+  secure_channel_fixture f;
+  auto carol = sc::channel_identity::create(vault::identity::create(f.keys, vault::key_lifetime::ephemeral).value()).value();
+  worker_options guarded;
+  guarded.access = sc::only_from({f.alice.id()});
+  REQUIRE(f.n.start_worker("vault_door", services::echoer{}, guarded));
+  REQUIRE(f.listen(f.options_for(f.bob)));
+
+  auto from_alice = f.connect(f.options_for(f.alice));
+  REQUIRE(from_alice);
+  auto ok_reply = f.n.send_and_receive<std::string>(route{from_alice.value().address(), "vault_door"}, std::string("open"), 3s);
+  REQUIRE(ok_reply);
+  CHECK(ok_reply.value() == "open");
+
+  auto from_carol = f.connect(f.options_for(carol));
+  REQUIRE(from_carol);
+  auto refused = f.n.send_and_receive<std::string>(route{from_carol.value().address(), "vault_door"}, std::string("open"), 500ms);
+  CHECK_FALSE(refused);
+  CHECK(test::eventually([&] { return f.logs.contains("from identity " + carol.id()); }));
+
+  auto direct = f.n.block_on([&](context& ctx) { return ctx.send(route{"vault_door"}, std::string("open")); });
+  CHECK(direct.error() == errc::access_denied);
+}
+
+TEST_CASE("an identity rotated between two runs keeps its identifier and is still trusted") {
+  auto dir = std::filesystem::temp_directory_path() / ("nodus-sc-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  vault::identifier bob_id;
+  {  // first run: Bob's identity is created and saved
+    auto v = vault::vault::open_directory(dir).value();
+    vault::identity_store store(v);
+    bob_id = store.create("bob").value().id();
+  }
+  {  // second run: Bob rotates his key, then Alice (trusting Bob's identifier) connects
+    auto v = vault::vault::open_directory(dir).value();
+    vault::identity_store store(v);
+    auto rotated = store.rotate("bob");
+    REQUIRE_MESSAGE(rotated, rotated.error().message());
+    CHECK(rotated.value().id() == bob_id);
+    CHECK(rotated.value().history().changes().size() == 2);
+
+    secure_channel_fixture f;
+    f.bob = sc::channel_identity::create(rotated.value()).value();
+    REQUIRE(f.listen(f.options_for(f.bob)));
+    auto o = f.options_for(f.alice);
+    o.trust = sc::trust_policy::identifier(bob_id);
+    auto ch = f.connect(o);
+    REQUIRE_MESSAGE(ch, ch.error().message());
+    CHECK(ch.value().peer() == bob_id);
+    CHECK(f.echo(ch.value(), "still you").value() == "still you");
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("ChaChaPoly channels work too") {
+  secure_channel_fixture f;
+  auto bob_options = f.options_for(f.bob);
+  bob_options.suite = sc::cipher_suite::chacha20_poly1305;
+  REQUIRE(f.listen(bob_options));
+  auto o = f.options_for(f.alice);
+  o.suite = sc::cipher_suite::chacha20_poly1305;
+  auto ch = f.connect(o);
+  REQUIRE(ch);
+  CHECK(f.echo(ch.value(), "chacha").value() == "chacha");
+}
