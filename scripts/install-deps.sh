@@ -11,6 +11,8 @@ packages=(
   # libraries (Boost must stay 1.74: libmsgpack-cxx-dev depends on it, see TOOLCHAIN.md)
   libboost-dev libboost-system-dev libboost-program-options-dev
   libssl-dev librdkafka-dev libmsgpack-cxx-dev libspdlog-dev doctest-dev
+  # the Wycheproof vector test reads JSON (header-only)
+  nlohmann-json3-dev
   # the integration tests: Debian's python3 (tests run /usr/bin/python3, not a pyenv one), an
   # independent msgpack implementation, and independent Kafka clients
   python3 python3-msgpack kcat python3-kafka
