@@ -61,7 +61,11 @@ task<result<>> decryptor::handle_message(context& ctx, local_message message) {
       co_return co_await on_abort(ctx, std::move(reason));
     }
     case frame::kind::handshake_timeout:
-      if (handshake_ && message.return_route == route(ctx.address())) {
+      if (message.return_route != route(ctx.address())) {  // only we may send it to ourselves
+        channel.rejected.fetch_add(1, std::memory_order_relaxed);
+        co_return ok();
+      }
+      if (handshake_) {
         ctx.log().warn("secure channel {}: handshake from {} timed out", channel.decryptor, remote_);
         (void)co_await ctx.stop_worker(ctx.address());
       }
