@@ -2,7 +2,8 @@
 # Installs every build and test dependency from Debian packages.
 # Quick when everything is already there: it only calls apt when a package is missing.
 #   scripts/install-deps.sh          build + test dependencies
-#   scripts/install-deps.sh --bench  also the peers the benchmarks compare against (CAF, iperf3)
+#   scripts/install-deps.sh --bench  also the peers the benchmarks compare against (CAF, iperf3,
+#                                    stunnel4 and the openssl CLI for the secure channel baselines)
 set -euo pipefail
 
 packages=(
@@ -18,7 +19,7 @@ packages=(
   python3 python3-msgpack kcat python3-kafka
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libcaf-dev iperf3 hyperfine)
+  packages+=(libcaf-dev iperf3 hyperfine stunnel4 openssl)
 fi
 
 missing=()
