@@ -25,5 +25,6 @@ std::optional<int> parse(const std::string& command, const std::string& synopsis
 
 int hub(const std::vector<std::string>& args);
 int message_send(const std::vector<std::string>& args);
+int identity(const std::vector<std::string>& args);
 
 }  // namespace nodus::cli

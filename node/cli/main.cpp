@@ -1,4 +1,4 @@
-// nodus: run a hub, send a message. `nodus --help` lists the commands.
+// nodus: run a hub, send a message, manage identities. `nodus --help` lists the commands.
 
 #include <iostream>
 #include <string>
@@ -13,6 +13,7 @@ constexpr const char* usage = R"(usage: nodus <command> [options]
 commands:
   hub            run a hub node: TCP listener, relays (forwarding_service), echoer
   message send   send a text message along a route and print the reply
+  identity       create, list, show or rotate named identities in a vault directory
 
 `nodus <command> --help` describes each command's options.
 Logging: NODUS_LOG=trace|debug|info|warn|error|off (info by default), on stderr.
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   const auto command = args[0];
   args.erase(args.begin());
   if (command == "hub") return nodus::cli::hub(args);
+  if (command == "identity") return nodus::cli::identity(args);
   if (command == "message") {
     if (!args.empty() && args[0] == "send") return nodus::cli::message_send({args.begin() + 1, args.end()});
     if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
