@@ -110,9 +110,12 @@ static result_or_failure<key_id> store(vault::impl& v, key_ptr key) {
     auto written = v.storage->write(id.value(), *key);
     if (!written && written.error().code == errc::already_exists) continue;
     if (!written) return std::move(written).error();
-    std::lock_guard lock(v.mutex);
-    v.keys.emplace(id.value(), std::move(key));
-    return key_id{std::move(id).value()};
+    {
+      std::lock_guard lock(v.mutex);
+      if (v.keys.try_emplace(id.value(), key).second) return key_id{std::move(id).value()};
+    }
+    // An ephemeral key drew the same id meanwhile: take the file back and draw again.
+    if (auto erased = v.storage->erase(id.value()); !erased) return std::move(erased).error();
   }
   return fail(errc::crypto_failure, "vault: could not allocate a key id");
 }
