@@ -5,6 +5,13 @@
 // [version, previous, public_key, created_at, self_signature, previous_signature] (bin fields
 // as msgpack bin, created_at as an integer). The encoding is not what is signed: the signatures
 // cover `signed_content()`, so a re-encoding of the same values verifies the same way.
+//
+// What verification does not (and cannot) catch: a history cut after any change is the valid
+// history the identity had before its later rotations, so a peer that shows an old history is
+// believed to have its old primary key (attestations by the newer key then fail). Remembering
+// the longest history seen per identifier would close that; nothing does so yet. `created_at`
+// is informational: it is signed but not required to grow, so a clock stepping back does not
+// make a rotation invalid.
 
 #include <algorithm>
 #include <string>
