@@ -408,3 +408,35 @@ TEST_CASE("AEAD: a clone keeps the current key and is independent") {
     CHECK(opened == text_bytes("new key"));
   }
 }
+
+TEST_CASE("AEAD: sealing and opening in place give the same bytes as the two-buffer forms") {
+  auto v = vault::create_in_memory();
+  for (auto type : {key_type::aes256_gcm, key_type::chacha20_poly1305}) {
+    CAPTURE(static_cast<int>(type));
+    auto key = v->generate(type).value();
+    auto cipher = v->aead(key).value();
+    for (std::size_t size : {0, 1, 17, 65536}) {
+      CAPTURE(size);
+      bytes plain(size);
+      for (std::size_t i = 0; i < size; ++i) plain[i] = static_cast<std::uint8_t>(i * 13 + 1);
+      auto nonce = random_bytes(aead_nonce_size);
+      bytes sealed;
+      REQUIRE(cipher.seal(nonce, nodus::as_bytes("aad"), plain, sealed));
+      bytes in_place = plain;
+      in_place.resize(size + aead_tag_size);
+      REQUIRE(cipher.seal_in_place(nonce, nodus::as_bytes("aad"), in_place));
+      CHECK(in_place == sealed);
+
+      REQUIRE(cipher.open_in_place(nonce, nodus::as_bytes("aad"), in_place));
+      CHECK(std::equal(plain.begin(), plain.end(), in_place.begin()));
+
+      // A flipped bit: refused, and the unauthenticated plaintext is zeroed.
+      bytes tampered = sealed;
+      tampered.back() ^= 1;
+      CHECK(cipher.open_in_place(nonce, nodus::as_bytes("aad"), tampered).error() == errc::authentication_failed);
+      CHECK(std::all_of(tampered.begin(), tampered.end() - aead_tag_size, [](auto b) { return b == 0; }));
+    }
+    bytes too_short(aead_tag_size - 1);
+    CHECK(cipher.seal_in_place(nonce0, {}, too_short).error() == errc::invalid_argument);
+  }
+}

@@ -105,6 +105,31 @@ result<> aead_cipher::open(byte_view nonce, byte_view aad, byte_view ciphertext_
   return ok();
 }
 
+result<> aead_cipher::seal_in_place(byte_view nonce, byte_view aad, std::span<std::uint8_t> text_and_tag) {
+  if (nonce.size() != aead_nonce_size || aad.size() > max_part || text_and_tag.size() > max_part ||
+      text_and_tag.size() < aead_tag_size)
+    return errc::invalid_argument;
+  const auto text = text_and_tag.first(text_and_tag.size() - aead_tag_size);
+  if (!impl_->seal(nonce, aad, text, text_and_tag.data())) {  // EVP allows in == out for AEADs
+    detail::clear_openssl_errors();
+    return errc::crypto_failure;
+  }
+  return ok();
+}
+
+result<> aead_cipher::open_in_place(byte_view nonce, byte_view aad, std::span<std::uint8_t> text_and_tag) {
+  if (nonce.size() != aead_nonce_size || aad.size() > max_part || text_and_tag.size() > max_part)
+    return errc::invalid_argument;
+  if (text_and_tag.size() < aead_tag_size) return errc::authentication_failed;
+  const std::size_t text_size = text_and_tag.size() - aead_tag_size;
+  if (!impl_->open(nonce, aad, text_and_tag.first(text_size), text_and_tag.subspan(text_size), text_and_tag.data())) {
+    wipe_bytes(text_and_tag.data(), text_size);  // unauthenticated plaintext must not linger
+    detail::clear_openssl_errors();
+    return errc::authentication_failed;
+  }
+  return ok();
+}
+
 result<> aead_cipher::rekey() {
   static constexpr std::array<std::uint8_t, aead_nonce_size> max_nonce{0,    0,    0,    0,    0xff, 0xff,
                                                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff};

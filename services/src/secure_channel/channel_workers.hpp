@@ -29,9 +29,14 @@ struct end_config {
 byte_view handshake_prologue();
 /// A fresh local address `<prefix><16 hex digits>`.
 nodus::address random_address(std::string_view prefix);
-/// An encrypted frame: header, then `plaintext` sealed under `sequence` with the header as
-/// associated data.
-result<bytes> seal_frame(noise_cipher& cipher, std::uint64_t sequence, byte_view plaintext);
+/// A frame to be sealed: room for the header, then the caller appends the plaintext (capacity
+/// for `plaintext_size` bytes and the tag is reserved).
+bytes start_frame(std::size_t plaintext_size);
+/// Seals a frame begun with `start_frame`: writes the header for `sequence`, encrypts the
+/// plaintext where it lies with the header as associated data, and appends the tag.
+result<> seal_frame(noise_cipher& cipher, std::uint64_t sequence, bytes& frame);
+/// A sealed frame holding only a content kind (close, confirmed).
+result<bytes> control_frame(noise_cipher& cipher, std::uint64_t sequence, frame::content what);
 
 class encryptor final : public raw_worker {
 public:
@@ -74,7 +79,8 @@ private:
   task<result<>> complete_handshake(context& ctx);
   task<result<>> end_handshake(context& ctx, failure why, bool tell_peer);
   task<result<>> tell_waiter(context& ctx);
-  result<bytes> open(const frame::parsed& f);
+  /// Authenticates and decrypts in place with the key of `sequence`'s epoch.
+  result<> open(std::uint64_t sequence, byte_view header, std::span<std::uint8_t> text_and_tag);
 
   std::optional<noise_xx_handshake> handshake_;
   route remote_;

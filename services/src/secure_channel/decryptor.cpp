@@ -1,3 +1,4 @@
+#include <array>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -20,6 +21,18 @@ std::string_view describe(frame::kind k) {
     case frame::kind::handshake_3: return "handshake message 3";
     default: return "frame";
   }
+}
+
+// Decodes the inner message whose wire form is `inner`, a part of `frame`, reusing `frame`'s
+// buffer for the payload: the payload's bytes move to its front (one move, no new allocation).
+result<transport_message> decode_in_place(bytes&& frame, byte_view inner, const decode_limits& limits) {
+  auto head = find_head(inner);
+  if (!head || head->length + head->payload_size != inner.size()) return decode_transport_message(inner, limits);
+  const bytes head_bytes(inner.begin(), inner.begin() + static_cast<std::ptrdiff_t>(head->length));
+  const auto payload_at = static_cast<std::size_t>(inner.data() - frame.data()) + head->length;
+  frame.erase(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(payload_at));
+  frame.resize(head->payload_size);
+  return decode_transport_message(head_bytes, std::move(frame), limits);
 }
 
 }  // namespace
@@ -131,8 +144,7 @@ task<result<>> decryptor::complete_handshake(context& ctx) {
   std::uint64_t next_sequence = 0;
   if (!initiator()) {
     // Tell the initiator its identity was accepted: the first message of our direction.
-    const bytes confirmed{static_cast<std::uint8_t>(frame::content::confirmed)};
-    auto sealed = seal_frame(transport.value().send, 0, confirmed);
+    auto sealed = control_frame(transport.value().send, 0, frame::content::confirmed);
     if (!sealed) {
       failure why{sealed.error(), "cannot seal the confirmation"};
       co_return co_await end_handshake(ctx, std::move(why), false);
@@ -192,18 +204,10 @@ task<result<>> decryptor::on_abort(context& ctx, std::string reason) {
   co_return co_await end_handshake(ctx, std::move(why), false);
 }
 
-result<bytes> decryptor::open(const frame::parsed& f) {
-  const auto interval = config_->opts.rekey_interval;
-  const auto epoch = f.sequence / interval;
-  bytes plaintext;
-  if (epoch == epoch_) {
-    if (auto opened = current_->open(f.sequence, f.header, f.body, plaintext); !opened) return opened.error();
-    return plaintext;
-  }
-  if (epoch + 1 == epoch_ && previous_) {
-    if (auto opened = previous_->open(f.sequence, f.header, f.body, plaintext); !opened) return opened.error();
-    return plaintext;
-  }
+result<> decryptor::open(std::uint64_t sequence, byte_view header, std::span<std::uint8_t> text_and_tag) {
+  const auto epoch = sequence / config_->opts.rekey_interval;
+  if (epoch == epoch_) return current_->open_in_place(sequence, header, text_and_tag);
+  if (epoch + 1 == epoch_ && previous_) return previous_->open_in_place(sequence, header, text_and_tag);
   if (epoch < epoch_ || epoch - epoch_ > max_epochs_ahead) return vault::errc::authentication_failed;
   // A later epoch: derive its key on a copy and switch only if the frame authenticates.
   auto next = current_->clone();
@@ -217,15 +221,16 @@ result<bytes> decryptor::open(const frame::parsed& f) {
     }
     if (auto rekeyed = next.value().rekey(); !rekeyed) return rekeyed.error();
   }
-  if (auto opened = next.value().open(f.sequence, f.header, f.body, plaintext); !opened) return opened.error();
+  if (auto opened = next.value().open_in_place(sequence, header, text_and_tag); !opened) return opened;
   previous_ = std::move(before);
   current_.emplace(std::move(next.value()));
   epoch_ = epoch;
-  return plaintext;
+  return ok();
 }
 
-// `message` is only held so that the bytes `f` points into live as long as this coroutine.
-task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, [[maybe_unused]] local_message message) {
+// `f` points into `message.payload`, which is decrypted in place and becomes the delivered
+// message's payload.
+task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_message message) {
   auto& channel = *config_->channel_state;
   if (!established_) {
     channel.rejected.fetch_add(1, std::memory_order_relaxed);
@@ -244,8 +249,12 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, [[maybe_un
       co_return ok();
     case replay_window::verdict::fresh: break;
   }
-  auto plaintext = open(f);
-  if (!plaintext || plaintext.value().empty()) {
+  // Decrypted where it lies: the frame's bytes after the header become the plaintext.
+  std::array<std::uint8_t, frame::encrypted_header_size> header;
+  std::copy(f.header.begin(), f.header.end(), header.begin());
+  auto& wire = message.payload;
+  auto text_and_tag = std::span(wire).subspan(frame::encrypted_header_size);
+  if (text_and_tag.size() <= vault::aead_tag_size || !open(f.sequence, header, text_and_tag)) {
     channel.rejected.fetch_add(1, std::memory_order_relaxed);
     ctx.log().warn("secure channel {}: message {} failed authentication and was dropped", channel.encryptor,
                    f.sequence);
@@ -262,9 +271,10 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, [[maybe_un
     ctx.log().info("secure channel {}: message {} arrived late, out of order", channel.encryptor, f.sequence);
   }
 
-  auto& text = plaintext.value();
+  // The plaintext: the inner message's wire form, then the content kind.
+  const auto text = text_and_tag.first(text_and_tag.size() - vault::aead_tag_size);
   const auto content = static_cast<frame::content>(text.back());
-  text.pop_back();
+  const auto inner_wire = text.first(text.size() - 1);
   switch (content) {
     case frame::content::confirmed:
       if (initiator() && !channel.open.load()) {
@@ -287,7 +297,7 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, [[maybe_un
 
   decode_limits limits;
   limits.max_payload = config_->opts.max_payload_size;
-  auto inner = decode_transport_message(std::move(text), limits);
+  auto inner = decode_in_place(std::move(wire), inner_wire, limits);
   if (!inner || inner.value().onward_route.empty()) {
     channel.rejected.fetch_add(1, std::memory_order_relaxed);
     ctx.log().warn("secure channel {}: message {} from {} does not decode; dropped", channel.encryptor, f.sequence,

@@ -4,7 +4,6 @@
 
 #include "channel_workers.hpp"
 #include "nodus/core/transport_message.hpp"
-#include "nodus/vault/secret.hpp"
 #include "nodus/vault/vault.hpp"
 
 namespace nodus::secure_channel {
@@ -24,14 +23,27 @@ nodus::address random_address(std::string_view prefix) {
   return nodus::address(std::move(text));
 }
 
-result<bytes> seal_frame(noise_cipher& cipher, std::uint64_t sequence, byte_view plaintext) {
-  bytes out;
-  out.reserve(frame::encrypted_header_size + plaintext.size() + vault::aead_tag_size);
-  frame::encrypted_header(sequence, out);
-  std::array<std::uint8_t, frame::encrypted_header_size> header;
-  std::copy(out.begin(), out.end(), header.begin());
-  if (auto sealed = cipher.seal(sequence, header, plaintext, out); !sealed) return sealed.error();
-  return out;
+bytes start_frame(std::size_t plaintext_size) {
+  bytes frame;
+  frame.reserve(frame::encrypted_header_size + plaintext_size + vault::aead_tag_size);
+  frame.resize(frame::encrypted_header_size);
+  return frame;
+}
+
+result<> seal_frame(noise_cipher& cipher, std::uint64_t sequence, bytes& frame) {
+  bytes header;
+  frame::encrypted_header(sequence, header);
+  std::copy(header.begin(), header.end(), frame.begin());
+  frame.resize(frame.size() + vault::aead_tag_size);
+  auto text_and_tag = std::span(frame).subspan(frame::encrypted_header_size);
+  return cipher.seal_in_place(sequence, header, text_and_tag);
+}
+
+result<bytes> control_frame(noise_cipher& cipher, std::uint64_t sequence, frame::content what) {
+  auto frame = start_frame(1);
+  frame.push_back(static_cast<std::uint8_t>(what));
+  if (auto sealed = seal_frame(cipher, sequence, frame); !sealed) return sealed.error();
+  return frame;
 }
 
 nodus::address encryptor::close_address(const nodus::address& channel) {
@@ -60,33 +72,29 @@ task<result<>> encryptor::handle_message(context& ctx, local_message message) {
   }
 
   // Plaintext: the inner message's wire form, then the content kind (last, so the receiver can
-  // drop it and decode the rest in place).
+  // drop it and decode the rest in place). It is encrypted where it lies, in the frame.
   const std::span<const nodus::address> onward(message.onward_route.begin(), message.onward_route.end());
   const std::span<const nodus::address> back(message.return_route.begin(), message.return_route.end());
-  bytes plaintext;
-  plaintext.reserve(encoded_size(onward, back, message.payload.size()) + 1);
-  encode_head_append(onward, back, message.payload.size(), plaintext);
-  plaintext.insert(plaintext.end(), message.payload.begin(), message.payload.end());
-  plaintext.push_back(static_cast<std::uint8_t>(frame::content::message));
+  auto frame = start_frame(encoded_size(onward, back, message.payload.size()) + 1);
+  encode_head_append(onward, back, message.payload.size(), frame);
+  frame.insert(frame.end(), message.payload.begin(), message.payload.end());
+  frame.push_back(static_cast<std::uint8_t>(frame::content::message));
 
   const auto sequence = next_++;
   if (sequence != 0 && sequence % config_->opts.rekey_interval == 0) {
     if (auto rekeyed = cipher_.rekey(); !rekeyed) co_return rekeyed.error();
   }
-  auto sealed = seal_frame(cipher_, sequence, plaintext);
-  vault::wipe_bytes(plaintext.data(), plaintext.size());
-  if (!sealed) co_return sealed.error();
+  if (auto sealed = seal_frame(cipher_, sequence, frame); !sealed) co_return sealed.error();
   channel.sent.fetch_add(1, std::memory_order_relaxed);
-  local_message out{remote_, route(channel.decryptor), std::move(sealed.value()), {}};
+  local_message out{remote_, route(channel.decryptor), std::move(frame), {}};
   co_return co_await ctx.forward(std::move(out));
 }
 
 task<result<>> encryptor::close(context& ctx) {
   auto& channel = *config_->channel_state;
-  const bytes plaintext{static_cast<std::uint8_t>(frame::content::close)};
   const auto sequence = next_++;
   if (sequence != 0 && sequence % config_->opts.rekey_interval == 0) (void)cipher_.rekey();
-  auto sealed = seal_frame(cipher_, sequence, plaintext);
+  auto sealed = control_frame(cipher_, sequence, frame::content::close);
   if (sealed) {
     local_message out{remote_, route(channel.decryptor), std::move(sealed.value()), {}};
     if (auto sent = co_await ctx.forward(std::move(out)); !sent)

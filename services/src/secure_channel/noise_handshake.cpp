@@ -44,6 +44,16 @@ result<> noise_cipher::open(std::uint64_t nonce, byte_view ad, byte_view ciphert
   return cipher_.open(n, ad, ciphertext, out);
 }
 
+result<> noise_cipher::seal_in_place(std::uint64_t nonce, byte_view ad, std::span<std::uint8_t> text_and_tag) {
+  auto n = nonce_bytes(suite_, nonce);
+  return cipher_.seal_in_place(n, ad, text_and_tag);
+}
+
+result<> noise_cipher::open_in_place(std::uint64_t nonce, byte_view ad, std::span<std::uint8_t> text_and_tag) {
+  auto n = nonce_bytes(suite_, nonce);
+  return cipher_.open_in_place(n, ad, text_and_tag);
+}
+
 /// Noise's HandshakeState with its SymmetricState and CipherState inlined. Keys are vault
 /// handles; every handle this state creates is removed when it is replaced or the state dies.
 struct noise_xx_handshake::state {

@@ -62,6 +62,12 @@ public:
   /// Appends the plaintext of `ciphertext_and_tag` to `out`, or fails with
   /// `errc::authentication_failed` leaving `out` as it was.
   result<> open(byte_view nonce, byte_view aad, byte_view ciphertext_and_tag, bytes& out);
+  /// The same as `seal` without a second buffer: `text_and_tag` holds the plaintext followed by
+  /// 16 spare bytes; the plaintext is encrypted where it is and the tag written after it.
+  result<> seal_in_place(byte_view nonce, byte_view aad, std::span<std::uint8_t> text_and_tag);
+  /// The same as `open` without a second buffer: `text_and_tag` holds ciphertext then tag; on
+  /// success its first `size() - 16` bytes are the plaintext, on failure they are zeroed.
+  result<> open_in_place(byte_view nonce, byte_view aad, std::span<std::uint8_t> text_and_tag);
   /// Noise REKEY(): the new key is the first 32 bytes of sealing 32 zero bytes under nonce
   /// 2^64-1 (4 zero bytes then 8 bytes 0xff), empty aad.
   result<> rekey();

@@ -40,6 +40,10 @@ public:
   /// DECRYPT(k, nonce, ad, ciphertext), appended to `out`; `vault::errc::authentication_failed`
   /// when the tag does not verify (then `out` is unchanged).
   result<> open(std::uint64_t nonce, byte_view ad, byte_view ciphertext, bytes& out);
+  /// `seal` where the plaintext lies, followed by 16 spare bytes for the tag.
+  result<> seal_in_place(std::uint64_t nonce, byte_view ad, std::span<std::uint8_t> text_and_tag);
+  /// `open` where the ciphertext and tag lie; the plaintext is left at the front.
+  result<> open_in_place(std::uint64_t nonce, byte_view ad, std::span<std::uint8_t> text_and_tag);
   /// Noise REKEY().
   result<> rekey() { return cipher_.rekey(); }
   /// An independent copy (same key, same suite).
