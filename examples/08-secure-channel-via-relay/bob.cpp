@@ -1,0 +1,83 @@
+// 08-secure-channel-via-relay bob: behind NAT, with no listening port. Connects out to the hub,
+// registers the relay "forward_to_bob" there, and serves a secure channel listener and an
+// echoer behind it. The hub forwards Alice's messages but can read none of them.
+//
+//   08-secure-channel-via-relay-bob [--hub HOST:PORT]   (default 127.0.0.1:4000)
+//
+// The hub is `nodus hub` or 06-relay-hub. Prints Bob's identifier, then "bob is ready" once the
+// relay is registered; serves until SIGINT or SIGTERM.
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "nodus/node/extension.hpp"
+#include "nodus/node/node.hpp"
+#include "nodus/services/relay.hpp"
+#include "nodus/services/secure_channel.hpp"
+#include "nodus/transports/tcp.hpp"
+
+namespace sc = nodus::secure_channel;
+
+namespace {
+
+// Prints each message with the authenticated identifier of its sender, then echoes it back
+// (through the channel it came from, then straight to Alice via the hub).
+class printing_echoer final : public nodus::worker<std::string> {
+public:
+  nodus::task<nodus::result<>> handle_message(nodus::context& ctx, nodus::routed<std::string> message) override {
+    const auto from = message.metadata().find(sc::identifier_key);
+    std::printf("bob received '%s' from %s\n", message.body().c_str(),
+                from == message.metadata().end() ? "(no secure channel)" : from->second.c_str());
+    std::fflush(stdout);
+    co_return co_await ctx.send(message.return_route(), message.body());
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 1 && (argc != 3 || std::string(argv[1]) != "--hub")) {
+    std::fprintf(stderr, "usage: %s [--hub HOST:PORT]\n", argv[0]);
+    return 2;
+  }
+  const std::string hub = argc == 3 ? argv[2] : "127.0.0.1:4000";
+  auto node = nodus::node::create({.name = "08-secure-channel-via-relay-bob"});
+  if (!nodus::tcp_transport::create(node)) return 1;
+
+  // 1. Bob's identity (in memory: a new identifier each run) and his secure channel listener,
+  //    which accepts anyone whose credentials verify. The echoer gets what comes out of channels.
+  auto identity = nodus::vault::identity::create(nodus::vault::vault::create_in_memory());
+  if (!identity) return 1;
+  auto bob = sc::channel_identity::create(std::move(identity).value());
+  if (!bob) return 1;
+  std::printf("bob identifier: %s\n", bob.value().id().c_str());
+  sc::options listener_options{.identity = bob.value(), .trust = sc::trust_policy::everyone()};
+  auto listener = node.block_on(
+      [&](nodus::context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", listener_options); });
+  if (!listener || !node.start_worker("echoer", printing_echoer{})) return 1;
+
+  // 2. The relay, as in 06-relay: "forward_to_bob" on the hub now leads to this node, so
+  //    route{tcp(hub), "forward_to_bob", "listener"} reaches the listener above.
+  auto relay = std::make_shared<nodus::services::relay_client>(nodus::services::relay_client_options{
+      .service = nodus::route{nodus::tcp(hub), "forwarding_service"}, .name = "bob"});
+  if (!node.block_on([&](nodus::context& ctx) { return ctx.start_processor_ptr("relay_client", relay); })) return 1;
+
+  // Wait (at most 10 s) for the first registration, so Alice can be started after "bob is ready".
+  for (int i = 0; i < 100 && relay->status().now != nodus::services::relay_status::state::registered; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto status = relay->status();
+  if (status.now != nodus::services::relay_status::state::registered) {
+    std::fprintf(stderr, "could not register at %s: %s\n", hub.c_str(), status.last_error.c_str());
+    return 1;
+  }
+  std::printf("bob is ready: reachable as '%s' at %s\n", status.relay.c_str(), hub.c_str());
+  std::fflush(stdout);
+
+  // 3. Serve until told to stop.
+  nodus::stop_on_signals(node.create_context());
+  node.run();
+  return 0;
+}
