@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # README command 1: installs what is missing, builds, runs the main demo on embedded defaults.
 # For now the demo is the tour of workers and routes (examples 01 to 04, in one process each),
-# then Alice and Bob through a relay hub (example 06, three processes on loopback). The Kafka
-# Alice and Bob demo replaces it when the stream issue lands.
+# then Alice and Bob through a relay hub (example 06, three processes on loopback), then the same
+# through a secure channel, with the hub's trace log checked for Alice's plaintext (example 08).
+# The Kafka Alice and Bob demo replaces them when the stream issue lands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/build.sh
 bin=${NODUS_BUILD_DIR:-build}/examples
+nodus=${NODUS_BUILD_DIR:-build}/node/nodus
 export NODUS_LOG=${NODUS_LOG:-warn}
 for example in 01-node 02-worker 03-routing 04-custom-worker; do
   printf '\n=== %s ===\n' "$example"
@@ -43,5 +45,28 @@ pids+=($!)
 echo "bob:   $(wait_for "$work/bob.out" '^Bob is reachable')"
 echo "alice: $("$bin/06-relay-alice" "$hub" 'Hello Bob, through the hub!')"
 echo "bob:   $(wait_for "$work/bob.out" '^Bob received')"
+
+printf '\n=== 08-secure-channel-via-relay: the same, end to end encrypted ===\n'
+NODUS_LOG=trace "$nodus" hub --listen 127.0.0.1:0 >"$work/hub8.out" 2>"$work/hub8.log" &
+pids+=($!)
+hub=$(wait_for "$work/hub8.out" '^nodus hub listening on ' | awk '{ print $5 }')
+echo "hub:   listening on $hub, logging what its relay forwards (NODUS_LOG=trace)"
+"$bin/08-secure-channel-via-relay-bob" --hub "$hub" >"$work/bob8.out" &
+pids+=($!)
+bob_id=$(wait_for "$work/bob8.out" '^bob identifier: ' | awk '{ print $3 }')
+wait_for "$work/bob8.out" '^bob is ready' >/dev/null
+echo "bob:   $bob_id is ready"
+lines=('Hello Bob, only you can read this.' 'The hub carries this but cannot read it.')
+printf '%s\n' "${lines[@]}" | "$bin/08-secure-channel-via-relay-alice" --hub "$hub" --trust "$bob_id" | sed -E 's/^alice:? /alice: /'
+echo "bob:   $(wait_for "$work/bob8.out" '^bob received')"
+trace=$(wait_for "$work/hub8.log" 'forward_to_bob: [0-9]+ bytes: ')
+echo "hub:   trace: ${trace#*\[trace\] }" | cut -c1-100
+for line in "${lines[@]}"; do
+  if grep -qF "$line" "$work/hub8.log"; then
+    echo "demo: the hub's log shows Alice's line '$line'" >&2
+    exit 1
+  fi
+done
+echo "hub:   none of Alice's lines appears in its log"
 
 printf '\nDemo finished: every example ran and exited 0.\n'
