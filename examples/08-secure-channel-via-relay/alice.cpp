@@ -1,6 +1,6 @@
 // 08-secure-channel-via-relay alice: opens a secure channel to Bob through the hub's relay and
 // sends lines to Bob's echoer through it. The hub carries every message but sees only ciphertext
-// (run it with NODUS_LOG=trace to see what it forwards).
+// (with NODUS_LOG=trace, `nodus hub` logs the payloads its relay forwards).
 //
 //   08-secure-channel-via-relay-alice [--hub HOST:PORT] [--trust BOB_ID] [TEXT...]
 //
