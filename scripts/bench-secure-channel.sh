@@ -61,6 +61,6 @@ cat "$build/bench_secure_channel.txt" "$build/bench_secure_channel_tcp.txt" | aw
         v["ratio_sc_over_stunnel"], 1.0)
     printf "Without a channel (the runtime alone): 64 B %.0f msgs/s, 16 KiB %.0f MB/s, 64 KiB %.0f MB/s in process; %.0f MB/s over TCP\n",
            v["local_64B_msgs_per_s"], v["local_16KiB_MB_per_s"], v["local_64KiB_MB_per_s"], v["tcp_64KiB_MB_per_s"]
-    printf "openssl speed: X25519 %.0f ops/s, Ed25519 verify %.0f/s\n", v["openssl_x25519_ops_per_s"],
-           v["openssl_ed25519_verify_per_s"]
+    printf "openssl speed: X25519 %.0f ops/s, Ed25519 verify %.0f/s, AES-256-GCM -aead 64 B %.0f msgs/s\n",
+           v["openssl_x25519_ops_per_s"], v["openssl_ed25519_verify_per_s"], v["openssl_aes_gcm_aead_64B_msgs_per_s"]
   }'
