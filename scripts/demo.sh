@@ -50,7 +50,7 @@ printf '\n=== 08-secure-channel-via-relay: the same, end to end encrypted ===\n'
 NODUS_LOG=trace "$nodus" hub --listen 127.0.0.1:0 >"$work/hub8.out" 2>"$work/hub8.log" &
 pids+=($!)
 hub=$(wait_for "$work/hub8.out" '^nodus hub listening on ' | awk '{ print $5 }')
-echo "hub:   listening on $hub, logging what its relay forwards (NODUS_LOG=trace)"
+echo "hub:   listening on $hub, logging every payload it receives (NODUS_LOG=trace)"
 "$bin/08-secure-channel-via-relay-bob" --hub "$hub" >"$work/bob8.out" &
 pids+=($!)
 bob_id=$(wait_for "$work/bob8.out" '^bob identifier: ' | awk '{ print $3 }')
@@ -59,8 +59,10 @@ echo "bob:   $bob_id is ready"
 lines=('Hello Bob, only you can read this.' 'The hub carries this but cannot read it.')
 printf '%s\n' "${lines[@]}" | "$bin/08-secure-channel-via-relay-alice" --hub "$hub" --trust "$bob_id" | sed -E 's/^alice:? /alice: /'
 echo "bob:   $(wait_for "$work/bob8.out" '^bob received')"
-trace=$(wait_for "$work/hub8.log" 'forward_to_bob: [0-9]+ bytes: ')
-echo "hub:   trace: ${trace#*\[trace\] }" | cut -c1-100
+wait_for "$work/hub8.log" 'tcp: from .* bytes: \\x01\\x04' >/dev/null
+# The last encrypted frame the hub received (Bob's last echo): its size and first bytes.
+trace=$(grep -E 'tcp: from .* bytes: \\x01\\x04' "$work/hub8.log" | tail -1 | sed -E 's/.*, ([0-9]+ bytes: )/\1/')
+echo "hub:   saw an encrypted frame of ${trace}" | cut -c1-110
 for line in "${lines[@]}"; do
   if grep -qF "$line" "$work/hub8.log"; then
     echo "demo: the hub's log shows Alice's line '$line'" >&2

@@ -44,18 +44,6 @@ bool alive(const context& ctx, const route& to_client) {
   return !to_client.empty() && (!to_client.next().is_local() || is_served(ctx, to_client.next()));
 }
 
-// A payload as one line of text: printable ASCII as is, every other byte (and the backslash, so
-// that the rendering reads back unambiguously) as \xNN. For the trace log of what a hub sees.
-std::string printable(const bytes& payload) {
-  std::string out;
-  out.reserve(payload.size());
-  for (const auto b : payload) {
-    if (b >= 0x20 && b < 0x7f && b != '\\') out.push_back(static_cast<char>(b));
-    else fmt::format_to(std::back_inserter(out), "\\x{:02x}", b);
-  }
-  return out;
-}
-
 // Sends what reaches `forward_to_<name>` to the client: the rest of the onward route is
 // appended to the route back to the client. The return route is left as it is, as in Ockam:
 // replies then travel straight back to the sender, not through the relay.

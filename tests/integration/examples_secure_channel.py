@@ -1,15 +1,10 @@
 """Examples 07-secure-channel and 08-secure-channel-via-relay, each program in its own process.
 
-08 runs through `nodus hub` with NODUS_LOG=trace, whose relay (forward_to_bob) logs every payload
-it forwards. The test checks that the relay did log payloads, that a plaintext control message
-sent through it shows up in the hub's log, and that none of the lines Alice sent through the
-secure channel appears anywhere in the hub's log.
-
-What the relay forwards of a channel is its first handshake message only: the responder answers
-along the return route, which goes through the hub's TCP connections but not through the relay
-(relays do not push themselves on return routes), and the channel's later messages follow that
-route. The hub's TCP layer logs no payloads, so the absence of the lines is checked on what the
-hub logs, not on every byte it carried.
+08 runs through `nodus hub` with NODUS_LOG=trace: the hub's TCP connections log every message
+they receive (size and payload), and its relay (forward_to_bob) every payload it forwards. The
+test checks that those trace lines are there (the encrypted frames of Alice's lines and of Bob's
+echoes among them), that a plaintext control message sent through the relay does show up in the
+hub's log, and that none of the lines Alice sent through the secure channel appears anywhere in it.
 """
 import os
 import re
@@ -111,6 +106,11 @@ def test_08(nodus, ex):
     check(len(handshakes) == 2 and len(forwarded) == 3,
           f"the hub should trace the two handshakes and the control it forwarded:\n{log}")
     check(control in forwarded[-1], f"the hub's trace should show the plaintext control message:\n{log}")
+    # Every message the hub received over TCP is traced; the channel's encrypted frames (version 1,
+    # kind 4) of Alice's three lines and Bob's three echoes are among them.
+    received = [line for line in log.splitlines() if re.search(r"\[trace\] tcp: from .* bytes: ", line)]
+    encrypted = [line for line in received if re.search(r"bytes: \\x01\\x04", line)]
+    check(len(encrypted) >= 2 * len(secrets), f"the hub should trace the encrypted frames it carried:\n{log}")
     for s in secrets + ["never sent"]:
         check(s not in log, f"the hub's log shows '{s}', sent through the secure channel:\n{log}")
 

@@ -98,6 +98,9 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
       }
       auto message = to_local_message(std::move(decoded).value());
       message.return_route.prepend(worker);
+      if (shared->log.should_log(spdlog::level::trace))  // NODUS_LOG=trace: what crosses this node
+        shared->log.trace("tcp: from {}: to {}, {} bytes: {}", link->peer, message.onward_route, message.payload.size(),
+                          printable(message.payload));
       // The node logs a message it cannot deliver (no worker, access denied); the connection stays.
       co_await control->forward(std::move(message));
     }

@@ -35,7 +35,10 @@ bytes handshake(int index, byte_view noise_message) {
 
 bytes abort(std::string_view reason) {
   reason = reason.substr(0, max_abort_reason);
-  bytes out{version, static_cast<std::uint8_t>(kind::abort)};
+  bytes out;
+  out.reserve(header_size + reason.size());
+  out.push_back(version);
+  out.push_back(static_cast<std::uint8_t>(kind::abort));
   out.insert(out.end(), reason.begin(), reason.end());
   return out;
 }

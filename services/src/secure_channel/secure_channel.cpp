@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "channel_workers.hpp"
+#include "nodus/node/extension.hpp"
 
 namespace nodus::secure_channel {
 
@@ -72,7 +73,8 @@ task<result_or_failure<channel>> create_secure_channel(context& ctx, route to_li
   auto told = co_await waiter.receive_message(timeout);
   if (!told) {
     (void)co_await ctx.stop_worker(decryptor_address);
-    (void)co_await ctx.stop_worker(config->channel_state->encryptor);
+    // The encryptor exists only if our side of the handshake finished (the confirmation is late).
+    if (is_served(ctx, config->channel_state->encryptor)) (void)co_await ctx.stop_worker(config->channel_state->encryptor);
     co_return fail(nodus::errc::timeout, "no secure channel handshake with " + described + " within " +
                                              std::to_string(timeout.count()) + " ms");
   }

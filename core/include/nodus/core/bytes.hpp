@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,5 +18,9 @@ using byte_view = std::span<const std::uint8_t>;
 inline byte_view as_bytes(std::string_view s) noexcept {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
+
+/// Bytes as one line of text: printable ASCII as is, every other byte (and the backslash, so the
+/// rendering reads back unambiguously) as \xNN. For trace logs of payloads.
+std::string printable(byte_view data);
 
 }  // namespace nodus
