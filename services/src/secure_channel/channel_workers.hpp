@@ -41,7 +41,8 @@ result<bytes> control_frame(noise_cipher& cipher, std::uint64_t sequence, frame:
 class encryptor final : public raw_worker {
 public:
   encryptor(noise_cipher send, std::uint64_t next_sequence, route remote, std::shared_ptr<end_config> config)
-      : cipher_(std::move(send)), next_(next_sequence), remote_(std::move(remote)), config_(std::move(config)) {}
+      : cipher_(std::move(send)), next_(next_sequence), remote_(std::move(remote)), config_(std::move(config)),
+        close_at_(close_address(config_->channel_state->encryptor)) {}
 
   /// Where `close_secure_channel` asks the encryptor to close: the channel address + ".close".
   static nodus::address close_address(const nodus::address& channel);
@@ -57,6 +58,7 @@ private:
   std::uint64_t next_;
   route remote_;
   std::shared_ptr<end_config> config_;
+  nodus::address close_at_;  // close_address(channel), built once rather than per message
 };
 
 class decryptor final : public raw_worker {

@@ -64,7 +64,7 @@ worker_options encryptor::mailbox(const options& o) {
 
 task<result<>> encryptor::handle_message(context& ctx, local_message message) {
   auto& channel = *config_->channel_state;
-  if (message.onward_route.next() == close_address(channel.encryptor)) co_return co_await close(ctx);
+  if (message.onward_route.next() == close_at_) co_return co_await close(ctx);
   (void)message.onward_route.step();  // ourselves
   if (message.onward_route.empty()) {
     ctx.log().warn("secure channel {}: a message with nowhere to go after the channel was dropped", channel.encryptor);
