@@ -1,0 +1,109 @@
+#pragma once
+/// The messages between stream clients (Alice, Bob) and a hub's stream services, over any route.
+/// All are versioned msgpack; errors travel as values (`stream_error`), never as silence.
+///
+///   "stream_kafka"        create_stream -> stream_created
+///                         push          -> push_confirm   (after the broker acknowledged it)
+///                         pull          -> pull_response  (long poll: up to `wait_ms` for data)
+///   "stream_kafka_index"  get_index     -> index_reply
+///                         save_index    -> index_reply
+///
+/// Each service is a worker taking `stream_request` / `index_request` (a tagged union: `kind`
+/// says which fields are meaningful) and answering on the return route with the matching reply,
+/// which echoes `request_id` so a client can match replies to requests and drop stale ones.
+/// One stream is one Kafka topic (single partition, created if missing); an index is the offset
+/// of the next message a client wants (Kafka's consumer-group offset semantics).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "nodus/core/bytes.hpp"
+
+namespace nodus::stream {
+
+inline constexpr std::uint8_t protocol_version = 1;
+
+/// Why a request failed; `none` on success.
+enum class stream_errc : std::uint8_t {
+  none = 0,
+  bad_request,        ///< malformed, unknown kind, negative index, limit 0, bad name, ...
+  unsupported_version,
+  unknown_stream,     ///< pull or index for a stream that was never created
+  kafka_unavailable,  ///< the broker could not be reached or did not acknowledge in time
+  too_large,          ///< a pushed message over the service's limit
+  internal,           ///< anything else; `reason` says what
+};
+
+/// An error as it crosses nodes: a code for programs, a reason for people.
+struct stream_error {
+  stream_errc code = stream_errc::none;
+  std::string reason;
+  explicit operator bool() const noexcept { return code != stream_errc::none; }
+  MSGPACK_DEFINE(code, reason)
+};
+
+/// A request to "stream_kafka".
+struct stream_request {
+  enum class kind_t : std::uint8_t { create = 1, push = 2, pull = 3 };
+  std::uint8_t version = protocol_version;
+  kind_t kind = kind_t::create;
+  std::uint64_t request_id = 0;
+  std::string stream;        ///< the stream (topic) name: [A-Za-z0-9._-], 1..200 characters
+  bytes data;                ///< push: the message (an encoded transport_message, see the client)
+  std::int64_t index = 0;    ///< pull: the first index wanted (>= 0)
+  std::uint32_t limit = 0;   ///< pull: at most this many messages (>= 1)
+  std::uint32_t wait_ms = 0; ///< pull: how long the service may wait for a first message
+  MSGPACK_DEFINE(version, kind, request_id, stream, data, index, limit, wait_ms)
+};
+
+/// One message of a stream, with its index.
+struct stream_message {
+  std::int64_t index = 0;
+  bytes data;
+  MSGPACK_DEFINE(index, data)
+};
+
+/// The reply of "stream_kafka" to any `stream_request`.
+struct stream_reply {
+  std::uint8_t version = protocol_version;
+  stream_request::kind_t kind = stream_request::kind_t::create;  ///< what it answers
+  std::uint64_t request_id = 0;
+  std::string stream;
+  stream_error error;
+  std::int64_t index = -1;               ///< push: the index (offset) the message got
+  std::vector<stream_message> messages;  ///< pull: in index order, possibly empty
+  MSGPACK_DEFINE(version, kind, request_id, stream, error, index, messages)
+};
+
+/// A request to "stream_kafka_index".
+struct index_request {
+  enum class kind_t : std::uint8_t { get = 1, save = 2 };
+  std::uint8_t version = protocol_version;
+  kind_t kind = kind_t::get;
+  std::uint64_t request_id = 0;
+  std::string stream;
+  std::string client_id;   ///< whose index: [A-Za-z0-9._-], 1..200 characters
+  std::int64_t index = 0;  ///< save: the next index the client wants (>= 0)
+  MSGPACK_DEFINE(version, kind, request_id, stream, client_id, index)
+};
+
+/// The reply of "stream_kafka_index".
+struct index_reply {
+  std::uint8_t version = protocol_version;
+  index_request::kind_t kind = index_request::kind_t::get;
+  std::uint64_t request_id = 0;
+  std::string stream;
+  std::string client_id;
+  stream_error error;
+  std::int64_t index = 0;  ///< get: the saved index, 0 when none was saved; save: what was saved
+  MSGPACK_DEFINE(version, kind, request_id, stream, client_id, error, index)
+};
+
+}  // namespace nodus::stream
+
+MSGPACK_ADD_ENUM(nodus::stream::stream_errc);
+MSGPACK_ADD_ENUM(nodus::stream::stream_request::kind_t);
+MSGPACK_ADD_ENUM(nodus::stream::index_request::kind_t);
