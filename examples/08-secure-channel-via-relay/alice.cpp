@@ -1,6 +1,6 @@
 // 08-secure-channel-via-relay alice: opens a secure channel to Bob through the hub's relay and
 // sends lines to Bob's echoer through it. The hub carries every message but sees only ciphertext
-// (with NODUS_LOG=trace, `nodus hub` logs the payloads its relay forwards).
+// (with NODUS_LOG=trace, `nodus hub` logs every payload it receives and every one its relay forwards).
 //
 //   08-secure-channel-via-relay-alice [--hub HOST:PORT] [--trust BOB_ID] [TEXT...]
 //
