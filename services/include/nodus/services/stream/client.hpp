@@ -1,0 +1,150 @@
+#pragma once
+/// The stream client: a bidirectional, at-least-once message path through a hub's Kafka-backed
+/// stream services, for peers that cannot reach each other directly (Alice and Bob).
+///
+/// The Rust guide's                              is here
+///
+///   Stream::new(&ctx)?                            stream::client_options opts{
+///     .stream_service("stream_kafka")               .stream_service = "stream_kafka",
+///     .index_service("stream_kafka_index")          .index_service = "stream_kafka_index",
+///     .client_id(Unique::with_prefix("bob"))        .client_id = stream::unique_name("bob")};
+///     .connect(route![node_in_hub],               auto stream = co_await stream::connect_stream(
+///              sender_name, receiver_name)            ctx, route{tcp("hub:4000")}, sender_name, receiver_name, opts);
+///     .await?;                                    // stream.value().sender(), stream.value().receiver()
+///
+/// Bob connects with (sender "bob-to-alice", receiver "alice-to-bob"); Alice with the same two
+/// names swapped, so each one's sender stream is the other's receiver stream. Then Alice sends
+/// to `route{stream.sender(), "listener"}` and the message reaches Bob's "listener" with Bob's
+/// sender first on its return route, so replies travel back through Kafka.
+///
+/// What connect_stream starts on this node:
+/// - the SENDER, a local worker (a processor reading its mailbox) at `sender()`: whatever
+///   reaches it is pushed onto the sender stream as an encoded `transport_message` carrying the
+///   message's remaining onward route (the hops after the sender), its return route and its
+///   payload. One push is in flight at a time, each retried with exponential back-off until the
+///   hub confirms it, so the stream keeps the order messages reached the sender in, and survives
+///   hub restarts and Kafka outages (the TCP transport dials again on the next send).
+///   The buffer is the sender's mailbox (`buffer_capacity`): when it is full, whoever sends to
+///   the sender waits (back-pressure, as with any full mailbox); nothing is refused or dropped
+///   while the hub is away. A message the hub refuses for good (too large, malformed) is dropped
+///   with an error log and counted in `rejected`.
+/// - the RECEIVER, a processor at `receiver()`: starting from the index saved for
+///   (receiver stream, client_id), it long-polls the receiver stream (`poll_wait`, so an idle
+///   client costs about one request per `poll_wait` and no CPU in between), delivers each message
+///   locally in index order with the paired sender prepended to its return route, and then saves
+///   the next index (once per batch, after delivery).
+///
+/// Guarantees: at least once on both legs. A push whose confirmation was lost is pushed again,
+/// so the stream may hold a message twice, always right after itself (order is kept); a
+/// receiver that stops after delivering a batch and before saving its index delivers that
+/// batch again when it restarts. A secure channel through the stream drops those duplicates
+/// (its replay window), so the application behind it sees every message once, in order.
+/// Not covered: messages still in the sender's mailbox when its node dies.
+///
+/// Start the local workers the stream delivers to (a secure channel listener, an echoer) before
+/// connecting: a message whose first hop does not exist when it arrives is logged, counted in
+/// `undeliverable`, and skipped.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "nodus/core/address.hpp"
+#include "nodus/core/failure.hpp"
+#include "nodus/core/route.hpp"
+#include "nodus/node/context.hpp"
+
+namespace nodus::stream {
+
+/// How a stream client talks to the hub. Every field has a default; set `client_id` to resume
+/// from a saved index across restarts.
+struct client_options {
+  /// The hub's stream service (create, push, pull).
+  std::string stream_service = "stream_kafka";
+  /// The hub's index service (where the receiver's index is kept).
+  std::string index_service = "stream_kafka_index";
+  /// Whose index the receiver reads and saves ([A-Za-z0-9._-], 1..200 characters). The same id
+  /// resumes where a previous run stopped; empty means a fresh random one (`unique_name("client")`).
+  std::string client_id;
+  /// How long a pull may wait at the hub for a first message (long poll).
+  duration poll_wait = std::chrono::seconds(2);
+  /// At most this many messages per pull.
+  std::uint32_t pull_limit = 100;
+  /// The sender's mailbox capacity: messages waiting to be pushed. Senders wait when it is full.
+  std::size_t buffer_capacity = 1024;
+  /// How long to wait for the hub's answer to a request (for a pull: beyond `poll_wait`).
+  duration reply_timeout = std::chrono::seconds(5);
+  /// Waits between failed attempts: doubles from `retry_backoff` up to `max_retry_backoff`.
+  duration retry_backoff = std::chrono::milliseconds(100);
+  duration max_retry_backoff = std::chrono::seconds(5);
+  /// How long `connect_stream` keeps trying to create the streams and read the saved index.
+  duration connect_timeout = std::chrono::seconds(10);
+};
+
+/// Where a stream client stands, as `connected_stream::status` reports it.
+struct stream_status {
+  /// `connected` while the last request of that side succeeded; `retrying` while it fails.
+  enum class state { connected, retrying, stopped };
+  state sender = state::connected;
+  state receiver = state::connected;
+  std::string last_error;          ///< the latest failure of either side (kept after recovery)
+  std::uint64_t pushed = 0;        ///< messages the sender took from its mailbox (each once)
+  std::uint64_t confirmed = 0;     ///< of those, confirmed by the hub
+  std::uint64_t rejected = 0;      ///< of those, refused for good by the hub (dropped, logged)
+  std::uint64_t retries = 0;       ///< failed requests (push, pull, index) that were tried again
+  std::uint64_t pulls = 0;         ///< pull requests sent
+  std::uint64_t delivered = 0;     ///< messages the receiver delivered locally
+  std::uint64_t undeliverable = 0; ///< messages it could not decode or deliver (skipped, logged)
+  std::int64_t index = 0;          ///< the receiver's next index
+  std::int64_t saved_index = 0;    ///< the last index the index service confirmed
+
+  /// True when both sides are connected.
+  bool connected() const noexcept { return sender == state::connected && receiver == state::connected; }
+};
+
+namespace detail {
+struct client_state;
+}  // namespace detail
+
+/// A connected stream client: the addresses of its sender and receiver, and its status.
+/// Copies share the same client.
+class connected_stream {
+public:
+  explicit connected_stream(std::shared_ptr<detail::client_state> state) : state_(std::move(state)) {}
+
+  /// Send here to reach the other side: `route{s.sender(), "listener"}`.
+  const address& sender() const noexcept;
+  /// The processor that pulls the receiver stream (nothing needs to send to it).
+  const address& receiver() const noexcept;
+  /// The stream this client pushes to (the other side's receiver stream).
+  const std::string& sender_name() const noexcept;
+  /// The stream this client pulls from (the other side's sender stream).
+  const std::string& receiver_name() const noexcept;
+  /// The id under which the receiver's index is saved.
+  const std::string& client_id() const noexcept;
+  /// Counters and states; safe from any thread.
+  stream_status status() const;
+
+private:
+  std::shared_ptr<detail::client_state> state_;
+};
+
+/// Creates the sender and receiver streams on the hub at `to_hub` (an empty route means this
+/// node), reads the receiver's saved index, and starts the sender and the receiver. Retries
+/// with back-off for up to `connect_timeout`; fails with a reason naming the stream and the
+/// hub's error (`condition::invalid_argument` for bad names, `timeout` when the hub never
+/// answered, `not_found` when nothing serves the route).
+task<result_or_failure<connected_stream>> connect_stream(context& ctx, route to_hub, std::string sender_name,
+                                                         std::string receiver_name, client_options options = {});
+
+/// Stops the client's sender and receiver (messages still waiting in the sender's mailbox are
+/// dropped and counted in a log line). The streams and the saved index stay on the hub, so
+/// connecting again with the same names and `client_id` resumes.
+task<result<>> disconnect_stream(context& ctx, connected_stream stream);
+
+/// A fresh name `prefix_` followed by 16 random hex digits, like Rust's `Unique::with_prefix`.
+std::string unique_name(std::string_view prefix);
+
+}  // namespace nodus::stream
