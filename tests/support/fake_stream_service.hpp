@@ -1,0 +1,270 @@
+#pragma once
+// An in-memory stand-in for a hub's "stream_kafka" and "stream_kafka_index" services, speaking
+// nodus/services/stream/protocol.hpp, with switches to make it misbehave: drop the next replies,
+// refuse the next requests with an error, delay every reply, go away for a while (restart).
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "nodus/node/node.hpp"
+#include "nodus/services/stream/protocol.hpp"
+
+namespace nodus::test {
+
+/// What the fake services keep and how they misbehave; shared by both workers, and kept when
+/// the services (or their whole node) restart.
+struct fake_stream_state {
+  enum class op { create, push, pull, get_index, save_index };
+
+  struct pending_pull {
+    route to;
+    stream::stream_request request;
+    std::chrono::steady_clock::time_point deadline;
+  };
+
+  mutable std::mutex mutex;
+  std::map<std::string, std::vector<bytes>> streams;
+  std::map<std::pair<std::string, std::string>, std::int64_t> indexes;
+  std::vector<pending_pull> pending;  // long polls waiting for a push
+  std::map<op, unsigned> requests;    // every request received, per kind
+  std::map<op, unsigned> drops;       // handle the next N but send no reply
+  std::map<op, std::pair<unsigned, stream::stream_errc>> failures;  // refuse the next N
+  duration delay{0};                  // every reply is sent this much later
+
+  /// Counts a request of kind `o`; the error to refuse it with, if a failure is armed.
+  stream::stream_errc admit(op o) {
+    ++requests[o];
+    auto& f = failures[o];
+    if (f.first == 0) return stream::stream_errc::none;
+    --f.first;
+    return f.second;
+  }
+  /// True when the reply to this request must be dropped.
+  bool drop(op o) {
+    auto& d = drops[o];
+    if (d == 0) return false;
+    --d;
+    return true;
+  }
+};
+
+namespace fake_detail {
+
+template <class Reply>
+task<result<>> answer(context& ctx, route to, Reply reply, duration delay) {
+  if (delay > duration::zero()) {
+    ctx.send_after(delay, std::move(to), reply);
+    co_return ok();
+  }
+  (void)co_await ctx.send(std::move(to), reply);  // a client that has gone away is no error here
+  co_return ok();
+}
+
+inline stream::stream_reply reply_to(const stream::stream_request& r) {
+  stream::stream_reply out;
+  out.kind = r.kind;
+  out.request_id = r.request_id;
+  out.stream = r.stream;
+  return out;
+}
+
+inline std::vector<stream::stream_message> slice(const std::vector<bytes>& s, std::int64_t from, std::uint32_t limit) {
+  std::vector<stream::stream_message> out;
+  for (auto i = from; i < static_cast<std::int64_t>(s.size()) && out.size() < limit; ++i) out.push_back({i, s[i]});
+  return out;
+}
+
+class stream_worker final : public worker<stream::stream_request> {
+public:
+  explicit stream_worker(std::shared_ptr<fake_stream_state> s) : s_(std::move(s)) {}
+
+  task<result<>> handle_message(context& ctx, routed<stream::stream_request> message) override {
+    const auto& r = message.body();
+    auto reply = reply_to(r);
+    std::vector<std::pair<route, stream::stream_reply>> woken;  // long polls a push answers
+    bool silent = false;
+    duration delay{0};
+    {
+      std::lock_guard lock(s_->mutex);
+      delay = s_->delay;
+      const auto o = r.kind == stream::stream_request::kind_t::create ? fake_stream_state::op::create
+                     : r.kind == stream::stream_request::kind_t::push ? fake_stream_state::op::push
+                                                                      : fake_stream_state::op::pull;
+      const auto refused = s_->admit(o);
+      silent = refused == stream::stream_errc::none && s_->drop(o);
+      if (refused != stream::stream_errc::none) {
+        reply.error = {refused, "the fake says no"};
+      } else if (r.kind == stream::stream_request::kind_t::create) {
+        s_->streams[r.stream];
+      } else if (!s_->streams.contains(r.stream)) {
+        reply.error = {stream::stream_errc::unknown_stream, "no stream '" + r.stream + "'"};
+      } else if (r.kind == stream::stream_request::kind_t::push) {
+        auto& s = s_->streams[r.stream];
+        s.push_back(r.data);
+        reply.index = static_cast<std::int64_t>(s.size()) - 1;
+        woken = wake(r.stream);
+      } else if (r.index < 0 || r.limit == 0) {
+        reply.error = {stream::stream_errc::bad_request, "bad index or limit"};
+      } else {
+        reply.messages = slice(s_->streams[r.stream], r.index, r.limit);
+        if (reply.messages.empty() && r.wait_ms > 0 && !silent) {  // long poll: a push answers it, or the timer
+          const auto wait = std::chrono::milliseconds(r.wait_ms);
+          s_->pending.push_back({message.return_route(), r, std::chrono::steady_clock::now() + wait});
+          delay = std::max(delay, duration(wait));
+        }
+      }
+    }
+    for (auto& [to, pulled] : woken) co_await answer(ctx, std::move(to), std::move(pulled), delay);
+    if (silent) co_return ok();
+    co_return co_await answer(ctx, message.return_route(), std::move(reply), delay);
+  }
+
+private:
+  // The waiting long polls on `name` that the new message answers (expired ones are dropped).
+  std::vector<std::pair<route, stream::stream_reply>> wake(const std::string& name) {
+    std::vector<std::pair<route, stream::stream_reply>> out;
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(s_->pending, [&](fake_stream_state::pending_pull& p) {
+      if (p.deadline <= now) return true;
+      if (p.request.stream != name) return false;
+      auto reply = reply_to(p.request);
+      reply.messages = slice(s_->streams[name], p.request.index, p.request.limit);
+      if (reply.messages.empty()) return false;
+      out.emplace_back(p.to, std::move(reply));
+      return true;
+    });
+    return out;
+  }
+
+  std::shared_ptr<fake_stream_state> s_;
+};
+
+class index_worker final : public worker<stream::index_request> {
+public:
+  explicit index_worker(std::shared_ptr<fake_stream_state> s) : s_(std::move(s)) {}
+
+  task<result<>> handle_message(context& ctx, routed<stream::index_request> message) override {
+    const auto& r = message.body();
+    stream::index_reply reply;
+    reply.kind = r.kind;
+    reply.request_id = r.request_id;
+    reply.stream = r.stream;
+    reply.client_id = r.client_id;
+    bool silent = false;
+    duration delay{0};
+    {
+      std::lock_guard lock(s_->mutex);
+      delay = s_->delay;
+      const auto o = r.kind == stream::index_request::kind_t::get ? fake_stream_state::op::get_index
+                                                                  : fake_stream_state::op::save_index;
+      const auto key = std::make_pair(r.stream, r.client_id);
+      const auto refused = s_->admit(o);
+      silent = refused == stream::stream_errc::none && s_->drop(o);
+      if (refused != stream::stream_errc::none) {
+        reply.error = {refused, "the fake says no"};
+      } else if (!s_->streams.contains(r.stream)) {
+        reply.error = {stream::stream_errc::unknown_stream, "no stream '" + r.stream + "'"};
+      } else if (r.kind == stream::index_request::kind_t::get) {
+        reply.index = s_->indexes.contains(key) ? s_->indexes[key] : 0;
+      } else if (r.index < 0) {
+        reply.error = {stream::stream_errc::bad_request, "negative index"};
+      } else {
+        reply.index = s_->indexes[key] = r.index;
+      }
+    }
+    if (silent) co_return ok();
+    co_return co_await answer(ctx, message.return_route(), std::move(reply), delay);
+  }
+
+private:
+  std::shared_ptr<fake_stream_state> s_;
+};
+
+}  // namespace fake_detail
+
+/// The fake services on node `n`, at "stream_kafka" and "stream_kafka_index", over `state`
+/// (a fresh one unless given: pass another instance's `state` to survive a node restart).
+class fake_stream_service {
+public:
+  using op = fake_stream_state::op;
+
+  explicit fake_stream_service(node& n, std::shared_ptr<fake_stream_state> state = nullptr)
+      : n_(n), state_(state ? std::move(state) : std::make_shared<fake_stream_state>()) {
+    start();
+  }
+
+  const std::shared_ptr<fake_stream_state>& state() const noexcept { return state_; }
+
+  /// (Re)starts both services; their streams and indexes are the state's.
+  void start() {
+    (void)n_.start_worker(stream_at, fake_detail::stream_worker(state_));
+    (void)n_.start_worker(index_at, fake_detail::index_worker(state_));
+  }
+  /// Stops both services: requests fail at the sender (nothing serves the address) until `start`.
+  void stop() {
+    (void)n_.stop_worker(stream_at);
+    (void)n_.stop_worker(index_at);
+  }
+  /// Goes away for `downtime` and comes back with everything it had.
+  void restart(duration downtime) {
+    stop();
+    std::this_thread::sleep_for(downtime);
+    start();
+  }
+
+  /// Runs `f` on the state under its lock.
+  template <class F>
+  auto with(F f) const {
+    std::lock_guard lock(state_->mutex);
+    return f(*state_);
+  }
+
+  /// The next `n` requests of kind `o` are handled (a push is stored) but get no reply.
+  void drop_replies(op o, unsigned n) { with([&](fake_stream_state& s) { s.drops[o] += n; }); }
+  /// The next `n` requests of kind `o` are refused with `code` (nothing is stored).
+  void fail_next(op o, unsigned n, stream::stream_errc code = stream::stream_errc::kafka_unavailable) {
+    with([&](fake_stream_state& s) { s.failures[o] = {n, code}; });
+  }
+  /// Every reply is sent `d` later.
+  void delay_replies(duration d) { with([&](fake_stream_state& s) { s.delay = d; }); }
+  /// Sets a client's saved index, e.g. backwards to force a redelivery.
+  void set_index(const std::string& stream, const std::string& client, std::int64_t index) {
+    with([&](fake_stream_state& s) { s.indexes[{stream, client}] = index; });
+  }
+
+  /// How many requests of kind `o` arrived.
+  unsigned requests(op o) const {
+    return with([&](fake_stream_state& s) { return s.requests[o]; });
+  }
+  /// What `stream` holds, in index order.
+  std::vector<bytes> messages(const std::string& stream) const {
+    return with([&](fake_stream_state& s) {
+      return s.streams.contains(stream) ? s.streams[stream] : std::vector<bytes>{};
+    });
+  }
+  /// The index saved for (`stream`, `client`), if any.
+  std::optional<std::int64_t> saved_index(const std::string& stream, const std::string& client) const {
+    return with([&](fake_stream_state& s) -> std::optional<std::int64_t> {
+      auto it = s.indexes.find({stream, client});
+      if (it == s.indexes.end()) return std::nullopt;
+      return it->second;
+    });
+  }
+
+  static constexpr const char* stream_at = "stream_kafka";
+  static constexpr const char* index_at = "stream_kafka_index";
+
+private:
+  node& n_;
+  std::shared_ptr<fake_stream_state> state_;
+};
+
+}  // namespace nodus::test
