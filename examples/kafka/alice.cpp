@@ -1,0 +1,106 @@
+// examples/kafka/alice.cpp — the Rust guide's Alice ("End-to-End Encryption through Kafka"), in C++.
+//
+//   alice [--hub HOST:PORT]   (default 127.0.0.1:4000)
+//
+// Alice reads Bob's two stream names from standard input, connects to the same Kafka-backed
+// stream on the hub (with the names swapped), creates a secure channel with Bob's listener
+// through it, then sends each line she reads to Bob's echoer and prints the echo. At the end of
+// her input (e.g. when it is a pipe) she exits, once every echo has come back.
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "nodus/node/node.hpp"
+#include "nodus/services/secure_channel.hpp"
+#include "nodus/services/stream/client.hpp"
+#include "nodus/transports/tcp.hpp"
+
+using namespace nodus;
+using namespace std::chrono_literals;
+namespace sc = nodus::secure_channel;
+
+namespace {
+
+int fail(const std::string& why) {
+  std::fprintf(stderr, "alice: %s\n", why.c_str());
+  return 1;
+}
+
+// Prints `prompt` and reads one line from standard input; false at the end of the input.
+bool read_line(const char* prompt, std::string& line) {
+  std::printf("%s\n", prompt);
+  std::fflush(stdout);
+  if (!std::getline(std::cin, line)) return false;
+  line.erase(0, line.find_first_not_of(" \t\r"));
+  line.erase(line.find_last_not_of(" \t\r") + 1);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string hub = "127.0.0.1:4000";
+  if (argc == 3 && std::string(argv[1]) == "--hub") hub = argv[2];
+  else if (argc != 1) return std::fprintf(stderr, "usage: alice [--hub HOST:PORT]\n"), 2;
+
+  auto node = node::create({.name = "alice"});
+  // Alice talks on stdout; the node's log (stderr) shows warnings unless NODUS_LOG says otherwise.
+  if (!std::getenv("NODUS_LOG")) node.log().set_level(spdlog::level::warn);
+
+  // Initialize the TCP Transport.
+  auto transport = tcp_transport::create(node);
+  if (!transport) return fail("cannot start the TCP transport: " + transport.error().message());
+
+  // Create a Vault to safely store secret keys for Alice, and an identity to represent Alice.
+  auto vault = vault::vault::create_in_memory();
+  auto identity = vault::identity::create(vault);
+  if (!identity) return fail(identity.error().message());
+  auto alice = sc::channel_identity::create(identity.value());
+  if (!alice) return fail(alice.error().message());
+
+  // This program expects that Bob has created a bi-directional stream that will relay messages
+  // for his secure channel listener, on the hub. From standard input, read the bi-directional
+  // stream names for Bob's secure channel listener.
+  std::string sender_name, receiver_name;
+  if (!read_line("\nEnter the stream sender name for Bob: ", sender_name) ||
+      !read_line("\nEnter the stream receiver name for Bob: ", receiver_name))
+    return fail("expected Bob's two stream names on standard input");
+
+  // Use the TCP address of the hub to get a route to Bob's secure channel listener via the
+  // Kafka stream client: Alice's sender stream is Bob's receiver stream, and the other way round.
+  const route route_to_bob_listener{tcp(hub)};
+  stream::client_options stream_options{.stream_service = "stream_kafka",
+                                        .index_service = "stream_kafka_index",
+                                        .client_id = stream::unique_name("alice")};
+  auto connected = node.block_on([&](context& ctx) {
+    return stream::connect_stream(ctx, route_to_bob_listener, receiver_name, sender_name, stream_options);
+  });
+  if (!connected) return fail("no stream on the hub at " + hub + ": " + connected.error().message());
+  const auto sender = connected.value().sender();
+
+  // As Alice, connect to Bob's secure channel listener, and perform an Authenticated Key
+  // Exchange to establish an encrypted secure channel with Bob.
+  const route r{sender, "listener"};
+  sc::options channel_options{.identity = alice.value(), .trust = sc::trust_policy::everyone()};
+  channel_options.handshake_timeout = 30s;  // three trips through Kafka
+  auto channel = node.block_on([&](context& ctx) { return sc::create_secure_channel(ctx, r, channel_options); });
+  if (!channel) return fail("no secure channel with Bob: " + channel.error().message());
+  std::printf("\n[✓] End-to-end encrypted secure channel was established.\n\n");
+
+  for (;;) {
+    // Read a message from standard input.
+    std::string message;
+    if (!read_line("Type a message for Bob's echoer:", message)) break;
+
+    // Send the provided message, through the channel, to Bob's echoer, and wait for the echo.
+    auto reply = node.send_and_receive<std::string>(route{channel.value().address(), "echoer"}, message, 30s);
+    if (!reply) return fail("no echo from Bob: " + reply.error().message());
+    std::printf("Alice received an echo: %s\n\n", reply.value().c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}

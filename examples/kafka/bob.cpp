@@ -1,0 +1,93 @@
+// examples/kafka/bob.cpp — the Rust guide's Bob ("End-to-End Encryption through Kafka"), in C++.
+//
+//   bob [--hub HOST:PORT]   (default 127.0.0.1:4000: a `nodus hub`, which keeps streams in Kafka)
+//
+// Bob creates a secure channel listener and asks the hub for a bidirectional, Kafka-backed
+// stream. He prints the stream's two names for Alice, then echoes whatever reaches his echoer,
+// until Ctrl-C. Neither the hub nor Kafka can read, change, forge, drop or replay unnoticed what
+// Alice and Bob say through the channel.
+
+#include <cstdio>
+#include <string>
+
+#include "nodus/node/extension.hpp"
+#include "nodus/node/node.hpp"
+#include "nodus/services/secure_channel.hpp"
+#include "nodus/services/stream/client.hpp"
+#include "nodus/transports/tcp.hpp"
+
+using namespace nodus;
+namespace sc = nodus::secure_channel;
+
+namespace {
+
+// An Echoer worker that prints any message it receives and echoes it back on its return route.
+class echoer final : public worker<std::string> {
+public:
+  task<result<>> handle_message(context& ctx, routed<std::string> msg) override {
+    std::printf("\n[✓] Address: %s, Received: %s\n", ctx.address().value().c_str(), msg.body().c_str());
+    std::fflush(stdout);
+    // Echo the message body back on its return_route.
+    co_return co_await ctx.send(msg.return_route(), msg.body());
+  }
+};
+
+int fail(const std::string& why) {
+  std::fprintf(stderr, "bob: %s\n", why.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string hub = "127.0.0.1:4000";
+  if (argc == 3 && std::string(argv[1]) == "--hub") hub = argv[2];
+  else if (argc != 1) return std::fprintf(stderr, "usage: bob [--hub HOST:PORT]\n"), 2;
+
+  auto node = node::create({.name = "bob"});
+
+  // Initialize the TCP Transport.
+  auto transport = tcp_transport::create(node);
+  if (!transport) return fail("cannot start the TCP transport: " + transport.error().message());
+
+  // Create a Vault to safely store secret keys for Bob, and an identity to represent Bob.
+  auto vault = vault::vault::create_in_memory();
+  auto identity = vault::identity::create(vault);
+  if (!identity) return fail(identity.error().message());
+  auto bob = sc::channel_identity::create(identity.value());
+  if (!bob) return fail(bob.error().message());
+
+  // Create a secure channel listener for Bob that will wait for requests to initiate an
+  // Authenticated Key Exchange.
+  sc::options listener_options{.identity = bob.value(), .trust = sc::trust_policy::everyone()};
+  auto listener = node.block_on([&](context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", listener_options); });
+  if (!listener) return fail(listener.error().message());
+
+  // Start a worker, of type Echoer, at address "echoer" (before the stream, which delivers to it).
+  if (auto started = node.start_worker("echoer", echoer{}); !started) return fail(started.error().message());
+
+  // The computer running this program is likely within a private network and not accessible
+  // over the internet. To let Alice initiate a secure channel with Bob, Bob connects to the hub
+  // as a TCP client and asks its Kafka services for a bi-directional stream. All messages sent
+  // to and arriving at the stream are relayed using the TCP connection Bob created as a client.
+  const route node_in_hub{tcp(hub)};
+  const auto sender_name = stream::unique_name("bob-to-alice");
+  const auto receiver_name = stream::unique_name("alice-to-bob");
+  stream::client_options stream_options{.stream_service = "stream_kafka",
+                                        .index_service = "stream_kafka_index",
+                                        .client_id = stream::unique_name("bob")};
+  auto connected = node.block_on([&](context& ctx) {
+    return stream::connect_stream(ctx, node_in_hub, sender_name, receiver_name, stream_options);
+  });
+  if (!connected) return fail("no stream on the hub at " + hub + ": " + connected.error().message());
+
+  std::printf("\n[✓] Stream client was created on the node at: %s\n", hub.c_str());
+  std::printf("\nStream sender name is: %s\n", sender_name.c_str());
+  std::printf("Stream receiver name is: %s\n\n", receiver_name.c_str());
+  std::fflush(stdout);
+
+  // This program runs until you stop it with Ctrl-C.
+  stop_on_signals(node.create_context());
+  node.run();
+  return 0;
+}
