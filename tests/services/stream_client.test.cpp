@@ -356,6 +356,19 @@ TEST_CASE("an idle client waits at the hub instead of polling") {
   CHECK(bob.status().connected());
 }
 
+TEST_CASE("a hub that answers empty pulls at once is not polled in a busy loop") {
+  fixture f;
+  f.hub.hold_pulls(false);
+  auto alice = f.alice(fixture::options("alice", 10s));
+  auto bob = f.bob(fixture::options("bob", 10s));
+  REQUIRE(eventually([&] { return f.hub.requests(op::pull) >= 2; }));
+  const auto before = f.hub.requests(op::pull);
+  std::this_thread::sleep_for(1s);
+  CHECK(f.hub.requests(op::pull) - before <= 2 * 11);  // at most ten a second each
+  CHECK(alice.status().connected());
+  CHECK(bob.status().connected());
+}
+
 TEST_CASE("connect_stream says clearly why it cannot connect") {
   fixture f;
   auto bad = f.connect("no spaces", "fine", fixture::options("bob"));

@@ -38,6 +38,7 @@ struct fake_stream_state {
   std::map<op, unsigned> drops;       // handle the next N but send no reply
   std::map<op, std::pair<unsigned, stream::stream_errc>> failures;  // refuse the next N
   duration delay{0};                  // every reply is sent this much later
+  bool hold_pulls = true;             // false: empty pulls are answered at once (no long poll)
 
   /// Counts a request of kind `o`; the error to refuse it with, if a failure is armed.
   stream::stream_errc admit(op o) {
@@ -115,7 +116,7 @@ public:
         reply.error = {stream::stream_errc::bad_request, "bad index or limit"};
       } else {
         reply.messages = slice(s_->streams[r.stream], r.index, r.limit);
-        if (reply.messages.empty() && r.wait_ms > 0 && !silent) {  // long poll: a push answers it, or the timer
+        if (reply.messages.empty() && r.wait_ms > 0 && s_->hold_pulls && !silent) {  // long poll: a push answers it, or the timer
           const auto wait = std::chrono::milliseconds(r.wait_ms);
           s_->pending.push_back({message.return_route(), r, std::chrono::steady_clock::now() + wait});
           delay = std::max(delay, duration(wait));
@@ -235,6 +236,8 @@ public:
   }
   /// Every reply is sent `d` later.
   void delay_replies(duration d) { with([&](fake_stream_state& s) { s.delay = d; }); }
+  /// With false, pulls that find nothing are answered at once, as by a hub without long polls.
+  void hold_pulls(bool hold) { with([&](fake_stream_state& s) { s.hold_pulls = hold; }); }
   /// Sets a client's saved index, e.g. backwards to force a redelivery.
   void set_index(const std::string& stream, const std::string& client, std::int64_t index) {
     with([&](fake_stream_state& s) { s.indexes[{stream, client}] = index; });

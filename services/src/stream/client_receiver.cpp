@@ -109,6 +109,7 @@ task<bool> stream_receiver::pull(context& ctx) {
   state_->update([](stream_status& s) { ++s.pulls; });
   // Idle, this waits on the mailbox for the hub's answer (about `poll_wait`) and costs nothing.
   const auto timeout = o.poll_wait + o.reply_timeout;
+  const auto started = std::chrono::steady_clock::now();
   auto reply = co_await exchange<stream_reply>(ctx, ctx, state_->stream_service, request.request_id, std::move(encoded),
                                                timeout, timeout);
   const auto what = fmt::format("pulling '{}' at {}", state_->receiver_stream, state_->stream_service);
@@ -118,6 +119,15 @@ task<bool> stream_receiver::pull(context& ctx) {
   }
   backoff_.reset();
   state_->succeeded(ctx, &stream_status::receiver, what);
+  if (reply.value().messages.empty()) {
+    // A hub that does not hold pulls (or `poll_wait` 0) must not make this loop spin.
+    const auto since = std::chrono::steady_clock::now() - started;
+    if (since < min_pull_interval) {
+      const auto rest = std::chrono::duration_cast<duration>(min_pull_interval - since);
+      if (auto slept = co_await ctx.sleep(rest); !slept) co_return false;
+    }
+    co_return true;
+  }
   for (auto& message : reply.value().messages) {
     if (message.index < index_) continue;  // already delivered
     const auto next = message.index + 1;
@@ -131,11 +141,11 @@ task<bool> stream_receiver::pull(context& ctx) {
 task<> stream_receiver::deliver(context& ctx, stream_message message) {
   const auto at = message.index;
   auto wire = decode_transport_message(std::move(message.data));
-  std::string problem;
+  std::string trouble;
   if (!wire) {
-    problem = fmt::format("does not decode ({})", wire.error().message());
+    trouble = fmt::format("does not decode ({})", wire.error().message());
   } else if (wire.value().onward_route.empty()) {
-    problem = "has an empty onward route";
+    trouble = "has an empty onward route";
   } else {
     local_message local{std::move(wire.value().onward_route), std::move(wire.value().return_route),
                         std::move(wire.value().payload), {}};
@@ -149,10 +159,10 @@ task<> stream_receiver::deliver(context& ctx, stream_message message) {
       state_->update([](stream_status& s) { ++s.delivered; });
       co_return;
     }
-    problem = fmt::format("could not be delivered to '{}' ({})", to, sent.error().message());
+    trouble = fmt::format("could not be delivered to '{}' ({})", to, sent.error().message());
   }
   ctx.log().warn("stream client '{}': message {} of '{}' {}; skipped", state_->options.client_id, at,
-                 state_->receiver_stream, problem);
+                 state_->receiver_stream, trouble);
   state_->update([](stream_status& s) { ++s.undeliverable; });
 }
 

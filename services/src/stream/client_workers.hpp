@@ -109,6 +109,9 @@ task<result<Reply>> exchange(context& ctx, context& via, route to, std::uint64_t
 /// wire form, written straight into the request (the payload is copied once).
 bytes encode_push(std::uint64_t request_id, const std::string& stream, const transport_message& message);
 
+/// Empty pulls are at least this far apart, whatever the hub does with `wait_ms`.
+inline constexpr duration min_pull_interval = std::chrono::milliseconds(100);
+
 /// How long the sender waits for a reply before checking whether it has been stopped.
 inline constexpr duration sender_wait_slice = std::chrono::milliseconds(200);
 

@@ -68,7 +68,8 @@ struct client_options {
   /// Whose index the receiver reads and saves ([A-Za-z0-9._-], 1..200 characters). The same id
   /// resumes where a previous run stopped; empty means a fresh random one (`unique_name("client")`).
   std::string client_id;
-  /// How long a pull may wait at the hub for a first message (long poll).
+  /// How long a pull may wait at the hub for a first message (long poll). 0 makes short polls,
+  /// at most ten a second; empty answers are never followed by a new pull within 100 ms.
   duration poll_wait = std::chrono::seconds(2);
   /// At most this many messages per pull.
   std::uint32_t pull_limit = 100;
