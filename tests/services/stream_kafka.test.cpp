@@ -1,0 +1,441 @@
+// The hub's stream services against librdkafka's mock cluster in this process: create, push,
+// pull (long polling), indexes in consumer-group offsets, errors as replies, a broker that is
+// down or was never there; and the kafka.config files they read.
+
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <optional>
+
+#include "log_capture.hpp"
+#include "nodus/node/node.hpp"
+#include "nodus/services/stream/kafka_services.hpp"
+
+using namespace nodus;
+using namespace nodus::stream;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+std::shared_ptr<embedded_kafka> start_kafka(const test::log_capture& logs) {
+  auto kafka = embedded_kafka::start(logs.logger());
+  REQUIRE(kafka);
+  return kafka.value();
+}
+
+// A hub's stream services on their own node, with a Kafka client on `bootstrap` (the embedded
+// cluster's when it is given).
+struct stream_hub {
+  explicit stream_hub(std::shared_ptr<embedded_kafka> embedded, std::string bootstrap = {},
+                      stream_service_options service = {}, std::chrono::milliseconds timeout = 5s)
+      : kafka(std::move(embedded)) {
+    kafka_client_options options;
+    options.config.bootstrap_servers = bootstrap.empty() ? kafka->bootstrap() : bootstrap;
+    if (bootstrap.empty()) options.embedded = kafka;
+    options.log = logs.logger();
+    options.request_timeout = timeout;
+    options.produce_timeout = 2 * timeout;
+    auto created = kafka_client::create(options);
+    REQUIRE(created);
+    client = created.value();
+    service.kafka = client;
+    REQUIRE(n.start_worker(std::string(stream_service_address), stream_kafka_service(service)));
+    REQUIRE(n.start_worker(std::string(index_service_address), stream_kafka_index_service({.kafka = client})));
+  }
+
+  stream_reply ask(const stream_request& request, duration timeout = 10s) {
+    auto reply = n.send_and_receive<stream_reply>(route{std::string(stream_service_address)}, request, timeout);
+    REQUIRE(reply);
+    CHECK(reply.value().request_id == request.request_id);
+    CHECK(reply.value().kind == request.kind);
+    return reply.value();
+  }
+  index_reply ask(const index_request& request, duration timeout = 10s) {
+    auto reply = n.send_and_receive<index_reply>(route{std::string(index_service_address)}, request, timeout);
+    REQUIRE(reply);
+    CHECK(reply.value().request_id == request.request_id);
+    return reply.value();
+  }
+  stream_reply create(const std::string& stream) { return ask(request(stream_request::kind_t::create, stream)); }
+  stream_reply push(const std::string& stream, const std::string& text) {
+    auto r = request(stream_request::kind_t::push, stream);
+    r.data.assign(text.begin(), text.end());
+    return ask(r);
+  }
+  stream_reply pull(const std::string& stream, std::int64_t index, std::uint32_t limit = 100,
+                    std::uint32_t wait_ms = 0) {
+    auto r = request(stream_request::kind_t::pull, stream);
+    r.index = index;
+    r.limit = limit;
+    r.wait_ms = wait_ms;
+    return ask(r);
+  }
+  // Pulls until `count` messages from `from` on have come (a pull answers with what the first
+  // fetch brought, which may be less than there is), for at most `limit`.
+  std::vector<stream_message> pull_all(const std::string& stream, std::int64_t from, std::size_t count,
+                                       duration limit = 5s) {
+    std::vector<stream_message> all;
+    const auto end = clock_type::now() + limit;
+    while (all.size() < count && clock_type::now() < end) {
+      auto reply = pull(stream, from, 100, 500);
+      REQUIRE_FALSE(reply.error);
+      for (auto& m : reply.messages) {
+        from = m.index + 1;
+        all.push_back(std::move(m));
+      }
+    }
+    return all;
+  }
+  index_reply index(index_request::kind_t kind, const std::string& stream, const std::string& client_id,
+                    std::int64_t at = 0) {
+    index_request r;
+    r.kind = kind;
+    r.request_id = ++ids;
+    r.stream = stream;
+    r.client_id = client_id;
+    r.index = at;
+    return ask(r);
+  }
+  stream_request request(stream_request::kind_t kind, const std::string& stream) {
+    stream_request r;
+    r.kind = kind;
+    r.request_id = ++ids;
+    r.stream = stream;
+    return r;
+  }
+
+  test::log_capture logs;
+  std::shared_ptr<embedded_kafka> kafka;
+  std::shared_ptr<kafka_client> client;
+  node n = node::create({.name = "hub", .threads = 2, .logger = logs.logger()});
+  std::atomic<std::uint64_t> ids{0};
+};
+
+std::string text(const stream_message& m) {
+  return {m.data.begin(), m.data.end()};
+}
+
+// A loopback port nothing listens on (bound, then released).
+std::uint16_t closed_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t size = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+}  // namespace
+
+TEST_CASE("create, push and pull: offsets increase from 0 and a pull returns the messages in order") {
+  test::log_capture logs;
+  stream_hub hub(start_kafka(logs));
+  CHECK_FALSE(hub.create("alice_to_bob").error);
+  CHECK_FALSE(hub.create("alice_to_bob").error);  // creating again is fine
+  for (int i = 0; i < 5; ++i) {
+    auto pushed = hub.push("alice_to_bob", "message " + std::to_string(i));
+    REQUIRE_FALSE(pushed.error);
+    CHECK(pushed.index == i);
+    CHECK(pushed.stream == "alice_to_bob");
+  }
+  auto all = hub.pull_all("alice_to_bob", 0, 5);
+  REQUIRE(all.size() == 5);
+  for (int i = 0; i < 5; ++i) {
+    CHECK(all[i].index == i);
+    CHECK(text(all[i]) == "message " + std::to_string(i));
+  }
+
+  auto some = hub.pull_all("alice_to_bob", 2, 2);  // back again: read from Kafka
+  REQUIRE(some.size() >= 2);
+  CHECK(some[0].index == 2);
+  CHECK(text(some[1]) == "message 3");
+  auto limited = hub.pull("alice_to_bob", 1, 1, 1000);
+  REQUIRE(limited.messages.size() == 1);
+  CHECK(limited.messages[0].index == 1);
+  CHECK(hub.pull("alice_to_bob", 5).messages.empty());  // nothing yet at the end
+  CHECK(hub.logs.contains("stream 'alice_to_bob' created (embedded, 1 partition)"));
+}
+
+TEST_CASE("a long poll returns as soon as a message arrives, and does not hold up pushes") {
+  test::log_capture logs;
+  stream_hub hub(start_kafka(logs));
+  REQUIRE_FALSE(hub.create("s").error);
+  REQUIRE_FALSE(hub.push("s", "first").error);
+
+  const auto start = clock_type::now();
+  auto waiting = std::async(std::launch::async, [&] { return hub.pull("s", 1, 10, 4000); });
+  std::this_thread::sleep_for(300ms);
+  const auto push_start = clock_type::now();
+  auto pushed = hub.push("s", "second");
+  CHECK(seconds_since(push_start) < 1.0);  // the waiting pull did not block the service
+  CHECK(pushed.index == 1);
+  auto reply = waiting.get();
+  const auto took = seconds_since(start);
+  REQUIRE(reply.messages.size() == 1);
+  CHECK(text(reply.messages[0]) == "second");
+  CHECK(took >= 0.25);
+  CHECK(took < 2.0);
+
+  // With nothing arriving, a pull waits its wait_ms and answers empty; wait_ms 0 answers at once.
+  const auto idle_start = clock_type::now();
+  CHECK(hub.pull("s", 2, 10, 300).messages.empty());
+  CHECK(seconds_since(idle_start) >= 0.28);
+  CHECK(seconds_since(idle_start) < 2.0);
+}
+
+TEST_CASE("several pulls wait at once on different streams") {
+  test::log_capture logs;
+  stream_hub hub(start_kafka(logs));
+  for (auto s : {"a", "b", "c"}) REQUIRE_FALSE(hub.create(s).error);
+  auto pa = std::async(std::launch::async, [&] { return hub.pull("a", 0, 10, 4000); });
+  auto pb = std::async(std::launch::async, [&] { return hub.pull("b", 0, 10, 4000); });
+  auto pc = std::async(std::launch::async, [&] { return hub.pull("c", 0, 10, 500); });
+  std::this_thread::sleep_for(200ms);
+  REQUIRE_FALSE(hub.push("b", "to b").error);
+  REQUIRE_FALSE(hub.push("a", "to a").error);
+  CHECK(text(pa.get().messages.at(0)) == "to a");
+  CHECK(text(pb.get().messages.at(0)) == "to b");
+  CHECK(pc.get().messages.empty());
+}
+
+TEST_CASE("messages produced by another program reach a waiting pull") {
+  test::log_capture logs;
+  auto kafka = start_kafka(logs);
+  stream_hub hub(kafka);
+  stream_hub other(kafka);  // a second hub on the same cluster: its pushes come through Kafka
+  REQUIRE_FALSE(hub.create("shared").error);
+  auto waiting = std::async(std::launch::async, [&] { return hub.pull("shared", 0, 10, 4000); });
+  std::this_thread::sleep_for(200ms);
+  REQUIRE_FALSE(other.push("shared", "from elsewhere").error);
+  auto reply = waiting.get();
+  REQUIRE(reply.messages.size() == 1);
+  CHECK(text(reply.messages[0]) == "from elsewhere");
+}
+
+TEST_CASE("errors come back as replies: unknown stream, negative index, limit 0, bad names, bad bytes") {
+  test::log_capture logs;
+  stream_hub hub(start_kafka(logs));
+  REQUIRE_FALSE(hub.create("known").error);
+
+  CHECK(hub.pull("never_created", 0).error.code == stream_errc::unknown_stream);
+  CHECK(hub.push("never_created", "x").error.code == stream_errc::unknown_stream);
+  CHECK(hub.index(index_request::kind_t::get, "never_created", "bob").error.code == stream_errc::unknown_stream);
+  auto negative = hub.pull("known", -1);
+  CHECK(negative.error.code == stream_errc::bad_request);
+  CHECK(negative.error.reason.find("negative") != std::string::npos);
+  CHECK(hub.pull("known", 0, 0).error.code == stream_errc::bad_request);
+  CHECK(hub.create("no spaces").error.code == stream_errc::bad_request);
+  CHECK(hub.create("__consumer_offsets").error.code == stream_errc::bad_request);
+  CHECK(hub.create("").error.code == stream_errc::bad_request);
+  CHECK(hub.index(index_request::kind_t::save, "known", "bob", -3).error.code == stream_errc::bad_request);
+  CHECK(hub.index(index_request::kind_t::get, "known", "bad/id").error.code == stream_errc::bad_request);
+
+  // Bytes that are no request at all; a future version; an unknown kind.
+  auto junk = hub.n.send_and_receive<stream_reply>(route{"stream_kafka"}, bytes{0xc1, 0x00, 0xff}, 5s);
+  REQUIRE(junk);
+  CHECK(junk.value().error.code == stream_errc::bad_request);
+  auto future = hub.request(stream_request::kind_t::create, "known");
+  future.version = 9;
+  CHECK(hub.ask(future).error.code == stream_errc::unsupported_version);
+  auto odd = hub.request(static_cast<stream_request::kind_t>(42), "known");
+  CHECK(hub.ask(odd).error.code == stream_errc::bad_request);
+  auto index_junk = hub.n.send_and_receive<index_reply>(route{"stream_kafka_index"}, std::string("hello"), 5s);
+  REQUIRE(index_junk);
+  CHECK(index_junk.value().error.code == stream_errc::bad_request);
+
+  // A push over the limit is refused before Kafka sees it.
+  stream_service_options small{.max_message_size = 10};
+  test::log_capture logs2;
+  stream_hub strict(start_kafka(logs2), {}, small);
+  REQUIRE_FALSE(strict.create("s").error);
+  CHECK(strict.push("s", "this is longer than ten bytes").error.code == stream_errc::too_large);
+  CHECK_FALSE(strict.push("s", "short").error);
+}
+
+TEST_CASE("indexes: 0 until saved, then the last saved value, per client and per stream") {
+  test::log_capture logs;
+  stream_hub hub(start_kafka(logs));
+  REQUIRE_FALSE(hub.create("s1").error);
+  REQUIRE_FALSE(hub.create("s2").error);
+  using kind = index_request::kind_t;
+  auto none = hub.index(kind::get, "s1", "bob");
+  REQUIRE_FALSE(none.error);
+  CHECK(none.index == 0);
+  auto saved = hub.index(kind::save, "s1", "bob", 5);
+  REQUIRE_FALSE(saved.error);
+  CHECK(saved.index == 5);
+  CHECK(hub.index(kind::get, "s1", "bob").index == 5);
+  CHECK_FALSE(hub.index(kind::save, "s1", "bob", 7).error);
+  CHECK(hub.index(kind::get, "s1", "bob").index == 7);
+  CHECK_FALSE(hub.index(kind::save, "s1", "bob", 2).error);  // backwards is allowed (redelivery)
+  CHECK(hub.index(kind::get, "s1", "bob").index == 2);
+  CHECK(hub.index(kind::get, "s1", "alice").index == 0);
+  CHECK(hub.index(kind::get, "s2", "bob").index == 0);
+
+  // Many saves at once: the last one sent is the one kept.
+  std::vector<std::future<index_reply>> saves;
+  for (int i = 1; i <= 20; ++i)
+    saves.push_back(std::async(std::launch::async, [&hub, i] { return hub.index(kind::save, "s2", "carol", i); }));
+  for (auto& s : saves) CHECK_FALSE(s.get().error);
+  CHECK_FALSE(hub.index(kind::save, "s2", "carol", 100).error);
+  CHECK(hub.index(kind::get, "s2", "carol").index == 100);
+}
+
+TEST_CASE("streams and indexes survive a restart of the services on the same cluster") {
+  test::log_capture logs;
+  auto kafka = start_kafka(logs);
+  {
+    stream_hub first(kafka);
+    REQUIRE_FALSE(first.create("durable").error);
+    REQUIRE_FALSE(first.push("durable", "one").error);
+    REQUIRE_FALSE(first.push("durable", "two").error);
+    REQUIRE_FALSE(first.index(index_request::kind_t::save, "durable", "bob", 1).error);
+  }
+  stream_hub second(kafka);  // a new node and client: knows nothing but what Kafka keeps
+  auto index = second.index(index_request::kind_t::get, "durable", "bob");
+  REQUIRE_FALSE(index.error);
+  CHECK(index.index == 1);
+  auto rest = second.pull("durable", index.index, 10, 2000);
+  REQUIRE(rest.messages.size() == 1);
+  CHECK(text(rest.messages[0]) == "two");
+  CHECK(second.push("durable", "three").index == 2);
+}
+
+TEST_CASE("with no broker at all, every request gets kafka_unavailable in bounded time") {
+  test::log_capture logs;
+  auto kafka = start_kafka(logs);  // only for the fixture; the client goes elsewhere
+  const auto nowhere = "127.0.0.1:" + std::to_string(closed_port());
+  stream_hub hub(kafka, nowhere, {}, 1s);
+  const auto start = clock_type::now();
+  auto created = hub.create("s");
+  CHECK(created.error.code == stream_errc::kafka_unavailable);
+  CHECK(created.error.reason.find(nowhere) != std::string::npos);
+  CHECK(hub.push("s", "x").error.code == stream_errc::kafka_unavailable);
+  CHECK(hub.pull("s", 0).error.code == stream_errc::kafka_unavailable);
+  CHECK(hub.index(index_request::kind_t::get, "s", "bob").error.code == stream_errc::kafka_unavailable);
+  CHECK(seconds_since(start) < 10.0);
+  MESSAGE("4 requests answered kafka_unavailable in " << seconds_since(start) << " s (1 s timeout)");
+
+  std::promise<result_or_failure<std::string>> checked;
+  hub.client->check_cluster([&](result_or_failure<std::string> r) { checked.set_value(std::move(r)); });
+  auto check = checked.get_future().get();
+  REQUIRE_FALSE(check);
+  CHECK(check.error().reason.find("cannot reach kafka at " + nowhere) != std::string::npos);
+}
+
+TEST_CASE("a broker that goes down: pushes fail in bounded time, then work again when it is back") {
+  test::log_capture logs;
+  stream_hub hub(start_kafka(logs), {}, {}, 1s);
+  REQUIRE_FALSE(hub.create("s").error);
+  REQUIRE(hub.push("s", "before").index == 0);
+  hub.kafka->set_broker_down();
+  const auto start = clock_type::now();
+  auto failed = hub.push("s", "during");
+  CHECK(failed.error.code == stream_errc::kafka_unavailable);
+  CHECK(seconds_since(start) < 6.0);
+  hub.kafka->set_broker_up();
+  std::optional<stream_reply> after;
+  for (int attempt = 0; attempt < 20 && (!after || after->error); ++attempt) after = hub.push("s", "after");
+  REQUIRE_FALSE(after->error);
+  auto all = hub.pull_all("s", 0, static_cast<std::size_t>(after->index) + 1);
+  REQUIRE_FALSE(all.empty());
+  CHECK(text(all.front()) == "before");
+  CHECK(text(all.back()) == "after");
+}
+
+TEST_CASE("the test hook drops the Nth push: confirmed to the client, never in Kafka") {
+  test::log_capture logs;
+  stream_hub hub(start_kafka(logs), {}, {.test_drop_push = 2});
+  REQUIRE_FALSE(hub.create("s").error);
+  CHECK(hub.push("s", "one").index == 0);
+  auto dropped = hub.push("s", "two");
+  CHECK_FALSE(dropped.error);
+  CHECK(hub.push("s", "three").index == 1);
+  auto all = hub.pull_all("s", 0, 2);
+  REQUIRE(all.size() == 2);
+  CHECK(text(all[0]) == "one");
+  CHECK(text(all[1]) == "three");
+  CHECK(hub.pull("s", 2, 10, 200).messages.empty());
+  CHECK(hub.logs.contains("test hook: push #2 to 's'"));
+}
+
+TEST_CASE("many concurrent pushes each get their own offset") {
+  test::log_capture logs;
+  stream_hub hub(start_kafka(logs));
+  REQUIRE_FALSE(hub.create("busy").error);
+  std::vector<std::future<stream_reply>> pushes;
+  for (int i = 0; i < 200; ++i)
+    pushes.push_back(std::async(std::launch::async, [&hub, i] { return hub.push("busy", std::to_string(i)); }));
+  std::set<std::int64_t> offsets;
+  for (auto& p : pushes) {
+    auto reply = p.get();
+    REQUIRE_FALSE(reply.error);
+    offsets.insert(reply.index);
+  }
+  CHECK(offsets.size() == 200);
+  CHECK(*offsets.rbegin() == 199);
+  std::size_t read = 0;
+  while (read < 200) {
+    auto batch = hub.pull("busy", static_cast<std::int64_t>(read), 64, 1000);
+    REQUIRE_FALSE(batch.messages.empty());
+    CHECK(batch.messages.front().index == static_cast<std::int64_t>(read));
+    read += batch.messages.size();
+  }
+  CHECK(read == 200);
+}
+
+TEST_CASE("kafka.config files: comments, continuations, sasl.jaas.config, and unknown properties by name") {
+  const auto config = kafka_config::parse(
+      "# Confluent Cloud\n"
+      "bootstrap.servers=broker.example:9092\n"
+      "request.timeout.ms=30000\n"
+      "security.protocol=SASL_PLAINTEXT\n"
+      "sasl.mechanism=PLAIN\n"
+      "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \\\n"
+      "        username=\"KEY\" \\\n"
+      "        password=\"SE\\\"CRET\";\n"
+      "\n"
+      "! another comment\n"
+      "socket.keepalive.enable : true\n",
+      "kafka.config");
+  REQUIRE(config);
+  CHECK(config.value().bootstrap_servers == "broker.example:9092");
+  const auto& p = config.value().properties;
+  REQUIRE(p.size() == 6);
+  CHECK(p[0].name == "request.timeout.ms");
+  CHECK(p[3].name == "sasl.username");
+  CHECK(p[3].value == "KEY");
+  CHECK(p[4].name == "sasl.password");
+  CHECK(p[4].value == "SE\"CRET");
+  CHECK(p[4].origin == "kafka.config:6");
+  CHECK(p[5].name == "socket.keepalive.enable");
+
+  auto unknown = kafka_config::parse("acks=all\nclient.dns.lookup=use_all_dns_ips\n", "f.config");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().reason ==
+        "f.config:2: unknown kafka property 'client.dns.lookup' (librdkafka has no such setting)");
+  auto invalid = kafka_config::parse("acks=sometimes\n", "f.config");
+  REQUIRE_FALSE(invalid);
+  CHECK(invalid.error().reason.find("f.config:1: invalid value for kafka property 'acks'") == 0);
+  auto secret = kafka_config::parse("sasl.password\n", "f.config");
+  REQUIRE_FALSE(secret);
+  CHECK(secret.error().reason == "f.config:1: expected key=value");
+  auto kerberos = kafka_config::parse("sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required;\n");
+  REQUIRE_FALSE(kerberos);
+  CHECK(kerberos.error().reason.find("PlainLoginModule and ScramLoginModule") != std::string::npos);
+  auto missing = kafka_config::load("/nonexistent/kafka.config");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().reason == "cannot read kafka config file /nonexistent/kafka.config");
+}
