@@ -133,8 +133,9 @@ void kafka_client::impl::run_events() {
         }
         break;
       case RD_KAFKA_EVENT_ERROR:
+        // librdkafka's own log lines already said it; only a fatal error is news.
         if (log())
-          log()->log(rd_kafka_event_error_is_fatal(ev.get()) ? spdlog::level::err : spdlog::level::warn, "kafka: {}",
+          log()->log(rd_kafka_event_error_is_fatal(ev.get()) ? spdlog::level::err : spdlog::level::debug, "kafka: {}",
                      rd_kafka_event_error_string(ev.get()));
         break;
       default:
@@ -413,7 +414,8 @@ void kafka_client::impl::start_save(const std::pair<std::string, std::string>& k
 result_or_failure<std::shared_ptr<kafka_client>> kafka_client::create(kafka_client_options options) {
   auto p = std::make_shared<impl>();
   p->options = std::move(options);
-  p->logs = {p->options.log, "kafka"};
+  p->logs.log = p->options.log;
+  p->logs.prefix = "kafka";
   if (p->options.config.bootstrap_servers.empty())
     return fail(std::make_error_code(std::errc::invalid_argument), "kafka: no bootstrap servers");
   const auto produce_timeout = std::to_string(p->options.produce_timeout.count());

@@ -162,12 +162,21 @@ namespace detail {
 void route_logs(rd_kafka_conf_t* conf, log_target* target) {
   rd_kafka_conf_set_opaque(conf, target);
   rd_kafka_conf_set_log_cb(conf, [](const rd_kafka_t* rk, int level, const char* facility, const char* line) {
-    const auto* to = static_cast<const log_target*>(rd_kafka_opaque(rk));
+    auto* to = static_cast<log_target*>(rd_kafka_opaque(rk));
     if (!to || !to->log) return;
-    const auto spd = level <= 3   ? spdlog::level::err
-                     : level == 4 ? spdlog::level::warn
-                     : level == 5 ? spdlog::level::info
-                                  : spdlog::level::debug;
+    auto spd = level <= 3   ? spdlog::level::err
+               : level == 4 ? spdlog::level::warn
+               : level == 5 ? spdlog::level::info
+                            : spdlog::level::debug;
+    if (spd >= spdlog::level::warn) {
+      const auto now = std::chrono::steady_clock::now();
+      std::lock_guard lock(to->mutex);
+      auto [it, first] = to->last_loud.try_emplace(facility, now);
+      if (!first && now - it->second < std::chrono::seconds(10))
+        spd = spdlog::level::debug;
+      else
+        it->second = now;
+    }
     to->log->log(spd, "{}: librdkafka {}: {}", to->prefix, facility, line);
   });
 }

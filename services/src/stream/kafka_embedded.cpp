@@ -22,7 +22,8 @@ struct embedded_kafka::impl {
 result_or_failure<std::shared_ptr<embedded_kafka>> embedded_kafka::start(std::shared_ptr<spdlog::logger> log,
                                                                          int brokers) {
   auto p = std::make_unique<impl>();
-  p->logs = {std::move(log), "embedded kafka"};
+  p->logs.log = std::move(log);
+  p->logs.prefix = "embedded kafka";
   detail::conf_ptr conf(rd_kafka_conf_new());
   detail::route_logs(conf.get(), &p->logs);
   // The handle never talks to a broker; without this it warns that it has no bootstrap servers.

@@ -4,7 +4,10 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/logger.h>
 
+#include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,11 +64,15 @@ using handle_ptr = std::unique_ptr<rd_kafka_t, handle_deleter>;
 /// What a handle's log callback needs; owned by whoever owns the handle, outlives it.
 struct log_target {
   std::shared_ptr<spdlog::logger> log;
-  std::string prefix;  // "kafka", "kafka-dev", ...
+  std::string prefix;  // "kafka", "kafka reader", ...
+  // While a broker is down librdkafka reports every reconnection attempt: one warning or error
+  // per facility every 10 s is enough, the rest goes to debug.
+  std::mutex mutex;
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> last_loud;
 };
 
 /// Sends librdkafka's log lines to `target->log` (syslog levels: 0-3 error, 4 warning,
-/// 5-6 info and debug, 7 debug) and makes `target` the handle's opaque.
+/// 5 info, 6-7 debug) and makes `target` the handle's opaque.
 void route_logs(rd_kafka_conf_t* conf, log_target* target);
 
 /// Sets `name=value` on `conf`; the failure names the property (and `origin`), never its value.

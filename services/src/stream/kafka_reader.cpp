@@ -37,8 +37,10 @@ partitions_ptr partition_zero(const std::string& topic, std::int64_t offset = RD
 
 }  // namespace
 
-stream_reader::stream_reader(const kafka_client_options& options)
-    : options_(options), logs_{options.log, "kafka reader"} {}
+stream_reader::stream_reader(const kafka_client_options& options) : options_(options) {
+  logs_.log = options.log;
+  logs_.prefix = "kafka reader";
+}
 
 result_or_failure<std::unique_ptr<stream_reader>> stream_reader::start(const kafka_client_options& options) {
   std::unique_ptr<stream_reader> r(new stream_reader(options));

@@ -85,8 +85,9 @@ struct kafka_client_options {
   std::shared_ptr<spdlog::logger> log;
   /// Bound on metadata requests, topic creation and index reads and writes.
   std::chrono::milliseconds request_timeout{5000};
-  /// Bound on a produce: not acknowledged by then, it fails (`message.timeout.ms`).
-  std::chrono::milliseconds produce_timeout{10000};
+  /// Bound on a produce: not acknowledged by then, it fails (`message.timeout.ms`). Below the
+  /// stream client's reply timeout (5 s), so a client hears kafka_unavailable rather than silence.
+  std::chrono::milliseconds produce_timeout{4000};
   /// How long the broker may hold an empty fetch (`fetch.wait.max.ms`); also the longest delay
   /// before a message produced by another program reaches a waiting pull.
   std::chrono::milliseconds fetch_wait{20};
