@@ -16,15 +16,18 @@ inline constexpr int exit_usage = 2;
 /// Prints `nodus <command>: <message>` on stderr and returns `code`.
 int fail(const std::string& command, const std::string& message, int code = exit_failure);
 
-/// Parses `args` against `options` (and `positional`). Prints help and returns 0 for --help, or
-/// prints one line and returns `exit_usage` on a mistake; nothing (carry on) otherwise.
+/// Parses `args` against `options` (and `positional`, and `hidden`: accepted, never shown in
+/// --help, e.g. test hooks). Prints help and returns 0 for --help, or prints one line and
+/// returns `exit_usage` on a mistake; nothing (carry on) otherwise.
 std::optional<int> parse(const std::string& command, const std::string& synopsis, const std::vector<std::string>& args,
                          const boost::program_options::options_description& options,
                          const boost::program_options::positional_options_description& positional,
-                         boost::program_options::variables_map& values);
+                         boost::program_options::variables_map& values,
+                         const boost::program_options::options_description* hidden = nullptr);
 
 int hub(const std::vector<std::string>& args);
 int message_send(const std::vector<std::string>& args);
 int identity(const std::vector<std::string>& args);
+int kafka_dev(const std::vector<std::string>& args);
 
 }  // namespace nodus::cli

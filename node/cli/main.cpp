@@ -1,4 +1,5 @@
-// nodus: run a hub, send a message, manage identities. `nodus --help` lists the commands.
+// nodus: run a hub, send a message, manage identities, run a development Kafka broker.
+// `nodus --help` lists the commands.
 
 #include <iostream>
 #include <string>
@@ -11,9 +12,11 @@ namespace {
 constexpr const char* usage = R"(usage: nodus <command> [options]
 
 commands:
-  hub            run a hub node: TCP listener, relays (forwarding_service), echoer
+  hub            run a hub node: TCP listener, relays (forwarding_service), echoer, and the
+                 Kafka-backed stream services (stream_kafka, stream_kafka_index)
   message send   send a text message along a route and print the reply
   identity       create, list, show or rotate named identities in a vault directory
+  kafka-dev      run a development Kafka broker (librdkafka's mock cluster) on loopback
 
 `nodus <command> --help` describes each command's options.
 Logging: NODUS_LOG=trace|debug|info|warn|error|off (info by default), on stderr.
@@ -31,6 +34,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "hub") return nodus::cli::hub(args);
   if (command == "identity") return nodus::cli::identity(args);
+  if (command == "kafka-dev") return nodus::cli::kafka_dev(args);
   if (command == "message") {
     if (!args.empty() && args[0] == "send") return nodus::cli::message_send({args.begin() + 1, args.end()});
     if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
