@@ -89,6 +89,13 @@ struct kafka_client::impl {
 
   spdlog::logger* log() const { return logs.log.get(); }
   int timeout_ms() const { return static_cast<int>(options.request_timeout.count()); }
+  // While librdkafka says every broker is down, a metadata request waits at most a second: a
+  // client then hears kafka_unavailable at once rather than after the full timeout.
+  std::atomic<bool> brokers_down{false};
+  int metadata_timeout_ms() const { return brokers_down ? std::min(timeout_ms(), 1000) : timeout_ms(); }
+  void metadata_answered(rd_kafka_resp_err_t err) {
+    if (!err) brokers_down = false;
+  }
 
   // Threads.
   void run_events();
@@ -133,6 +140,7 @@ void kafka_client::impl::run_events() {
         }
         break;
       case RD_KAFKA_EVENT_ERROR:
+        if (rd_kafka_event_error(ev.get()) == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) brokers_down = true;
         // librdkafka's own log lines already said it; only a fatal error is news.
         if (log())
           log()->log(rd_kafka_event_error_is_fatal(ev.get()) ? spdlog::level::err : spdlog::level::debug, "kafka: {}",
@@ -250,11 +258,13 @@ void kafka_client::impl::refresh() {
 // never makes a broker create one.
 result_or_failure<std::unordered_map<std::string, int>> kafka_client::impl::list_topics() {
   const rd_kafka_metadata_t* raw = nullptr;
-  const auto err = rd_kafka_metadata(producer.get(), 1, nullptr, &raw, timeout_ms());
+  const int timeout = metadata_timeout_ms();
+  const auto err = rd_kafka_metadata(producer.get(), 1, nullptr, &raw, timeout);
+  metadata_answered(err);
   detail::metadata_ptr metadata(raw);
   if (err)
     return fail(std::make_error_code(std::errc::host_unreachable),
-                fmt::format("kafka at {}: no metadata within {} ms: {}", options.config.bootstrap_servers, timeout_ms(),
+                fmt::format("kafka at {}: no metadata within {} ms: {}", options.config.bootstrap_servers, timeout,
                             rd_kafka_err2str(err)));
   std::unordered_map<std::string, int> found;
   for (int i = 0; i < metadata->topic_cnt; ++i) {
@@ -291,7 +301,7 @@ stream_error kafka_client::impl::create_topic(const std::string& stream) {
   if (mock < 0) {
     // librdkafka's mock cluster (`nodus kafka-dev`) has no CreateTopics: a request would wait
     // for a controller that never answers. Its cluster id gives it away.
-    char* raw = rd_kafka_clusterid(producer.get(), timeout_ms());
+    char* raw = rd_kafka_clusterid(producer.get(), metadata_timeout_ms());
     const std::string cluster_id = raw ? raw : "";
     if (raw) rd_kafka_mem_free(producer.get(), raw);
     if (cluster_id.empty()) return {stream_errc::kafka_unavailable, "kafka: the cluster did not say its id in time"};
@@ -329,7 +339,8 @@ stream_error kafka_client::impl::create_topic(const std::string& stream) {
 // default partition count (4 on librdkafka's mock cluster); partition 0 is the stream.
 stream_error kafka_client::impl::auto_create(const std::string& stream) {
   const rd_kafka_metadata_t* raw = nullptr;
-  const auto err = rd_kafka_metadata(producer.get(), 0, topic(stream), &raw, timeout_ms());
+  const auto err = rd_kafka_metadata(producer.get(), 0, topic(stream), &raw, metadata_timeout_ms());
+  metadata_answered(err);
   detail::metadata_ptr metadata(raw);
   if (err) return detail::to_stream_error(err, fmt::format("cannot create topic '{}'", stream));
   if (metadata->topic_cnt != 1 || metadata->topics[0].err)
@@ -526,12 +537,14 @@ void kafka_client::check_cluster(std::function<void(result_or_failure<std::strin
   auto* p = impl_.get();
   std::function<void()> job = [p, done] {
     const rd_kafka_metadata_t* raw = nullptr;
-    const auto err = rd_kafka_metadata(p->producer.get(), 0, nullptr, &raw, p->timeout_ms());
+    const int timeout = p->metadata_timeout_ms();
+    const auto err = rd_kafka_metadata(p->producer.get(), 0, nullptr, &raw, timeout);
+    p->metadata_answered(err);
     detail::metadata_ptr metadata(raw);
     if (err)
       return done(fail(std::make_error_code(std::errc::host_unreachable),
                        fmt::format("cannot reach kafka at {} within {} ms: {}", p->options.config.bootstrap_servers,
-                                   p->timeout_ms(), rd_kafka_err2str(err))));
+                                   timeout, rd_kafka_err2str(err))));
     char* id = rd_kafka_clusterid(p->producer.get(), p->timeout_ms());
     auto description = fmt::format("{} broker(s), cluster id {}", metadata->broker_cnt, id ? id : "unknown");
     if (id) rd_kafka_mem_free(p->producer.get(), id);
