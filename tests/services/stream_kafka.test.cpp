@@ -340,11 +340,16 @@ TEST_CASE("a broker that goes down: pushes fail in bounded time, then work again
   stream_hub hub(start_kafka(logs), {}, {}, 1s);
   REQUIRE_FALSE(hub.create("s").error);
   REQUIRE(hub.push("s", "before").index == 0);
+  REQUIRE(hub.pull("s", 0, 10, 1000).messages.size() == 1);  // the stream is being read
   hub.kafka->set_broker_down();
   const auto start = clock_type::now();
   auto failed = hub.push("s", "during");
   CHECK(failed.error.code == stream_errc::kafka_unavailable);
   CHECK(seconds_since(start) < 6.0);
+  // A pull with nothing to return says Kafka is down rather than "nothing new".
+  std::optional<stream_reply> empty;
+  for (int attempt = 0; attempt < 10 && (!empty || !empty->error); ++attempt) empty = hub.pull("s", 1, 10, 300);
+  CHECK(empty->error.code == stream_errc::kafka_unavailable);
   hub.kafka->set_broker_up();
   std::optional<stream_reply> after;
   for (int attempt = 0; attempt < 20 && (!after || after->error); ++attempt) after = hub.push("s", "after");

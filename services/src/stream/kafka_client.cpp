@@ -91,10 +91,10 @@ struct kafka_client::impl {
   int timeout_ms() const { return static_cast<int>(options.request_timeout.count()); }
   // While librdkafka says every broker is down, a metadata request waits at most a second: a
   // client then hears kafka_unavailable at once rather than after the full timeout.
-  std::atomic<bool> brokers_down{false};
-  int metadata_timeout_ms() const { return brokers_down ? std::min(timeout_ms(), 1000) : timeout_ms(); }
+  std::shared_ptr<detail::broker_state> brokers = std::make_shared<detail::broker_state>();
+  int metadata_timeout_ms() const { return brokers->down ? std::min(timeout_ms(), 1000) : timeout_ms(); }
   void metadata_answered(rd_kafka_resp_err_t err) {
-    if (!err) brokers_down = false;
+    if (!err) brokers->down = false;
   }
 
   // Threads.
@@ -134,13 +134,14 @@ void kafka_client::impl::run_events() {
         while (const auto* m = rd_kafka_event_message_next(ev.get())) {
           std::unique_ptr<produce_pending> pending(static_cast<produce_pending*>(m->_private));
           const std::string name = rd_kafka_topic_name(m->rkt);
+          if (!m->err) brokers->down = false;
           if (!m->err && reader) reader->offer(name, m->offset, m->payload, m->len);
           auto error = detail::to_stream_error(m->err, fmt::format("push to '{}' not acknowledged", name));
           if (pending) guarded(log(), pending->done, m->err ? -1 : m->offset, std::move(error));
         }
         break;
       case RD_KAFKA_EVENT_ERROR:
-        if (rd_kafka_event_error(ev.get()) == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) brokers_down = true;
+        if (rd_kafka_event_error(ev.get()) == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) brokers->down = true;
         // librdkafka's own log lines already said it; only a fatal error is news.
         if (log())
           log()->log(rd_kafka_event_error_is_fatal(ev.get()) ? spdlog::level::err : spdlog::level::debug, "kafka: {}",
@@ -171,12 +172,21 @@ void kafka_client::impl::run_metadata() {
     std::function<void()> job;
     {
       std::unique_lock lock(jobs_mutex);
-      jobs_cv.wait(lock, [&] { return stopping || !jobs.empty(); });
+      jobs_cv.wait_for(lock, std::chrono::seconds(2), [&] { return stopping || !jobs.empty(); });
       if (stopping) return;
-      job = std::move(jobs.front());
-      jobs.pop_front();
+      if (!jobs.empty()) {
+        job = std::move(jobs.front());
+        jobs.pop_front();
+      }
     }
-    guarded(log(), job);
+    if (job) {
+      guarded(log(), job);
+    } else if (brokers->down) {
+      // Nothing else says when a broker is back: ask (brokers only, at most 1 s).
+      const rd_kafka_metadata_t* raw = nullptr;
+      metadata_answered(rd_kafka_metadata(producer.get(), 0, nullptr, &raw, metadata_timeout_ms()));
+      detail::metadata_ptr release(raw);
+    }
   }
 }
 
@@ -446,7 +456,7 @@ result_or_failure<std::shared_ptr<kafka_client>> kafka_client::create(kafka_clie
   if (!p->producer)
     return fail(std::make_error_code(std::errc::invalid_argument), fmt::format("kafka producer: {}", reason));
   (void)conf.value().release();
-  auto reader = detail::stream_reader::start(p->options);
+  auto reader = detail::stream_reader::start(p->options, p->brokers);
   if (!reader) return reader.error();
   p->reader = std::move(reader).value();
   p->events.reset(rd_kafka_queue_get_main(p->producer.get()));

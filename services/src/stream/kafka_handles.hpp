@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/logger.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -69,6 +70,12 @@ struct log_target {
   // per facility every 10 s is enough, the rest goes to debug.
   std::mutex mutex;
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> last_loud;
+};
+
+/// Whether librdkafka said every broker is down (and nothing has come from one since); shared by
+/// the client's producer side and its reader.
+struct broker_state {
+  std::atomic<bool> down{false};
 };
 
 /// Sends librdkafka's log lines to `target->log` (syslog levels: 0-3 error, 4 warning,

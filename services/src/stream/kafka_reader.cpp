@@ -37,13 +37,15 @@ partitions_ptr partition_zero(const std::string& topic, std::int64_t offset = RD
 
 }  // namespace
 
-stream_reader::stream_reader(const kafka_client_options& options) : options_(options) {
+stream_reader::stream_reader(const kafka_client_options& options, std::shared_ptr<broker_state> brokers)
+    : options_(options), brokers_(std::move(brokers)) {
   logs_.log = options.log;
   logs_.prefix = "kafka reader";
 }
 
-result_or_failure<std::unique_ptr<stream_reader>> stream_reader::start(const kafka_client_options& options) {
-  std::unique_ptr<stream_reader> r(new stream_reader(options));
+result_or_failure<std::unique_ptr<stream_reader>> stream_reader::start(const kafka_client_options& options,
+                                                                       std::shared_ptr<broker_state> brokers) {
+  std::unique_ptr<stream_reader> r(new stream_reader(options, std::move(brokers)));
   // The reader never joins its group nor commits: it only assigns partitions at explicit offsets
   // (librdkafka's manual assignment needs a group.id all the same).
   auto conf = make_conf(options.config,
@@ -151,7 +153,7 @@ void stream_reader::reposition(tail& t, std::int64_t index) {
   t.caught_up = false;
 }
 
-bool stream_reader::answer(tail& t, waiter& w, completions& out, clock::time_point now) {
+bool stream_reader::answer(tail& t, waiter& w, completions& out, clock::time_point now) const {
   std::vector<stream_message> found;
   if (w.index >= t.from) {  // below `from` the buffer cannot say what exists
     auto it = std::lower_bound(t.buffer.begin(), t.buffer.end(), w.index,
@@ -165,7 +167,13 @@ bool stream_reader::answer(tail& t, waiter& w, completions& out, clock::time_poi
   }
   const bool over = now >= w.deadline && (t.caught_up || now >= w.deadline + catch_up_grace);
   if (found.empty() && !over) return false;
-  out.push_back([done = std::move(w.done), found = std::move(found)]() mutable { done(std::move(found), {}); });
+  stream_error error;
+  if (found.empty() && brokers_->down)  // "nothing new" cannot be told from "Kafka did not answer"
+    error = {stream_errc::kafka_unavailable,
+             fmt::format("kafka at {}: every broker is down", options_.config.bootstrap_servers)};
+  out.push_back([done = std::move(w.done), found = std::move(found), error = std::move(error)]() mutable {
+    done(std::move(found), std::move(error));
+  });
   return true;
 }
 
@@ -259,9 +267,11 @@ void stream_reader::take(std::vector<message_ptr>& messages, completions& out) {
   std::unordered_set<tail*> touched;
   for (const auto& m : messages) {
     if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) brokers_->down = true;
       if (logs_.log) logs_.log->debug("kafka reader: {}", rd_kafka_message_errstr(m.get()));
       continue;
     }
+    brokers_->down = false;  // a fetch answered
     if (!m->rkt || m->partition != 0) continue;
     auto it = tails_.find(rd_kafka_topic_name(m->rkt));
     if (it == tails_.end() || it->second.seek_pending) continue;

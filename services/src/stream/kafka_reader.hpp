@@ -25,7 +25,8 @@ using fetch_callback = std::function<void(std::vector<stream_message>, stream_er
 class stream_reader {
  public:
   /// Creates the consumer (it fails like `kafka_client::create`) and starts the thread.
-  static result_or_failure<std::unique_ptr<stream_reader>> start(const kafka_client_options& options);
+  static result_or_failure<std::unique_ptr<stream_reader>> start(const kafka_client_options& options,
+                                                                 std::shared_ptr<broker_state> brokers);
   ~stream_reader();
   stream_reader(const stream_reader&) = delete;
   stream_reader& operator=(const stream_reader&) = delete;
@@ -62,7 +63,7 @@ class stream_reader {
   };
   using completions = std::vector<std::function<void()>>;
 
-  explicit stream_reader(const kafka_client_options& options);
+  stream_reader(const kafka_client_options& options, std::shared_ptr<broker_state> brokers);
   void run();
   void apply_positions();
   void take(std::vector<message_ptr>& messages, completions& out);
@@ -70,11 +71,12 @@ class stream_reader {
   void reposition(tail& t, std::int64_t index);
   void maintain(completions& out, std::vector<std::string>& pause, std::vector<std::string>& resume,
                 std::vector<std::string>& drop);
-  static bool answer(tail& t, waiter& w, completions& out, clock::time_point now);
+  bool answer(tail& t, waiter& w, completions& out, clock::time_point now) const;
   void report(const char* what, rd_kafka_resp_err_t err, const std::string& topic);
   std::chrono::milliseconds next_timeout();
 
   kafka_client_options options_;
+  std::shared_ptr<broker_state> brokers_;
   log_target logs_;
   handle_ptr consumer_;
   queue_ptr queue_;
