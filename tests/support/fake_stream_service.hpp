@@ -238,6 +238,14 @@ public:
   void delay_replies(duration d) { with([&](fake_stream_state& s) { s.delay = d; }); }
   /// With false, pulls that find nothing are answered at once, as by a hub without long polls.
   void hold_pulls(bool hold) { with([&](fake_stream_state& s) { s.hold_pulls = hold; }); }
+  /// Loses every stream and index, as a hub whose embedded broker restarted.
+  void forget_everything() {
+    with([&](fake_stream_state& s) {
+      s.streams.clear();
+      s.indexes.clear();
+      s.pending.clear();
+    });
+  }
   /// Sets a client's saved index, e.g. backwards to force a redelivery.
   void set_index(const std::string& stream, const std::string& client, std::int64_t index) {
     with([&](fake_stream_state& s) { s.indexes[{stream, client}] = index; });

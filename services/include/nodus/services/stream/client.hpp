@@ -32,7 +32,10 @@
 ///   (receiver stream, client_id), it long-polls the receiver stream (`poll_wait`, so an idle
 ///   client costs about one request per `poll_wait` and no CPU in between), delivers each message
 ///   locally in index order with the paired sender prepended to its return route, and then saves
-///   the next index (once per batch, after delivery).
+///   the next index (once per batch, after delivery). After a failed pull it reads the saved
+///   index again before pulling (the index service is the authority): normally that is its own
+///   index, unchanged; a hub whose broker lost everything (the embedded one, restarted) makes it
+///   start again from 0, and an index moved backwards at the hub makes it redeliver from there.
 ///
 /// Guarantees: at least once on both legs. A push whose confirmation was lost is pushed again,
 /// so the stream may hold a message twice, always right after itself (order is kept); a
