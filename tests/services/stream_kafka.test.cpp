@@ -32,9 +32,9 @@ std::shared_ptr<embedded_kafka> start_kafka(const test::log_capture& logs) {
 // cluster's when it is given).
 struct stream_hub {
   explicit stream_hub(std::shared_ptr<embedded_kafka> embedded, std::string bootstrap = {},
-                      stream_service_options service = {}, std::chrono::milliseconds timeout = 5s)
+                      stream_service_options service = {}, std::chrono::milliseconds timeout = 5s,
+                      kafka_client_options options = {})
       : kafka(std::move(embedded)) {
-    kafka_client_options options;
     options.config.bootstrap_servers = bootstrap.empty() ? kafka->bootstrap() : bootstrap;
     if (bootstrap.empty()) options.embedded = kafka;
     options.log = logs.logger();
@@ -443,4 +443,51 @@ TEST_CASE("kafka.config files: comments, continuations, sasl.jaas.config, and un
   auto missing = kafka_config::load("/nonexistent/kafka.config");
   REQUIRE_FALSE(missing);
   CHECK(missing.error().reason == "cannot read kafka config file /nonexistent/kafka.config");
+}
+
+TEST_CASE("a reader far behind: fetching pauses at the buffer's limit and resumes as pulls catch up") {
+  test::log_capture logs;
+  kafka_client_options small;
+  small.read_buffer_bytes = 2000;  // about 20 of the messages below
+  stream_hub hub(start_kafka(logs), {}, {}, 5s, small);
+  REQUIRE_FALSE(hub.create("backlog").error);
+  const std::string filler(90, 'x');
+  for (int i = 0; i < 300; ++i) REQUIRE(hub.push("backlog", std::to_string(i) + filler).index == i);
+  // A new hub on the same cluster reads it all from Kafka, 7 at a time, after a pause.
+  stream_hub reader(hub.kafka, {}, {}, 5s, small);
+  std::int64_t next = 0;
+  const auto end = clock_type::now() + 20s;
+  while (next < 300 && clock_type::now() < end) {
+    auto batch = reader.pull("backlog", next, 7, 1000);
+    REQUIRE_FALSE(batch.error);
+    if (next == 0) std::this_thread::sleep_for(500ms);  // the consumer reads ahead until the buffer is full
+    for (const auto& m : batch.messages) {
+      REQUIRE(m.index == next);
+      REQUIRE(text(m) == std::to_string(next) + filler);
+      ++next;
+    }
+  }
+  CHECK(next == 300);
+  CHECK(reader.logs.contains("kafka reader: pause 'backlog'"));
+  CHECK(reader.logs.contains("kafka reader: resume 'backlog'"));
+}
+
+TEST_CASE("a stream nobody pulls is dropped by the reader and read again on the next pull") {
+  test::log_capture logs;
+  kafka_client_options quick;
+  quick.read_idle = 200ms;
+  stream_hub hub(start_kafka(logs), {}, {}, 5s, quick);
+  REQUIRE_FALSE(hub.create("s").error);
+  REQUIRE_FALSE(hub.push("s", "one").error);
+  CHECK(hub.pull_all("s", 0, 1).size() == 1);
+  std::this_thread::sleep_for(700ms);  // idle: the consumer lets the partition go
+  CHECK(hub.logs.contains("kafka reader: stop reading 's'"));
+  REQUIRE_FALSE(hub.push("s", "two").error);
+  auto again = hub.pull_all("s", 0, 2);
+  REQUIRE(again.size() == 2);
+  CHECK(text(again[1]) == "two");
+  auto waiting = std::async(std::launch::async, [&] { return hub.pull("s", 2, 10, 3000); });
+  std::this_thread::sleep_for(200ms);
+  REQUIRE_FALSE(hub.push("s", "three").error);
+  CHECK(text(waiting.get().messages.at(0)) == "three");
 }

@@ -227,7 +227,11 @@ void stream_reader::run() {
 }
 
 void stream_reader::report(const char* what, rd_kafka_resp_err_t err, const std::string& topic) {
-  if (err && logs_.log) logs_.log->warn("kafka reader: cannot {} '{}': {}", what, topic, rd_kafka_err2str(err));
+  if (!logs_.log) return;
+  if (err)
+    logs_.log->warn("kafka reader: cannot {} '{}': {}", what, topic, rd_kafka_err2str(err));
+  else
+    logs_.log->debug("kafka reader: {} '{}'", what, topic);
 }
 
 // Assigns partition 0 of new streams and seeks those asked for from elsewhere, outside the lock
