@@ -1,22 +1,19 @@
 #!/usr/bin/env bash
-# README command 1: installs what is missing, builds, runs the main demo on embedded defaults.
-# For now the demo is the tour of workers and routes (examples 01 to 04, in one process each),
-# then Alice and Bob through a relay hub (example 06, three processes on loopback), then the same
-# through a secure channel, with the hub's trace log checked for Alice's plaintext (example 08).
-# The Kafka Alice and Bob demo replaces them when the stream issue lands.
+# README command 1: installs what is missing, builds, and runs the main demo on embedded
+# defaults: the Rust guide's Alice and Bob (examples/kafka) talking through a secure channel
+# carried by two Kafka topics on a hub node (`nodus hub`, with its embedded Kafka). Then both
+# topics are read straight from Kafka with kcat and with kafka-python, to show that only
+# ciphertext is there. Every process started here is ended by its PID; exits 0 only if every
+# echo came back and no plaintext line is in Kafka.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/build.sh
-bin=${NODUS_BUILD_DIR:-build}/examples
-nodus=${NODUS_BUILD_DIR:-build}/node/nodus
+build=${NODUS_BUILD_DIR:-build}
+bin=$build/examples
+nodus=$build/node/nodus
 export NODUS_LOG=${NODUS_LOG:-warn}
-for example in 01-node 02-worker 03-routing 04-custom-worker; do
-  printf '\n=== %s ===\n' "$example"
-  "$bin/$example"
-done
 
-printf '\n=== 06-relay: Alice -> hub -> Bob (behind NAT) and back ===\n'
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -26,49 +23,70 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for FILE PATTERN: the first line of FILE matching PATTERN, waiting at most 10 s.
+# wait_for FILE PATTERN: the first line of FILE matching PATTERN, waiting at most 20 s.
 wait_for() {
-  for _ in $(seq 100); do
+  for _ in $(seq 200); do
     if grep -m1 -E "$2" "$1" 2>/dev/null; then return 0; fi
     sleep 0.1
   done
-  echo "demo: no line matching '$2' in $1 within 10 s" >&2
+  echo "demo: no line matching '$2' in $1 within 20 s" >&2
   return 1
 }
+fail() { echo "demo: $*" >&2; exit 1; }
 
-"$bin/06-relay-hub" 127.0.0.1:0 >"$work/hub.out" &
+printf '=== The hub: TCP listener, relays, and Kafka-backed streams (embedded Kafka) ===\n'
+"$nodus" hub --listen 127.0.0.1:0 >"$work/hub.out" 2>"$work/hub.log" &
 pids+=($!)
-hub=$(wait_for "$work/hub.out" '^Hub listening on ' | awk '{ print $4 }')
-echo "hub:   listening on $hub"
-"$bin/06-relay-bob" "$hub" >"$work/bob.out" &
-pids+=($!)
-echo "bob:   $(wait_for "$work/bob.out" '^Bob is reachable')"
-echo "alice: $("$bin/06-relay-alice" "$hub" 'Hello Bob, through the hub!')"
-echo "bob:   $(wait_for "$work/bob.out" '^Bob received')"
+hub=$(wait_for "$work/hub.out" '^nodus hub listening on ' | awk '{ print $5 }')
+kafka=$(wait_for "$work/hub.out" '^kafka bootstrap ' | awk '{ print $3 }')
+echo "hub:   listening on $hub; Kafka (embedded) at $kafka"
 
-printf '\n=== 08-secure-channel-via-relay: the same, end to end encrypted ===\n'
-NODUS_LOG=trace "$nodus" hub --listen 127.0.0.1:0 >"$work/hub8.out" 2>"$work/hub8.log" &
+printf '\n=== Bob: a secure channel listener and an echoer, reachable through a stream ===\n'
+"$bin/bob" --hub "$hub" >"$work/bob.out" 2>"$work/bob.log" &
 pids+=($!)
-hub=$(wait_for "$work/hub8.out" '^nodus hub listening on ' | awk '{ print $5 }')
-echo "hub:   listening on $hub, logging every payload it receives (NODUS_LOG=trace)"
-"$bin/08-secure-channel-via-relay-bob" --hub "$hub" >"$work/bob8.out" &
-pids+=($!)
-bob_id=$(wait_for "$work/bob8.out" '^bob identifier: ' | awk '{ print $3 }')
-wait_for "$work/bob8.out" '^bob is ready' >/dev/null
-echo "bob:   $bob_id is ready"
-lines=('Hello Bob, only you can read this.' 'The hub carries this but cannot read it.')
-printf '%s\n' "${lines[@]}" | "$bin/08-secure-channel-via-relay-alice" --hub "$hub" --trust "$bob_id" | sed -E 's/^alice:? /alice: /'
-echo "bob:   $(wait_for "$work/bob8.out" '^bob received')"
-wait_for "$work/hub8.log" 'tcp: from .* bytes: \\x01\\x04' >/dev/null
-# The last encrypted frame the hub received (Bob's last echo): its size and first bytes.
-trace=$(grep -E 'tcp: from .* bytes: \\x01\\x04' "$work/hub8.log" | tail -1 | sed -E 's/.*, ([0-9]+ bytes: )/\1/')
-echo "hub:   saw an encrypted frame of ${trace}" | cut -c1-110
+sender=$(wait_for "$work/bob.out" '^Stream sender name is: ' | awk '{ print $5 }')
+receiver=$(wait_for "$work/bob.out" '^Stream receiver name is: ' | awk '{ print $5 }')
+echo "bob:   stream sender name $sender, receiver name $receiver"
+
+printf '\n=== Alice: the two names, then three lines through the channel ===\n'
+lines=('Hello Bob, only you can read this.' 'Kafka keeps this, but cannot read it.' 'Nor change it unnoticed.')
+printf '%s\n' "$sender" "$receiver" "${lines[@]}" | "$bin/alice" --hub "$hub" >"$work/alice.out" 2>"$work/alice.log" ||
+  fail "alice failed: $(cat "$work/alice.log")"
+grep -E '^\[✓\] End-to-end|^Alice received an echo' "$work/alice.out" | sed 's/^/alice: /'
 for line in "${lines[@]}"; do
-  if grep -qF "$line" "$work/hub8.log"; then
-    echo "demo: the hub's log shows Alice's line '$line'" >&2
-    exit 1
-  fi
+  grep -qxF "Alice received an echo: $line" "$work/alice.out" || fail "no echo of '$line'"
+  wait_for "$work/bob.out" "Received: $line\$" >/dev/null
 done
-echo "hub:   none of Alice's lines appears in its log"
+echo "bob:   received and echoed all ${#lines[@]} lines"
 
-printf '\nDemo finished: every example ran and exited 0.\n'
+printf '\n=== What Kafka holds: the two topics, read with kcat and with kafka-python ===\n'
+for topic in "$receiver" "$sender"; do
+  kcat -b "$kafka" -C -t "$topic" -p 0 -o beginning -e -q >"$work/$topic.kcat" || fail "kcat could not read $topic"
+  count=$(kcat -b "$kafka" -C -t "$topic" -p 0 -o beginning -e -q -f '%o\n' | wc -l)
+  echo "kcat:  $topic: $count records"
+done
+/usr/bin/python3 - "$kafka" "$receiver" "$sender" "${lines[@]}" <<'PY' || fail "kafka-python found plaintext or no records"
+import sys
+from kafka import KafkaConsumer, TopicPartition
+bootstrap, topics, lines = sys.argv[1], sys.argv[2:4], sys.argv[4:]
+consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000)
+values = []
+for topic in topics:
+    partition = TopicPartition(topic, 0)
+    consumer.assign([partition])
+    consumer.seek(partition, 0)
+    values += [record.value for record in consumer]
+consumer.close()
+found = [line for line in lines if any(line.encode() in value for value in values)]
+last = values[-1] if values else b""
+shown = "".join(chr(b) if 32 <= b < 127 and b != 92 else f"\\x{b:02x}" for b in last[-48:])
+print(f"kafka-python: the last record, {len(last)} bytes, ends with: {shown}")
+print(f"kafka-python: {len(values)} records in both topics; plaintext lines among them: {len(found)}")
+sys.exit(1 if found or not values else 0)
+PY
+for line in "${lines[@]}"; do
+  if grep -qF "$line" "$work/$receiver.kcat" "$work/$sender.kcat"; then fail "Kafka holds Alice's line '$line'"; fi
+done
+echo "kcat:  none of Alice's lines is in either topic: Kafka only ever saw ciphertext"
+
+printf '\nDemo finished: Alice and Bob talked end to end encrypted through Kafka.\n'
