@@ -1,0 +1,66 @@
+"""The Rust guide's Alice and Bob (examples/kafka) as separate processes through `nodus hub` and
+its embedded Kafka: 100 lines, each echoed exactly once and in order; then both topics read
+back with kcat and with kafka-python (an independent implementation of the Kafka protocol)
+hold records, and none of them contains any of the lines."""
+import os
+import re
+import subprocess
+
+from nodus_processes import Proc, check, fail, main, run
+
+
+def test(args):
+    os.environ.setdefault("NODUS_LOG", "warn")
+    ex = lambda name: os.path.join(args.examples, name)
+    hub = Proc("nodus hub", [args.nodus, "hub", "--listen", "127.0.0.1:0"])
+    where = hub.wait_for(r"^nodus hub listening on (127\.0\.0\.1:\d+)$").group(1)
+    kafka = hub.wait_for(r"^kafka bootstrap (127\.0\.0\.1:\d+) \(embedded\)$").group(1)
+
+    bob = Proc("bob", [ex("bob"), "--hub", where])
+    sender = bob.wait_for(r"^Stream sender name is: (bob-to-alice_[0-9a-f]+)$", timeout=20).group(1)
+    receiver = bob.wait_for(r"^Stream receiver name is: (alice-to-bob_[0-9a-f]+)$").group(1)
+
+    lines = [f"line {i:03d}: the hub and Kafka carry this but cannot read it" for i in range(100)]
+    try:
+        done = subprocess.run([ex("alice"), "--hub", where], input="\n".join([sender, receiver] + lines) + "\n",
+                              capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        fail("alice did not finish 100 echoes within 120 s")
+    check(done.returncode == 0, f"alice exited {done.returncode}: {done.stderr}")
+    echoes = re.findall(r"^Alice received an echo: (.*)$", done.stdout, re.M)
+    check(echoes == lines, f"alice's echoes are not the 100 lines, once each, in order: {echoes[:5]}... ({len(echoes)})")
+    bob.wait_for(rf"Received: {re.escape(lines[-1])}$", timeout=10)
+    received = [m.group(1) for m in (re.search(r"Received: (.*)$", l) for l in bob.output) if m]
+    check(received == lines, f"bob's echoer should get each line once, in order: {received[:3]}... ({len(received)})")
+
+    # Kafka, read by two independent clients: records are there, plaintext is not.
+    values = []
+    for topic in (sender, receiver):
+        code, out, err = run(["kcat", "-b", kafka, "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q",
+                              "-f", "%o %S\n"])
+        check(code == 0, f"kcat could not read {topic}: {err}")
+        check(len(out.splitlines()) >= 101, f"kcat read only {len(out.splitlines())} records of {topic}")
+        raw = subprocess.run(["kcat", "-b", kafka, "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q"],
+                             capture_output=True, timeout=15).stdout
+        for line in lines:
+            check(line.encode() not in raw, f"kcat found '{line}' in {topic}")
+
+    from kafka import KafkaConsumer, TopicPartition
+    consumer = KafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False, consumer_timeout_ms=3000)
+    for topic in (sender, receiver):
+        partition = TopicPartition(topic, 0)
+        consumer.assign([partition])
+        consumer.seek(partition, 0)
+        values += [record.value for record in consumer]
+    consumer.close()
+    check(len(values) >= 2 * 101, f"kafka-python read only {len(values)} records")
+    for line in lines:
+        check(not any(line.encode() in v for v in values), f"kafka-python found '{line}' in Kafka")
+    print(f"100 lines echoed once each, in order; {len(values)} records in Kafka, no plaintext")
+
+    check(bob.stop() == 0, "bob should exit 0 on SIGTERM")
+    check(hub.stop() == 0, "nodus hub should exit 0 on SIGTERM")
+
+
+if __name__ == "__main__":
+    main(test)
