@@ -144,7 +144,7 @@ result_or_failure<std::shared_ptr<kafka_client>> kafka_client::create(kafka_clie
                                 {{"client.id", "nodus-stream"},
                                  {"acks", "all"},
                                  {"socket.nagle.disable", "true"},
-                                 {"linger.ms", "1"},
+                                 {"linger.ms", "0"},
                                  {"message.timeout.ms", produce_timeout},
                                  {"request.timeout.ms", produce_timeout},
                                  {"reconnect.backoff.max.ms", "1000"}},
