@@ -1,11 +1,17 @@
 // examples/kafka/bob.cpp — the Rust guide's Bob ("End-to-End Encryption through Kafka"), in C++.
 //
 //   bob [--hub HOST:PORT]   (default 127.0.0.1:4000: a `nodus hub`, which keeps streams in Kafka)
+//       [--sender-name NAME --receiver-name NAME --client-id ID]
 //
 // Bob creates a secure channel listener and asks the hub for a bidirectional, Kafka-backed
 // stream. He prints the stream's two names for Alice, then echoes whatever reaches his echoer,
 // until Ctrl-C. Neither the hub nor Kafka can read, change, forge, drop or replay unnoticed what
 // Alice and Bob say through the channel.
+//
+// Not in the guide: --sender-name, --receiver-name and --client-id replace the unique names Bob
+// makes up (each defaults to a fresh one). A Bob restarted with the names and client id of a
+// previous run uses the same two streams and resumes from his saved index, so an Alice who
+// knows the names need not be told new ones.
 
 #include <cstdio>
 #include <string>
@@ -41,8 +47,20 @@ int fail(const std::string& why) {
 
 int main(int argc, char** argv) {
   std::string hub = "127.0.0.1:4000";
-  if (argc == 3 && std::string(argv[1]) == "--hub") hub = argv[2];
-  else if (argc != 1) return std::fprintf(stderr, "usage: bob [--hub HOST:PORT]\n"), 2;
+  std::string fixed_sender_name, fixed_receiver_name, fixed_client_id;  // not in the guide: see above
+  for (int i = 1; i < argc; i += 2) {
+    const std::string option = argv[i];
+    std::string* value = option == "--hub"             ? &hub
+                         : option == "--sender-name"   ? &fixed_sender_name
+                         : option == "--receiver-name" ? &fixed_receiver_name
+                         : option == "--client-id"     ? &fixed_client_id
+                                                       : nullptr;
+    if (!value || i + 1 >= argc)
+      return std::fprintf(stderr,
+                          "usage: bob [--hub HOST:PORT] [--sender-name NAME --receiver-name NAME --client-id ID]\n"),
+             2;
+    *value = argv[i + 1];
+  }
 
   auto node = node::create({.name = "bob"});
 
@@ -71,11 +89,15 @@ int main(int argc, char** argv) {
   // as a TCP client and asks its Kafka services for a bi-directional stream. All messages sent
   // to and arriving at the stream are relayed using the TCP connection Bob created as a client.
   const route node_in_hub{tcp(hub)};
-  const auto sender_name = stream::unique_name("bob-to-alice");
-  const auto receiver_name = stream::unique_name("alice-to-bob");
+  auto sender_name = stream::unique_name("bob-to-alice");
+  auto receiver_name = stream::unique_name("alice-to-bob");
   stream::client_options stream_options{.stream_service = "stream_kafka",
                                         .index_service = "stream_kafka_index",
                                         .client_id = stream::unique_name("bob")};
+  // Not in the guide: the same streams and index as a previous run, when asked for.
+  if (!fixed_sender_name.empty()) sender_name = fixed_sender_name;
+  if (!fixed_receiver_name.empty()) receiver_name = fixed_receiver_name;
+  if (!fixed_client_id.empty()) stream_options.client_id = fixed_client_id;
   auto connected = node.block_on([&](context& ctx) {
     return stream::connect_stream(ctx, node_in_hub, sender_name, receiver_name, stream_options);
   });
