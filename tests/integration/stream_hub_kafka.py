@@ -99,15 +99,21 @@ def kcat_records(bootstrap, topic):
     return [tuple(line.split(" ", 2)) for line in done.stdout.splitlines()]
 
 
-def kafka_python_records(bootstrap, topic):
-    """(offset, value) of partition 0 of `topic`, read by kafka-python from offset 0."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000,
-                             request_timeout_ms=11000, session_timeout_ms=6000)
+def kafka_python_records(bootstrap, topic, count, timeout=20):
+    """(offset, value) of the first `count` records of partition 0 of `topic`, read by
+    kafka-python from offset 0 (polling for at most `timeout` seconds)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, request_timeout_ms=11000,
+                             session_timeout_ms=6000)
     try:
         partition = TopicPartition(topic, 0)
         consumer.assign([partition])
         consumer.seek(partition, 0)
-        return [(record.offset, record.value) for record in consumer]
+        records = []
+        end = time.monotonic() + timeout
+        while len(records) < count and time.monotonic() < end:
+            for batch in consumer.poll(timeout_ms=500).values():
+                records += [(record.offset, record.value) for record in batch]
+        return records
     finally:
         consumer.close()
 
@@ -158,7 +164,7 @@ def test_standalone_broker(args, workdir):
     # Independent Kafka clients see the records in partition 0, and the index as a committed offset.
     by_kcat = kcat_records(bootstrap, topic)
     check(by_kcat == [("0", str(i), f"record {i}") for i in range(5)], f"kcat read {by_kcat}")
-    by_python = kafka_python_records(bootstrap, topic)
+    by_python = kafka_python_records(bootstrap, topic, len(records))
     check(by_python == list(enumerate(records)), f"kafka-python read {by_python}")
     committed = kafka_python_committed(bootstrap, "nodus-index-bob", topic)
     check(committed == 3, f"kafka-python sees the committed offset of nodus-index-bob as {committed}")
