@@ -455,6 +455,7 @@ TEST_CASE("a reader far behind: fetching pauses at the buffer's limit and resume
   for (int i = 0; i < 300; ++i) REQUIRE(hub.push("backlog", std::to_string(i) + filler).index == i);
   // A new hub on the same cluster reads it all from Kafka, 7 at a time, after a pause.
   stream_hub reader(hub.kafka, {}, {}, 5s, small);
+  reader.logs.logger()->set_level(spdlog::level::trace);
   std::int64_t next = 0;
   const auto end = clock_type::now() + 20s;
   while (next < 300 && clock_type::now() < end) {
@@ -477,6 +478,7 @@ TEST_CASE("a stream nobody pulls is dropped by the reader and read again on the 
   kafka_client_options quick;
   quick.read_idle = 200ms;
   stream_hub hub(start_kafka(logs), {}, {}, 5s, quick);
+  hub.logs.logger()->set_level(spdlog::level::trace);
   REQUIRE_FALSE(hub.create("s").error);
   REQUIRE_FALSE(hub.push("s", "one").error);
   CHECK(hub.pull_all("s", 0, 1).size() == 1);
@@ -490,4 +492,45 @@ TEST_CASE("a stream nobody pulls is dropped by the reader and read again on the 
   std::this_thread::sleep_for(200ms);
   REQUIRE_FALSE(hub.push("s", "three").error);
   CHECK(text(waiting.get().messages.at(0)) == "three");
+}
+
+TEST_CASE("a stream fed by this hub's own pushes stops fetching, and still sees what others write") {
+  test::log_capture logs;
+  auto kafka = start_kafka(logs);
+  stream_hub hub(kafka);
+  hub.logs.logger()->set_level(spdlog::level::trace);
+  stream_hub other(kafka);
+  REQUIRE_FALSE(hub.create("s").error);
+  std::int64_t next = 0;
+  for (int round = 0; round < 3; ++round) {
+    // Ping-pong through this hub: each push answers the waiting pull from its delivery report.
+    for (int i = 0; i < 10; ++i, ++next) {
+      auto waiting = std::async(std::launch::async, [&hub, next] { return hub.pull("s", next, 10, 3000); });
+      std::this_thread::sleep_for(5ms);
+      REQUIRE(hub.push("s", "own " + std::to_string(next)).index == next);
+      auto got = waiting.get();
+      REQUIRE(got.messages.size() == 1);
+      CHECK(text(got.messages[0]) == "own " + std::to_string(next));
+    }
+    // Another hub writes: a waiting pull gets it within a probe or two.
+    const auto start = clock_type::now();
+    auto waiting = std::async(std::launch::async, [&hub, next] { return hub.pull("s", next, 10, 3000); });
+    std::this_thread::sleep_for(5ms);
+    REQUIRE(other.push("s", "other " + std::to_string(next)).index == next);
+    auto got = waiting.get();
+    REQUIRE(got.messages.size() == 1);
+    CHECK(text(got.messages[0]) == "other " + std::to_string(next));
+    CHECK(seconds_since(start) < 1.0);
+    MESSAGE("round " << round << ": another hub's message reached the waiting pull in " << seconds_since(start) * 1000
+                     << " ms");
+    ++next;
+  }
+  CHECK(hub.logs.contains("kafka reader: probe 's'"));
+  // Interleaved: this hub's push lands after another's it has not fetched yet.
+  REQUIRE(other.push("s", "other again").index == next);
+  REQUIRE(hub.push("s", "own again").index == next + 1);
+  auto both = hub.pull_all("s", next, 2);
+  REQUIRE(both.size() == 2);
+  CHECK(text(both[0]) == "other again");
+  CHECK(text(both[1]) == "own again");
 }

@@ -13,6 +13,11 @@ constexpr int prime_timeout_ms = 1000;
 // A pull whose wait is over is answered empty only once the consumer has reached the end of the
 // partition (so "no message" means none in Kafka, not "not fetched yet"), or this much later.
 constexpr std::chrono::milliseconds catch_up_grace{1000};
+// A tail goes quiet after this many messages in a row came from this hub's delivery reports,
+// then fetches from its end every probe interval (for at most the probe limit).
+constexpr unsigned quiet_after = 4;
+constexpr std::chrono::milliseconds probe_interval{100};
+constexpr std::chrono::milliseconds probe_limit{1000};
 
 stream_error stopping_error() {
   return {stream_errc::internal, "the hub's Kafka client is stopping"};
@@ -131,17 +136,26 @@ void stream_reader::pull(const std::string& stream, std::int64_t index, std::uin
 
 void stream_reader::offer(std::string_view stream, std::int64_t offset, const void* data, std::size_t size) {
   completions out;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     auto it = tails_.find(std::string(stream));
-    if (stopping_ || it == tails_.end() || offset != it->second.end) return;  // the consumer will bring it
+    if (stopping_ || it == tails_.end() || offset < it->second.end) return;  // the consumer brought it first
     tail& t = it->second;
-    const auto* first = static_cast<const std::uint8_t*>(data);
-    t.buffer.push_back({offset, bytes(first, first + size)});
-    t.bytes += size;
-    t.end = offset + 1;
-    serve(t, out, clock::now());
+    if (offset > t.end) {  // others wrote in between: the consumer must bring those (and then this)
+      t.offered = 0;
+      t.quiet = t.probing = false;
+      wake = true;
+    } else {
+      const auto* first = static_cast<const std::uint8_t*>(data);
+      t.buffer.push_back({offset, bytes(first, first + size)});
+      t.bytes += size;
+      t.end = offset + 1;
+      ++t.offered;
+      serve(t, out, clock::now());
+    }
   }
+  if (wake) rd_kafka_queue_yield(queue_.get());
   run_all(out, logs_.log.get());
 }
 
@@ -151,6 +165,7 @@ void stream_reader::reposition(tail& t, std::int64_t index) {
   t.from = t.end = index;
   t.seek_pending = true;
   t.caught_up = false;
+  t.offered = 0;
 }
 
 bool stream_reader::answer(tail& t, waiter& w, completions& out, clock::time_point now) const {
@@ -193,7 +208,7 @@ void stream_reader::serve(tail& t, completions& out, clock::time_point now) {
 void stream_reader::run() {
   std::vector<message_ptr> batch;
   completions out;
-  std::vector<std::string> pause, resume, drop;
+  consumer_calls calls;
   while (true) {
     {
       std::lock_guard lock(mutex_);
@@ -209,20 +224,31 @@ void stream_reader::run() {
     {
       std::lock_guard lock(mutex_);
       take(batch, out);
-      maintain(out, pause, resume, drop);
+      maintain(out, calls);
     }
     batch.clear();
     run_all(out, logs_.log.get());
-    for (const auto& name : pause)
-      report("pause", rd_kafka_pause_partitions(consumer_.get(), partition_zero(name).get()), name);
-    for (const auto& name : resume)
-      report("resume", rd_kafka_resume_partitions(consumer_.get(), partition_zero(name).get()), name);
-    for (const auto& name : drop) {
-      if (!assigned_.erase(name)) continue;
-      error_ptr error(rd_kafka_incremental_unassign(consumer_.get(), partition_zero(name).get()));
-      report("stop reading", error ? rd_kafka_error_code(error.get()) : RD_KAFKA_RESP_ERR_NO_ERROR, name);
-    }
-    pause.clear(), resume.clear(), drop.clear();
+    apply(calls);
+    calls.clear();
+  }
+}
+
+void stream_reader::apply(const consumer_calls& calls) {
+  for (const auto& name : calls.pause)
+    report("pause", rd_kafka_pause_partitions(consumer_.get(), partition_zero(name).get()), name);
+  for (const auto& [name, offset] : calls.resume) {
+    // Resumed, then sought: a resume alone does not wake librdkafka's broker thread (in 2.0.2),
+    // which then fetches only on its next periodic wake-up, up to a second later; the seek
+    // does. Everything below `end` is in the buffer already, so the fetch starts there.
+    report("resume", rd_kafka_resume_partitions(consumer_.get(), partition_zero(name).get()), name);
+    auto list = partition_zero(name, offset);
+    error_ptr error(rd_kafka_seek_partitions(consumer_.get(), list.get(), seek_timeout_ms));
+    report("fetch from end of", error ? rd_kafka_error_code(error.get()) : list->elems[0].err, name);
+  }
+  for (const auto& name : calls.drop) {
+    if (!assigned_.erase(name)) continue;
+    error_ptr error(rd_kafka_incremental_unassign(consumer_.get(), partition_zero(name).get()));
+    report("stop reading", error ? rd_kafka_error_code(error.get()) : RD_KAFKA_RESP_ERR_NO_ERROR, name);
   }
 }
 
@@ -231,7 +257,7 @@ void stream_reader::report(const char* what, rd_kafka_resp_err_t err, const std:
   if (err)
     logs_.log->warn("kafka reader: cannot {} '{}': {}", what, topic, rd_kafka_err2str(err));
   else
-    logs_.log->debug("kafka reader: {} '{}'", what, topic);
+    logs_.log->trace("kafka reader: {} '{}'", what, topic);
 }
 
 // Assigns partition 0 of new streams and seeks those asked for from elsewhere, outside the lock
@@ -282,10 +308,16 @@ void stream_reader::take(std::vector<message_ptr>& messages, completions& out) {
     tail& t = it->second;
     if (m->err) {  // the end of the partition: everything there is has been seen
       t.caught_up = true;
+      if (t.probing) {  // nobody else wrote: quiet again
+        t.probing = false;
+        t.next_probe = clock::now() + probe_interval;
+      }
       touched.insert(&t);
       continue;
     }
     if (m->offset < t.end) continue;
+    t.offered = 0;  // someone else writes here: keep fetching
+    t.quiet = t.probing = false;
     const auto* first = static_cast<const std::uint8_t*>(m->payload);
     t.buffer.push_back({m->offset, first ? bytes(first, first + m->len) : bytes{}});
     t.bytes += m->len;
@@ -296,25 +328,51 @@ void stream_reader::take(std::vector<message_ptr>& messages, completions& out) {
   for (auto* t : touched) serve(*t, out, now);
 }
 
-void stream_reader::maintain(completions& out, std::vector<std::string>& pause, std::vector<std::string>& resume,
-                             std::vector<std::string>& drop) {
+void stream_reader::maintain(completions& out, consumer_calls& calls) {
   const auto now = clock::now();
   for (auto it = tails_.begin(); it != tails_.end();) {
     auto& [name, t] = *it;
     serve(t, out, now);  // answers the pulls whose wait is over
-    if (!t.paused && !t.seek_pending && t.bytes > options_.read_buffer_bytes) {
-      t.paused = true;
-      pause.push_back(name);
-    } else if (t.paused && t.bytes <= options_.read_buffer_bytes / 2) {
-      t.paused = false;
-      resume.push_back(name);
-    }
     if (t.waiters.empty() && now - t.last_used > options_.read_idle) {
-      drop.push_back(name);
+      calls.drop.push_back(name);
       it = tails_.erase(it);
-    } else {
-      ++it;
+      continue;
     }
+    steer(name, t, now, calls);
+    ++it;
+  }
+}
+
+// Whether the consumer fetches this tail: not while its buffer is full, not while the tail is
+// quiet (except to probe).
+void stream_reader::steer(const std::string& name, tail& t, clock::time_point now, consumer_calls& calls) const {
+  if (t.seek_pending) {
+    t.quiet = t.probing = t.full = false;
+  } else {
+    if (!t.full && t.bytes > options_.read_buffer_bytes)
+      t.full = true;
+    else if (t.full && t.bytes <= options_.read_buffer_bytes / 2)
+      t.full = false;
+    if (!t.quiet && t.caught_up && t.offered >= quiet_after) {
+      t.quiet = true;
+      t.next_probe = now + probe_interval;
+    }
+    if (t.quiet && !t.probing && now >= t.next_probe) {
+      t.probing = true;  // fetches from `end` until the end of the partition (or new messages)
+      t.probe_deadline = now + probe_limit;
+      if (logs_.log) logs_.log->trace("kafka reader: probe '{}' from {}", name, t.end);
+    } else if (t.probing && now >= t.probe_deadline) {
+      t.probing = false;  // no answer (a broker down?): try again later
+      t.next_probe = now + probe_interval;
+    }
+  }
+  const bool paused = t.full || (t.quiet && !t.probing);
+  if (paused != t.consumer_paused) {
+    t.consumer_paused = paused;
+    if (paused)
+      calls.pause.push_back(name);
+    else
+      calls.resume.emplace_back(name, t.end);
   }
 }
 
@@ -324,6 +382,11 @@ std::chrono::milliseconds stream_reader::next_timeout() {
   auto timeout = longest_poll;
   for (const auto& [name, t] : tails_) {
     if (t.seek_pending) timeout = std::min(timeout, std::chrono::milliseconds(50));
+    if (t.quiet) {
+      const auto due = t.probing ? t.probe_deadline : t.next_probe;
+      timeout =
+          std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(std::max(due - now, clock::duration::zero())));
+    }
     for (const auto& w : t.waiters) {
       auto due = w.deadline;
       if (due <= now && !t.caught_up) due += catch_up_grace;  // the end of the partition will wake us

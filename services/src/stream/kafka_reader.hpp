@@ -57,9 +57,24 @@ class stream_reader {
     std::size_t bytes = 0;
     bool seek_pending = true;
     bool caught_up = false;  // the consumer reached the end of the partition since the last seek
-    bool paused = false;
+    // Fetching pauses while the buffer is full, and while this hub's own pushes keep the buffer
+    // current ("quiet": refetching them would cost the mock broker a scan of its whole log per
+    // fetch); a quiet tail fetches from `end` every probe interval in case others wrote.
+    bool full = false;
+    bool quiet = false;
+    bool probing = false;
+    bool consumer_paused = false;  // what the consumer was last told
+    unsigned offered = 0;          // messages from delivery reports since the consumer brought one
+    clock::time_point next_probe;
+    clock::time_point probe_deadline;
     std::vector<waiter> waiters;
     clock::time_point last_used;
+  };
+  // What the reader thread asks of the consumer after a turn, outside the lock.
+  struct consumer_calls {
+    std::vector<std::string> pause, drop;
+    std::vector<std::pair<std::string, std::int64_t>> resume;  // resume, then fetch from this offset
+    void clear() { pause.clear(), resume.clear(), drop.clear(); }
   };
   using completions = std::vector<std::function<void()>>;
 
@@ -69,8 +84,9 @@ class stream_reader {
   void take(std::vector<message_ptr>& messages, completions& out);
   void serve(tail& t, completions& out, clock::time_point now);
   void reposition(tail& t, std::int64_t index);
-  void maintain(completions& out, std::vector<std::string>& pause, std::vector<std::string>& resume,
-                std::vector<std::string>& drop);
+  void maintain(completions& out, consumer_calls& calls);
+  void steer(const std::string& name, tail& t, clock::time_point now, consumer_calls& calls) const;
+  void apply(const consumer_calls& calls);
   bool answer(tail& t, waiter& w, completions& out, clock::time_point now) const;
   void report(const char* what, rd_kafka_resp_err_t err, const std::string& topic);
   std::chrono::milliseconds next_timeout();
