@@ -533,4 +533,12 @@ TEST_CASE("a stream fed by this hub's own pushes stops fetching, and still sees 
   REQUIRE(both.size() == 2);
   CHECK(text(both[0]) == "other again");
   CHECK(text(both[1]) == "own again");
+  // Quiet again, then a pull from the start (as after a reset index): read back from Kafka at once.
+  for (int i = 0; i < 6; ++i) REQUIRE_FALSE(hub.push("s", "more").error);
+  hub.pull_all("s", next + 2, 6);
+  const auto start = clock_type::now();
+  auto first = hub.pull("s", 0, 5, 3000);
+  REQUIRE_FALSE(first.messages.empty());
+  CHECK(text(first.messages[0]) == "own 0");
+  CHECK(seconds_since(start) < 0.5);
 }

@@ -166,6 +166,7 @@ void stream_reader::reposition(tail& t, std::int64_t index) {
   t.seek_pending = true;
   t.caught_up = false;
   t.offered = 0;
+  t.quiet = t.probing = false;  // the consumer must fetch from `index`
 }
 
 bool stream_reader::answer(tail& t, waiter& w, completions& out, clock::time_point now) const {
