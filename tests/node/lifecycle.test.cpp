@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "log_capture.hpp"
@@ -154,4 +155,28 @@ TEST_CASE("a handler waiting for a reply is released when the node stops") {
   n.stop();
   waiter.join();
   CHECK(std::chrono::steady_clock::now() - before < 5s);
+}
+
+namespace {
+
+// Keeps a detached context (its own mailbox in the node's table) for as long as it lives.
+class context_owner final : public raw_worker {
+public:
+  task<result<>> initialize(context& ctx) override {
+    mine_.emplace(ctx.new_detached("owned."));
+    co_return ok();
+  }
+  task<result<>> handle_message(context&, local_message) override { co_return ok(); }
+
+private:
+  std::optional<context> mine_;
+};
+
+}  // namespace
+
+TEST_CASE("stopping a node whose worker still owns a detached context does not deadlock") {
+  auto n = node::create({.threads = 2});
+  REQUIRE(n.start_worker("owner", context_owner{}));
+  n.stop();  // the worker (and its context) go when the table is cleared
+  CHECK(n.list_workers().empty());
 }

@@ -299,9 +299,14 @@ void node_impl::stop() {
   for (auto& box : snapshot()) box->close();
   {
     // Workers may own sockets and timers bound to the io_context (transports do): let them go
-    // while it still exists, not when the node itself is destroyed.
-    std::unique_lock lock(table_mutex_);
-    table_.clear();
+    // while it still exists, not when the node itself is destroyed. They are destroyed outside
+    // the lock: a worker that owns a detached context unregisters it from the table as it goes.
+    decltype(table_) released;
+    {
+      std::unique_lock lock(table_mutex_);
+      released.swap(table_);
+    }
+    released.clear();
   }
   {
     std::unique_lock lock(io_mutex_);
