@@ -8,22 +8,14 @@
 #   scripts/bench-kafka.sh LATENCY_N THROUGHPUT_M WINDOW
 # Keep THROUGHPUT_M x ~300 B (a ~223 B record plus batch overhead) under the mock broker's
 # 5 MiB per partition, or it drops the oldest records: 15 000 is the most that fits.
-# NODUS_BENCH_BUILD=DIR builds there (default build-bench-kafka, same options as build-bench.sh,
-# so as not to get in the way of someone building in build-bench; build-bench uses
-# build-bench.sh itself).
+# NODUS_BENCH_BUILD=DIR builds there (through build-bench.sh; default build-bench-kafka, so as not
+# to get in the way of someone building in build-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=${NODUS_BENCH_BUILD:-build-bench-kafka}
 targets=(bench_kafka_streams nodus)
-if [[ "$build" == build-bench ]]; then
-  ./scripts/build-bench.sh "${targets[@]}"
-else
-  ./scripts/install-deps.sh --bench
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
-    -DNODUS_BUILD_BENCH=ON -DNODUS_BUILD_TESTS=OFF -DNODUS_BUILD_EXAMPLES=OFF >/dev/null
-  cmake --build "$build" --target "${targets[@]}" -j2
-fi
+NODUS_BENCH_BUILD=$build ./scripts/build-bench.sh "${targets[@]}"
 
 busy=$(./scripts/cpu-busy.sh)
 echo "== $(nproc) cores, ${busy}% busy before the run ($(uptime | sed 's/.*load/load/'))"

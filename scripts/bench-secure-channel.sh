@@ -5,7 +5,7 @@
 # start (the server process, two stunnels, openssl) ends before the script does.
 #   scripts/bench-secure-channel.sh                       default sizes
 #   scripts/bench-secure-channel.sh HANDSHAKES SMALL_N BULK_16K_N BULK_64K_N TCP_N
-# NODUS_BENCH_BUILD=DIR builds there instead of build-bench (same options as build-bench.sh),
+# NODUS_BENCH_BUILD=DIR builds there instead of build-bench (through build-bench.sh),
 # e.g. while someone else builds in build-bench. NODUS_BENCH_OPENSSL_SECONDS (3) is the length
 # of each openssl speed measurement.
 set -euo pipefail
@@ -13,14 +13,7 @@ cd "$(dirname "$0")/.."
 
 build=${NODUS_BENCH_BUILD:-build-bench}
 targets=(bench_secure_channel bench_secure_channel_tcp)
-if [[ "$build" == build-bench ]]; then
-  ./scripts/build-bench.sh "${targets[@]}"
-else
-  ./scripts/install-deps.sh --bench
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
-    -DNODUS_BUILD_BENCH=ON -DNODUS_BUILD_TESTS=OFF -DNODUS_BUILD_EXAMPLES=OFF >/dev/null
-  cmake --build "$build" --target "${targets[@]}" -j2
-fi
+NODUS_BENCH_BUILD=$build ./scripts/build-bench.sh "${targets[@]}"
 bin="$build/tests/bench"
 
 busy=$(./scripts/cpu-busy.sh)

@@ -44,6 +44,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bench_processes.hpp"
 #include "bench_support.hpp"
 #include "nodus/node/extension.hpp"
 #include "nodus/node/node.hpp"
@@ -57,47 +58,13 @@ using namespace nodus;
 using namespace std::chrono_literals;
 namespace sc = nodus::secure_channel;
 namespace fs = std::filesystem;
-using bench::fail;
+using namespace nodus::bench;
 
 namespace {
 
 constexpr std::size_t message_size = 100;
 constexpr int rounds = 3;
-
-void pin_to(int cpu) {
-  if (std::thread::hardware_concurrency() < 2) return;
-  if (const char* pin = std::getenv("NODUS_BENCH_PIN"); pin && std::string(pin) == "0") return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  sched_setaffinity(0, sizeof set, &set);
-}
-
 // ---- child processes -----------------------------------------------------------------------
-
-// Starts `args` (a path, or a name found on PATH) pinned to `cpu`, with stdin from `in` (or
-// /dev/null), stdout to `out_fd` (or `log`), stderr to `log`; killed by the kernel if this
-// program dies first.
-pid_t spawn(const std::vector<std::string>& args, int cpu, const fs::path& log, int out_fd = -1) {
-  std::fflush(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t child = ::fork();
-  if (child < 0) fail("fork");
-  if (child > 0) return child;
-  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (::getppid() != parent) std::_Exit(1);
-  if (cpu >= 0) pin_to(cpu);
-  const int null = ::open("/dev/null", O_RDONLY);
-  if (null >= 0) ::dup2(null, 0);
-  const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  if (err >= 0) ::dup2(err, 2);
-  ::dup2(out_fd >= 0 ? out_fd : err, 1);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  ::execvp(argv[0], argv.data());
-  std::_Exit(127);
-}
 
 // Runs `args` to the end; seconds from the fork to its exit. Fails the benchmark unless it
 // exits 0.
@@ -121,13 +88,6 @@ std::string run_capture(const std::vector<std::string>& args, const fs::path& di
   std::ifstream in(out);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
-
-void end_process(pid_t pid) {
-  ::kill(pid, SIGTERM);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-}
-
 // Reads lines from `fd` until one starts with `prefix`; returns the rest of that line's first
 // word after the prefix.
 std::string read_until(int fd, const std::string& prefix, std::string& buffer) {
@@ -236,14 +196,6 @@ task<result<double>> windowed(context& ctx, route to, std::uint64_t m, std::uint
   }
   co_return std::chrono::duration<double>(bench::clock::now() - start).count();
 }
-
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
-double median(std::vector<double> v) { return percentile(std::move(v), 0.5); }
 
 std::uint64_t count_arg(int argc, char** argv, int i, std::uint64_t fallback) {
   if (argc <= i) return fallback;

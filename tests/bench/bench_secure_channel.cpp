@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_processes.hpp"
 #include "bench_support.hpp"
 #include "nodus/node/node.hpp"
 #include "nodus/services/secure_channel.hpp"
@@ -41,6 +42,7 @@ using nodus::local_message;
 using nodus::result;
 using nodus::route;
 using nodus::task;
+using nodus::bench::median;
 
 constexpr unsigned node_threads = 2;
 constexpr auto reply_timeout = std::chrono::seconds(60);
@@ -70,12 +72,6 @@ sizes parse_sizes(int argc, char** argv) {
   }
   return s;
 }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 // ---- openssl speed, in the same run --------------------------------------------------------
 
 // Runs `command` through the shell and returns its standard output; fails the program when it

@@ -34,6 +34,7 @@
 #include <thread>
 #include <utility>  // before Asio's awaitable.hpp
 
+#include "bench_processes.hpp"
 #include "bench_support.hpp"
 #include "nodus/node/extension.hpp"
 #include "nodus/node/node.hpp"
@@ -44,54 +45,12 @@
 
 using namespace nodus;
 namespace sc = nodus::secure_channel;
-using bench::fail;
+using namespace nodus::bench;
 
 namespace {
 
 constexpr std::size_t large_size = 64 * 1024;
 constexpr int rounds = 5;
-
-unsigned node_threads() {
-  const char* v = std::getenv("NODUS_BENCH_THREADS");
-  return v ? static_cast<unsigned>(std::strtoul(v, nullptr, 10)) : 1;
-}
-
-void pin_to(int cpu) {
-  if (std::thread::hardware_concurrency() < 2) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  sched_setaffinity(0, sizeof set, &set);
-}
-
-// ---- plain sockets -------------------------------------------------------------------------
-
-void write_all(int fd, const void* data, std::size_t n) {
-  const auto* p = static_cast<const char*>(data);
-  while (n > 0) {
-    const auto w = ::write(fd, p, n);
-    if (w <= 0) fail("write");
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-}
-
-bool read_exactly(int fd, void* data, std::size_t n) {
-  auto* p = static_cast<char*>(data);
-  while (n > 0) {
-    const auto r = ::read(fd, p, n);
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<std::size_t>(r);
-  }
-  return true;
-}
-
-void set_nodelay(int fd) {
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
 sockaddr_in loopback(std::uint16_t port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -146,37 +105,6 @@ void serve_sink(int fd) {
   ::close(fd);
 }
 
-// ---- child processes -----------------------------------------------------------------------
-
-// Starts `args` (found on PATH) with stdout and stderr to `log`, pinned to `cpu` (-1: not),
-// killed by the kernel if this program dies first.
-pid_t spawn(const std::vector<std::string>& args, int cpu, const std::filesystem::path& log) {
-  std::fflush(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t child = ::fork();
-  if (child < 0) fail("fork");
-  if (child > 0) return child;
-  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (::getppid() != parent) std::_Exit(1);
-  if (cpu >= 0) pin_to(cpu);
-  const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  if (out >= 0) {
-    ::dup2(out, 1);
-    ::dup2(out, 2);
-  }
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  ::execvp(argv[0], argv.data());
-  std::_Exit(127);
-}
-
-void end_process(pid_t pid) {
-  ::kill(pid, SIGTERM);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-}
-
 // A throwaway self-signed P-256 certificate for the stunnel server.
 void make_certificate(const std::filesystem::path& dir) {
   const pid_t p =
@@ -217,24 +145,6 @@ void wait_listening(std::uint16_t port, const char* what) {
 }
 
 // ---- the server process --------------------------------------------------------------------
-
-// Counts the messages announced by a first message (a msgpack count), then answers the last one.
-class counter final : public raw_worker {
- public:
-  task<result<>> handle_message(context& ctx, local_message message) override {
-    if (expected_ == 0) {
-      expected_ = message_codec<std::uint64_t>::decode(message.payload).value();
-      co_return ok();
-    }
-    if (++received_ < expected_) co_return ok();
-    expected_ = received_ = 0;
-    co_return co_await ctx.send(message.return_route, std::string("done"));
-  }
-
- private:
-  std::uint64_t expected_ = 0;
-  std::uint64_t received_ = 0;
-};
 
 sc::channel_identity make_identity() {
   auto id = vault::identity::create(vault::vault::create_in_memory(), vault::key_lifetime::ephemeral);
@@ -312,12 +222,6 @@ double stunnel_stream(std::uint16_t port, std::uint64_t n, std::size_t size) {
   ::close(fd);
   return seconds;
 }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 struct client {
   node& n;
   std::string server_at;

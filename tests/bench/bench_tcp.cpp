@@ -16,6 +16,7 @@
 #include <cstring>
 #include <thread>
 
+#include "bench_processes.hpp"
 #include "bench_support.hpp"
 #include "nodus/node/extension.hpp"
 #include "nodus/node/node.hpp"
@@ -24,31 +25,13 @@
 
 using namespace nodus;
 using steady = std::chrono::steady_clock;
-using bench::fail;
+using namespace nodus::bench;
 
 namespace {
 
 constexpr std::size_t small_size = 64;
 
-// Threads per node (each of the two processes): NODUS_BENCH_THREADS, 1 by default, so that the
-// two processes together use the machine's two cores and no more.
-unsigned node_threads() {
-  const char* v = std::getenv("NODUS_BENCH_THREADS");
-  return v ? static_cast<unsigned>(std::strtoul(v, nullptr, 10)) : 1;
-}
 constexpr std::size_t large_size = 64 * 1024;
-
-// ---- the raw baseline: frames of a u32 length and a body, one write per frame ------------------
-
-void write_all(int fd, const void* data, std::size_t n) {
-  const auto* p = static_cast<const char*>(data);
-  while (n > 0) {
-    const auto w = ::write(fd, p, n);
-    if (w <= 0) fail("raw write");
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-}
 
 void read_all(int fd, void* data, std::size_t n) {
   auto* p = static_cast<char*>(data);
@@ -75,24 +58,6 @@ void read_frame(int fd, bytes& body) {
   body.resize(ntohl(length));
   read_all(fd, body.data(), body.size());
 }
-
-void set_nodelay(int fd) {
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-// Reads exactly `n` bytes; false when the peer has closed the connection.
-bool read_exactly(int fd, void* data, std::size_t n) {
-  auto* p = static_cast<char*>(data);
-  while (n > 0) {
-    const auto r = ::read(fd, p, n);
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<std::size_t>(r);
-  }
-  return true;
-}
-
 // Serves one raw connection until the client closes it: mode 'E' echoes every frame; mode 'S'
 // reads a count, then that many frames, and answers one byte.
 void serve_raw(int fd) {
@@ -141,24 +106,6 @@ int connect_raw(std::uint16_t port, char mode) {
 }
 
 // ---- the server process --------------------------------------------------------------------
-
-// Counts the messages announced by a first message (a msgpack count), then answers the last one.
-class counter final : public raw_worker {
-public:
-  task<result<>> handle_message(context& ctx, local_message message) override {
-    if (expected_ == 0) {
-      expected_ = message_codec<std::uint64_t>::decode(message.payload).value();
-      co_return ok();
-    }
-    if (++received_ < expected_) co_return ok();
-    expected_ = received_ = 0;
-    co_return co_await ctx.send(message.return_route, std::string("done"));
-  }
-
-private:
-  std::uint64_t expected_ = 0;
-  std::uint64_t received_ = 0;
-};
 
 // Runs in the forked child: a Nodus node (echoer, counter) and a raw server; writes both ports
 // to `report` and serves until SIGTERM.
@@ -248,17 +195,6 @@ double raw_stream(std::uint16_t port, std::uint64_t n, std::size_t size) {
 }
 
 constexpr int pair_runs = 5;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
