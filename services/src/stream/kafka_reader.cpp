@@ -264,13 +264,13 @@ void stream_reader::report(const char* what, rd_kafka_resp_err_t err, const std:
 // Assigns partition 0 of new streams and seeks those asked for from elsewhere, outside the lock
 // (librdkafka answers these calls from its own threads).
 void stream_reader::apply_positions() {
-  std::vector<std::pair<std::string, std::int64_t>> todo;
+  std::vector<std::pair<std::string, std::int64_t>> seeks;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [name, t] : tails_)
-      if (t.seek_pending) todo.emplace_back(name, t.from);
+      if (t.seek_pending) seeks.emplace_back(name, t.from);
   }
-  for (const auto& [name, offset] : todo) {
+  for (const auto& [name, offset] : seeks) {
     if (!assigned_.contains(name)) {
       // Without this the consumer learns where the new topic lives on its next periodic scan,
       // up to a second later. (The stream is known to exist: asking cannot create it.)
