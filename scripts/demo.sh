@@ -41,16 +41,25 @@ hub=$(wait_for "$work/hub.out" '^nodus hub listening on ' | awk '{ print $5 }')
 kafka=$(wait_for "$work/hub.out" '^kafka bootstrap ' | awk '{ print $3 }')
 echo "hub:   listening on $hub; Kafka (embedded) at $kafka"
 
-printf '\n=== Bob: a secure channel listener and an echoer, reachable through a stream ===\n'
-"$bin/bob" --hub "$hub" >"$work/bob.out" 2>"$work/bob.log" &
+printf '\n=== Alice and Bob: an identity each, in a vault of their own ===\n'
+for who in alice bob; do
+  "$nodus" identity create "$who" --vault "$work/$who.vault" >"$work/$who.id" || fail "cannot create $who's identity"
+done
+alice_id=$(awk '{ print $2 }' "$work/alice.id")
+bob_id=$(awk '{ print $2 }' "$work/bob.id")
+echo "alice: identifier $alice_id"
+echo "bob:   identifier $bob_id"
+
+printf '\n=== Bob: a secure channel listener (trusting only Alice) and an echoer, reachable through a stream ===\n'
+"$bin/bob" --hub "$hub" --identity bob --vault "$work/bob.vault" --trust "$alice_id" >"$work/bob.out" 2>"$work/bob.log" &
 pids+=($!)
 sender=$(wait_for "$work/bob.out" '^Stream sender name is: ' | awk '{ print $5 }')
 receiver=$(wait_for "$work/bob.out" '^Stream receiver name is: ' | awk '{ print $5 }')
 echo "bob:   stream sender name $sender, receiver name $receiver"
 
-printf '\n=== Alice: the two names, then three lines through the channel ===\n'
+printf '\n=== Alice: the two names, then three lines through the channel (trusting only Bob) ===\n'
 lines=('Hello Bob, only you can read this.' 'Kafka keeps this, but cannot read it.' 'Nor change it unnoticed.')
-printf '%s\n' "$sender" "$receiver" "${lines[@]}" | "$bin/alice" --hub "$hub" >"$work/alice.out" 2>"$work/alice.log" ||
+printf '%s\n' "$sender" "$receiver" "${lines[@]}" | "$bin/alice" --hub "$hub" --identity alice --vault "$work/alice.vault" --trust "$bob_id" >"$work/alice.out" 2>"$work/alice.log" ||
   fail "alice failed: $(cat "$work/alice.log")"
 grep -E '^\[✓\] End-to-end|^Alice received an echo' "$work/alice.out" | sed 's/^/alice: /'
 for line in "${lines[@]}"; do

@@ -3,18 +3,29 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <random>
+
+#include "nodus/core/bytes.hpp"
+#include "nodus/core/random.hpp"
 
 namespace nodus {
 namespace {
 
-bool valid_value(std::string_view v) {
-  if (v.empty() || v.size() > max_address_length) return false;
-  if (v.find("=>") != std::string_view::npos) return false;
-  return std::none_of(v.begin(), v.end(), [](unsigned char c) { return std::isspace(c) || c < 0x20; });
-}
+bool printable_ascii(unsigned char c) { return c > 0x20 && c < 0x7f; }
 
 }  // namespace
+
+bool address::valid_value(std::string_view v) noexcept {
+  if (v.empty() || v.size() > max_address_length) return false;
+  if (v.find("=>") != std::string_view::npos) return false;
+  return std::all_of(v.begin(), v.end(), [](unsigned char c) { return printable_ascii(c); });
+}
+
+std::string loggable(const address& a) {
+  auto text = a.to_string();
+  if (std::all_of(text.begin(), text.end(), [](unsigned char c) { return printable_ascii(c) && c != '\\'; }))
+    return text;
+  return printable(as_bytes(text));
+}
 
 result<address> address::parse(std::string_view text) {
   const auto hash = text.find('#');
@@ -34,10 +45,7 @@ result<address> address::parse(std::string_view text) {
   return address(static_cast<transport_type>(type), std::string(value));
 }
 
-address address::random_local(std::string_view prefix) {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  return address(fmt::format("{}{:016x}", prefix, generator()));
-}
+address address::random_local(std::string_view prefix) { return address(random_hex(prefix, 8)); }
 
 std::string address::to_string() const {
   // A local value containing '#' is written with its type so it parses back as local.

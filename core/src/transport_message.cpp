@@ -45,8 +45,11 @@ result<route> unpack_route(const msgpack::object& o, const decode_limits& limits
     if (type.type != msgpack::type::POSITIVE_INTEGER || type.via.u64 > 255) return errc::malformed;
     if (value.type != msgpack::type::STR || value.via.str.size == 0) return errc::malformed;
     if (value.via.str.size > limits.max_address_length) return errc::too_large;
-    hops.emplace_back(static_cast<address::transport_type>(type.via.u64),
-                      std::string(value.via.str.ptr, value.via.str.size));
+    const std::string_view text(value.via.str.ptr, value.via.str.size);
+    // Only printable values: a peer must not be able to put line breaks or terminal escapes
+    // into the logs of the nodes its messages pass.
+    if (!address::valid_value(text)) return errc::malformed;
+    hops.emplace_back(static_cast<address::transport_type>(type.via.u64), std::string(text));
   }
   return route(std::move(hops));
 }

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   // 2. An echoer at "echoer", as in 02-worker.
   if (!tcp || !node.start_worker("echoer", nodus::services::echoer{})) return 1;
   // 3. Listen; connections accepted here can reach every worker of this node.
-  auto bound = tcp.value().listen(listen);
+  auto bound = tcp.value().listen(listen, {.expose = {"echoer"}});  // the only worker reachable over TCP
   if (!bound) {
     std::fprintf(stderr, "cannot listen on %s: %s\n", listen.c_str(), bound.error().message().c_str());
     return 1;

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   if (!nodus::tcp_transport::create(node) || !node.start_worker("echoer", printing_echoer{})) return 1;
 
   auto relay = std::make_shared<nodus::services::relay_client>(nodus::services::relay_client_options{
-      .service = nodus::route{nodus::tcp(hub), "forwarding_service"}, .name = "bob"});
+      .service = nodus::route{nodus::tcp(hub), "forwarding_service"}, .name = "bob", .expose = {"echoer"}});
   auto started = node.block_on([&](nodus::context& ctx) { return ctx.start_processor_ptr("relay_client", relay); });
   if (!started) return 1;
 

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   auto node = nodus::node::create({.name = "06-relay-hub"});
   auto tcp = nodus::tcp_transport::create(node);
   if (!tcp || !node.start_worker("forwarding_service", nodus::services::forwarding_service{})) return 1;
-  auto bound = tcp.value().listen(listen);
+  auto bound = tcp.value().listen(listen, {.expose = {"forwarding_service"}});  // relays are reachable by name
   if (!bound) {
     std::fprintf(stderr, "cannot listen on %s: %s\n", listen.c_str(), bound.error().message().c_str());
     return 1;

@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   // 3. The handshake with the server's listener, over TCP. Both sides prove who they are; this
   //    client trusts any server (sc::trust_policy::identifier(ID) would accept only one).
   const nodus::route to_listener{nodus::tcp(server), "listener"};
-  sc::options channel_options{.identity = me.value(), .handshake_timeout = 5s};
+  sc::options channel_options{.identity = me.value(), .trust = sc::trust_policy::everyone(), .handshake_timeout = 5s};
   auto channel =
       node.block_on([&](nodus::context& ctx) { return sc::create_secure_channel(ctx, to_listener, channel_options); });
   if (!channel) return failed("no secure channel to " + to_listener.to_string() + ": " + channel.error().message());

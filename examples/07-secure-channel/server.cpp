@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
 
   // 2. A secure channel listener at "listener": each initiator that completes the handshake gets
   //    its own channel. This one trusts every identity whose credentials verify.
-  sc::options listener_options{.identity = me.value(), .trust = sc::trust_policy::everyone()};
+  //    Through a channel, only the echoer is reachable.
+  sc::options listener_options{.identity = me.value(), .trust = sc::trust_policy::everyone(), .expose = {"echoer"}};
   auto listener = node.block_on(
       [&](nodus::context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", listener_options); });
   if (!listener) {
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
   if (!node.start_worker("echoer", printing_echoer{})) return 1;
 
   // 4. Listen on TCP. The channel runs over it: TCP carries only handshake messages and ciphertext.
-  auto bound = tcp.value().listen(listen);
+  // Over TCP only the secure channel listener is reachable; the echoer only through a channel.
+  auto bound = tcp.value().listen(listen, {.expose = {"listener"}});
   if (!bound) {
     std::fprintf(stderr, "cannot listen on %s: %s\n", listen.c_str(), bound.error().message().c_str());
     return 1;

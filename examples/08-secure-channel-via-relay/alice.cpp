@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
 
   // 2. Whom to trust at the far end: only Bob's identifier when it is known. A refusal ends the
   //    handshake on both sides, and the error names the identifier that was refused.
-  sc::options channel_options{.identity = alice.value()};
+  sc::options channel_options{.identity = alice.value(), .trust = sc::trust_policy::everyone()};
   if (!opt["--trust"].empty()) channel_options.trust = sc::trust_policy::identifier(opt["--trust"]);
   channel_options.handshake_timeout = 5s;
 

@@ -54,15 +54,18 @@ int main(int argc, char** argv) {
   auto bob = sc::channel_identity::create(std::move(identity).value());
   if (!bob) return 1;
   std::printf("bob identifier: %s\n", bob.value().id().c_str());
-  sc::options listener_options{.identity = bob.value(), .trust = sc::trust_policy::everyone()};
+  //    Whoever reaches the listener may open a channel (trust everyone), and through a channel
+  //    only the echoer is reachable.
+  sc::options listener_options{.identity = bob.value(), .trust = sc::trust_policy::everyone(), .expose = {"echoer"}};
   auto listener = node.block_on(
       [&](nodus::context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", listener_options); });
   if (!listener || !node.start_worker("echoer", printing_echoer{})) return 1;
 
   // 2. The relay, as in 06-relay: "forward_to_bob" on the hub now leads to this node, so
-  //    route{tcp(hub), "forward_to_bob", "listener"} reaches the listener above.
+  //    route{tcp(hub), "forward_to_bob", "listener"} reaches the listener above, and nothing
+  //    else on this node: the echoer is reachable only through a secure channel.
   auto relay = std::make_shared<nodus::services::relay_client>(nodus::services::relay_client_options{
-      .service = nodus::route{nodus::tcp(hub), "forwarding_service"}, .name = "bob"});
+      .service = nodus::route{nodus::tcp(hub), "forwarding_service"}, .name = "bob", .expose = {"listener"}});
   if (!node.block_on([&](nodus::context& ctx) { return ctx.start_processor_ptr("relay_client", relay); })) return 1;
 
   // Wait (at most 10 s) for the first registration, so Alice can be started after "bob is ready".

@@ -2,6 +2,7 @@
 //
 //   alice [--hub HOST:PORT]   (default 127.0.0.1:4000)
 //         [--client-id ID] [--echo-timeout SECONDS]
+//         [--identity NAME --vault DIR] (--trust BOB_ID | --trust-everyone)   (identity_options.hpp)
 //
 // Alice reads Bob's two stream names from standard input, connects to the same Kafka-backed
 // stream on the hub (with the names swapped), creates a secure channel with Bob's listener
@@ -29,6 +30,8 @@
 #include "nodus/services/stream/client.hpp"
 #include "nodus/transports/tcp.hpp"
 
+#include "identity_options.hpp"
+
 using namespace nodus;
 using namespace std::chrono_literals;
 namespace sc = nodus::secure_channel;
@@ -55,16 +58,20 @@ bool read_line(const char* prompt, std::string& line) {
 int main(int argc, char** argv) {
   std::string hub = "127.0.0.1:4000";
   std::string fixed_client_id, echo_timeout = "30";  // not in the guide: see above
-  for (int i = 1; i < argc; i += 2) {
+  examples::identity_options who;
+  for (int i = 1; i < argc; ++i) {
     const std::string option = argv[i];
     std::string* value = option == "--hub"            ? &hub
                          : option == "--client-id"    ? &fixed_client_id
                          : option == "--echo-timeout" ? &echo_timeout
                                                       : nullptr;
-    if (!value || i + 1 >= argc)
-      return std::fprintf(stderr, "usage: alice [--hub HOST:PORT] [--client-id ID] [--echo-timeout SECONDS]\n"), 2;
-    *value = argv[i + 1];
+    if (value && i + 1 < argc) *value = argv[++i];
+    else if (!who.take(argc, argv, i))
+      return std::fprintf(stderr, "usage: alice [--hub HOST:PORT] [--client-id ID] [--echo-timeout SECONDS] %s\n",
+                          examples::identity_options::usage),
+             2;
   }
+  if (auto mistake = who.mistake("Bob"); !mistake.empty()) return std::fprintf(stderr, "alice: %s\n", mistake.c_str()), 2;
   char* parsed_to = nullptr;
   const long echo_seconds = std::strtol(echo_timeout.c_str(), &parsed_to, 10);
   if (echo_timeout.empty() || *parsed_to || echo_seconds < 1 || echo_seconds > 86400)
@@ -78,12 +85,11 @@ int main(int argc, char** argv) {
   auto transport = tcp_transport::create(node);
   if (!transport) return fail("cannot start the TCP transport: " + transport.error().message());
 
-  // Create a Vault to safely store secret keys for Alice, and an identity to represent Alice.
-  auto vault = vault::vault::create_in_memory();
-  auto identity = vault::identity::create(vault);
-  if (!identity) return fail(identity.error().message());
-  auto alice = sc::channel_identity::create(identity.value());
+  // Create a Vault to safely store secret keys for Alice, and an identity to represent Alice
+  // (in memory as in the guide, or stored with --identity and --vault).
+  auto alice = who.load();
   if (!alice) return fail(alice.error().message());
+  std::printf("Alice's identifier is: %s\n", alice.value().id().c_str());
 
   // This program expects that Bob has created a bi-directional stream that will relay messages
   // for his secure channel listener, on the hub. From standard input, read the bi-directional
@@ -109,7 +115,7 @@ int main(int argc, char** argv) {
   // As Alice, connect to Bob's secure channel listener, and perform an Authenticated Key
   // Exchange to establish an encrypted secure channel with Bob.
   const route r{sender, "listener"};
-  sc::options channel_options{.identity = alice.value(), .trust = sc::trust_policy::everyone()};
+  sc::options channel_options{.identity = alice.value(), .trust = who.policy()};
   channel_options.handshake_timeout = 30s;  // three trips through Kafka
   auto channel = node.block_on([&](context& ctx) { return sc::create_secure_channel(ctx, r, channel_options); });
   if (!channel) return fail("no secure channel with Bob: " + channel.error().message());

@@ -2,6 +2,7 @@
 //
 //   bob [--hub HOST:PORT]   (default 127.0.0.1:4000: a `nodus hub`, which keeps streams in Kafka)
 //       [--sender-name NAME --receiver-name NAME --client-id ID]
+//       [--identity NAME --vault DIR] (--trust ALICE_ID | --trust-everyone)   (identity_options.hpp)
 //
 // Bob creates a secure channel listener and asks the hub for a bidirectional, Kafka-backed
 // stream. He prints the stream's two names for Alice, then echoes whatever reaches his echoer,
@@ -12,6 +13,10 @@
 // makes up (each defaults to a fresh one). A Bob restarted with the names and client id of a
 // previous run uses the same two streams and resumes from his saved index, so an Alice who
 // knows the names need not be told new ones.
+//
+// What is reachable from the hub and Kafka: only Bob's secure channel listener, through the
+// stream; his echoer only through a secure channel. Whoever else pushes to his stream reaches
+// nothing else on his node.
 
 #include <cstdio>
 #include <string>
@@ -21,6 +26,8 @@
 #include "nodus/services/secure_channel.hpp"
 #include "nodus/services/stream/client.hpp"
 #include "nodus/transports/tcp.hpp"
+
+#include "identity_options.hpp"
 
 using namespace nodus;
 namespace sc = nodus::secure_channel;
@@ -48,19 +55,21 @@ int fail(const std::string& why) {
 int main(int argc, char** argv) {
   std::string hub = "127.0.0.1:4000";
   std::string fixed_sender_name, fixed_receiver_name, fixed_client_id;  // not in the guide: see above
-  for (int i = 1; i < argc; i += 2) {
+  examples::identity_options who;
+  for (int i = 1; i < argc; ++i) {
     const std::string option = argv[i];
     std::string* value = option == "--hub"             ? &hub
                          : option == "--sender-name"   ? &fixed_sender_name
                          : option == "--receiver-name" ? &fixed_receiver_name
                          : option == "--client-id"     ? &fixed_client_id
                                                        : nullptr;
-    if (!value || i + 1 >= argc)
-      return std::fprintf(stderr,
-                          "usage: bob [--hub HOST:PORT] [--sender-name NAME --receiver-name NAME --client-id ID]\n"),
+    if (value && i + 1 < argc) *value = argv[++i];
+    else if (!who.take(argc, argv, i))
+      return std::fprintf(stderr, "usage: bob [--hub HOST:PORT] [--sender-name NAME --receiver-name NAME --client-id ID] %s\n",
+                          examples::identity_options::usage),
              2;
-    *value = argv[i + 1];
   }
+  if (auto mistake = who.mistake("Alice"); !mistake.empty()) return std::fprintf(stderr, "bob: %s\n", mistake.c_str()), 2;
 
   auto node = node::create({.name = "bob"});
 
@@ -68,16 +77,15 @@ int main(int argc, char** argv) {
   auto transport = tcp_transport::create(node);
   if (!transport) return fail("cannot start the TCP transport: " + transport.error().message());
 
-  // Create a Vault to safely store secret keys for Bob, and an identity to represent Bob.
-  auto vault = vault::vault::create_in_memory();
-  auto identity = vault::identity::create(vault);
-  if (!identity) return fail(identity.error().message());
-  auto bob = sc::channel_identity::create(identity.value());
+  // Create a Vault to safely store secret keys for Bob, and an identity to represent Bob
+  // (in memory as in the guide, or stored with --identity and --vault).
+  auto bob = who.load();
   if (!bob) return fail(bob.error().message());
+  std::printf("Bob's identifier is: %s\n", bob.value().id().c_str());
 
   // Create a secure channel listener for Bob that will wait for requests to initiate an
-  // Authenticated Key Exchange.
-  sc::options listener_options{.identity = bob.value(), .trust = sc::trust_policy::everyone()};
+  // Authenticated Key Exchange. Through its channels, only the echoer is reachable.
+  sc::options listener_options{.identity = bob.value(), .trust = who.policy(), .expose = {"echoer"}};
   auto listener = node.block_on([&](context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", listener_options); });
   if (!listener) return fail(listener.error().message());
 
@@ -93,7 +101,8 @@ int main(int argc, char** argv) {
   auto receiver_name = stream::unique_name("alice-to-bob");
   stream::client_options stream_options{.stream_service = "stream_kafka",
                                         .index_service = "stream_kafka_index",
-                                        .client_id = stream::unique_name("bob")};
+                                        .client_id = stream::unique_name("bob"),
+                                        .expose = {"listener"}};  // all the stream may reach
   // Not in the guide: the same streams and index as a previous run, when asked for.
   if (!fixed_sender_name.empty()) sender_name = fixed_sender_name;
   if (!fixed_receiver_name.empty()) receiver_name = fixed_receiver_name;

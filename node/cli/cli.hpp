@@ -7,6 +7,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "nodus/core/failure.hpp"
+
 namespace nodus::cli {
 
 /// Exit codes: 0 success, 1 the command failed, 2 the command line was wrong.
@@ -24,6 +26,9 @@ std::optional<int> parse(const std::string& command, const std::string& synopsis
                          const boost::program_options::positional_options_description& positional,
                          boost::program_options::variables_map& values,
                          const boost::program_options::options_description* hidden = nullptr);
+
+/// `HOST:PORT[,HOST:PORT...]` as a list (empty text: none); an error that names the bad entry.
+result_or_failure<std::vector<std::string>> parse_host_ports(const std::string& text);
 
 int hub(const std::vector<std::string>& args);
 int message_send(const std::vector<std::string>& args);

@@ -69,6 +69,7 @@ int hub(const std::vector<std::string>& args) {
   double stall_seconds = 0;
   std::size_t max_frame = 0;
   kafka_settings kafka_options;
+  std::string allow_outgoing;
   po::options_description options("options");
   // clang-format off
   options.add_options()
@@ -78,6 +79,9 @@ int hub(const std::vector<std::string>& args) {
        "largest TCP frame accepted or sent, in bytes")
       ("stall-timeout", po::value(&stall_seconds)->default_value(30),
        "seconds a peer may stay silent in the middle of a frame before it is cut off")
+      ("allow-outgoing", po::value(&allow_outgoing),
+       "HOST:PORT[,...] that messages from the network may be routed to by a 1#HOST:PORT hop "
+       "(default: none, the hub never dials out for a peer)")
       ("kafka-bootstrap", po::value(&kafka_options.bootstrap),
        "HOST:PORT[,...] of the Kafka cluster that keeps the streams (default: an embedded one, in memory)")
       ("kafka-config", po::value(&kafka_options.config_file),
@@ -105,6 +109,9 @@ int hub(const std::vector<std::string>& args) {
   tcp_options tcp_settings;
   tcp_settings.max_frame_size = max_frame;
   tcp_settings.stall_timeout = std::chrono::duration_cast<duration>(std::chrono::duration<double>(stall_seconds));
+  auto allowed = parse_host_ports(allow_outgoing);
+  if (!allowed) return fail("hub", "--allow-outgoing: " + allowed.error().message(), exit_usage);
+  tcp_settings.allow_outgoing = std::move(allowed).value();
   auto transport = tcp_transport::create(n, tcp_settings);
   if (!transport) return fail("hub", "cannot start the TCP transport: " + transport.error().message());
   if (auto started = n.start_worker("forwarding_service", services::forwarding_service{}); !started)
@@ -121,7 +128,11 @@ int hub(const std::vector<std::string>& args) {
                                     stream::stream_kafka_index_service({.kafka = client}));
       !started)
     return fail("hub", "cannot start stream_kafka_index: " + started.error().message());
-  auto bound = transport.value().listen(listen);
+  // What peers may reach: exactly the services a hub offers (relays are reachable by name).
+  tcp_listener_options exposed;
+  exposed.expose = {address("forwarding_service"), address("echoer"), address(std::string(stream::stream_service_address)),
+                    address(std::string(stream::index_service_address))};
+  auto bound = transport.value().listen(listen, std::move(exposed));
   if (!bound) return fail("hub", "cannot listen on " + listen + ": " + bound.error().message());
 
   std::cout << "nodus hub listening on " << bound.value() << std::endl;  // flushed: scripts wait for it

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "detail/node_impl.hpp"
+#include "nodus/core/random.hpp"
 
 namespace nodus {
 
@@ -89,5 +90,13 @@ context context::new_detached(std::string_view prefix) const {
 }
 
 void context::stop_node() const { node_->request_stop(); }
+
+std::string context::new_flow(std::string_view prefix) { return random_hex(prefix, 16); }
+
+void context::expose(std::string_view flow, nodus::address at) const { node_->expose(flow, std::move(at)); }
+
+void context::unexpose_flow(std::string_view flow) const { node_->unexpose_flow(flow); }
+
+std::vector<std::string> context::exposures(const nodus::address& at) const { return node_->exposures(at); }
 
 }  // namespace nodus

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
-#include <random>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "nodus/core/random.hpp"
 #include "nodus/node/extension.hpp"
 
 namespace nodus::services {
@@ -34,10 +34,9 @@ bool valid_name(const std::string& name) {
   });
 }
 
-std::string random_name() {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  return fmt::format("{:016x}", generator());
-}
+// 128 bits from the CSPRNG: until relays have owners (enrollment), an unguessable name is what
+// keeps strangers from sending to a relay they were not told about.
+std::string random_name() { return random_hex("", 16); }
 
 // The client is reachable while the first hop back to it (its connection's worker) exists.
 bool alive(const context& ctx, const route& to_client) {
@@ -155,7 +154,11 @@ task<result<>> forwarding_service::handle_message(context& ctx, routed<relay_req
     }
   }
   if (start) {
-    auto started = co_await ctx.start_worker(relay, forwarder(registry_, name));
+    // A relay is a public name: whoever can reach the hub may send to it (its client decides
+    // what is reachable behind it).
+    worker_options anyone;
+    anyone.reach = reach::any_origin;
+    auto started = co_await ctx.start_worker(relay, forwarder(registry_, name), std::move(anyone));
     if (!started) {
       std::lock_guard lock(registry_->mutex);
       registry_->relays.erase(name);

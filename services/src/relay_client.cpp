@@ -39,6 +39,14 @@ void relay_client::set_status(context& ctx, relay_status::state now, std::string
   }
 }
 
+void relay_client::expose_to(context& ctx, const std::shared_ptr<const flow_origin>& origin) {
+  if (!origin || origin->flow == exposed_flow_) return;  // from this node itself, or unchanged
+  if (!exposed_flow_.empty()) ctx.unexpose_flow(exposed_flow_);  // the connection was replaced
+  exposed_flow_ = origin->flow;
+  for (const auto& worker : options_.expose) ctx.expose(exposed_flow_, worker);
+  if (!options_.expose.empty()) ctx.log().info("relay client: exposes {} worker(s) through {}", options_.expose.size(), origin->description);
+}
+
 task<result<bool>> relay_client::process(context& ctx) {
   relay_request request;  // named: g++ 12 mishandles a braced temporary inside co_await
   request.name = options_.name;
@@ -49,6 +57,7 @@ task<result<bool>> relay_client::process(context& ctx) {
     const auto& relay = answer.value().body().relay;
     // Keep the name the hub picked, so the relay's address survives re-registrations.
     if (options_.name.empty() && relay.starts_with(relay_prefix)) options_.name = relay.substr(relay_prefix.size());
+    expose_to(ctx, answer.value().message().origin);
     set_status(ctx, relay_status::state::registered, relay, {});
   } else {
     const bool refused = answer.has_value();

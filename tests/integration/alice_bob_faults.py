@@ -104,13 +104,13 @@ def test(args):
     sender, receiver, bob_id = f"bob-to-alice_{suffix}", f"alice-to-bob_{suffix}", f"bob_{suffix}"
 
     def start_bob(n):
-        bob = Proc(f"bob #{n}", [ex("bob"), "--hub", where, "--sender-name", sender, "--receiver-name", receiver,
+        bob = Proc(f"bob #{n}", [ex("bob"), "--hub", where, "--trust-everyone", "--sender-name", sender, "--receiver-name", receiver,
                                  "--client-id", bob_id], env={"NODUS_LOG": "debug"})
         bob.wait_for(rf"^Stream receiver name is: {receiver}$", timeout=20)
         return bob
 
     def start_alice(n, timeout=60):
-        alice = Alice(f"alice #{n}", [ex("alice"), "--hub", where, "--client-id", f"alice{n}_{suffix}",
+        alice = Alice(f"alice #{n}", [ex("alice"), "--hub", where, "--trust-everyone", "--client-id", f"alice{n}_{suffix}",
                                       "--echo-timeout", timeout])
         alice.write(sender)
         alice.write(receiver)
@@ -184,12 +184,12 @@ def test(args):
     # Kafka): the channel that misses it logs the gap; Alice, one echo short, exits 1.
     hub = Proc("nodus hub (drops push #12)", [args.nodus, "hub", "--listen", where, "--test-drop-push", "12"])
     hub.wait_for(r"^nodus hub listening on ", timeout=15)
-    bob = Proc("bob (d)", [ex("bob"), "--hub", where])
+    bob = Proc("bob (d)", [ex("bob"), "--hub", where, "--trust-everyone"])
     sender = bob.wait_for(r"^Stream sender name is: (bob-to-alice_[0-9a-f]+)$", timeout=20).group(1)
     receiver = bob.wait_for(r"^Stream receiver name is: (alice-to-bob_[0-9a-f]+)$").group(1)
     lines = [f"d{i:02d}: one of these is lost" for i in range(8)]
     try:
-        done = subprocess.run([ex("alice"), "--hub", where, "--echo-timeout", "6"],
+        done = subprocess.run([ex("alice"), "--hub", where, "--trust-everyone", "--echo-timeout", "6"],
                               input="\n".join([sender, receiver] + lines) + "\n", capture_output=True, text=True,
                               timeout=60)
     except subprocess.TimeoutExpired:

@@ -4,7 +4,9 @@ back with kcat and with kafka-python (an independent implementation of the Kafka
 hold records, and none of them contains any of the lines."""
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 
 from nodus_processes import Proc, check, fail, main, run
 
@@ -16,13 +18,29 @@ def test(args):
     where = hub.wait_for(r"^nodus hub listening on (127\.0\.0\.1:\d+)$").group(1)
     kafka = hub.wait_for(r"^kafka bootstrap (127\.0\.0\.1:\d+) \(embedded\)$").group(1)
 
-    bob = Proc("bob", [ex("bob"), "--hub", where])
+    # Each with a stored identity in a vault of their own, trusting only the other's identifier.
+    vaults = tempfile.mkdtemp(prefix="alice_bob_kafka.")
+    ids = {}
+    for who in ("alice", "bob"):
+        code, out, err = run([args.nodus, "identity", "create", who, "--vault", os.path.join(vaults, who)])
+        check(code == 0, f"nodus identity create {who}: {err}")
+        ids[who] = re.match(rf"{who} (I[0-9a-f]{{40}}) ", out).group(1)
+    identity = lambda who, peer: ["--identity", who, "--vault", os.path.join(vaults, who), "--trust", ids[peer]]
+
+    # Trusting everyone is never a default: without a choice, one line and exit 2.
+    code, _, err = run([ex("bob"), "--hub", where])
+    check(code == 2 and "say whom to trust: --trust ID" in err and len(err.splitlines()) == 1,
+          f"bob without --trust should refuse to start in one line: {code} {err!r}")
+
+    bob = Proc("bob", [ex("bob"), "--hub", where] + identity("bob", "alice"))
+    bob.wait_for(rf"^Bob's identifier is: {ids['bob']}$", timeout=20)
     sender = bob.wait_for(r"^Stream sender name is: (bob-to-alice_[0-9a-f]+)$", timeout=20).group(1)
     receiver = bob.wait_for(r"^Stream receiver name is: (alice-to-bob_[0-9a-f]+)$").group(1)
 
     lines = [f"line {i:03d}: the hub and Kafka carry this but cannot read it" for i in range(100)]
     try:
-        done = subprocess.run([ex("alice"), "--hub", where], input="\n".join([sender, receiver] + lines) + "\n",
+        done = subprocess.run([ex("alice"), "--hub", where] + identity("alice", "bob"),
+                              input="\n".join([sender, receiver] + lines) + "\n",
                               capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
         fail("alice did not finish 100 echoes within 120 s")
@@ -56,6 +74,7 @@ def test(args):
     check(len(values) >= 2 * 101, f"kafka-python read only {len(values)} records")
     for line in lines:
         check(not any(line.encode() in v for v in values), f"kafka-python found '{line}' in Kafka")
+    shutil.rmtree(vaults)
     print(f"100 lines echoed once each, in order; {len(values)} records in Kafka, no plaintext")
 
     check(bob.stop() == 0, "bob should exit 0 on SIGTERM")

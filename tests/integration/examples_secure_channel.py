@@ -91,11 +91,16 @@ def test_08(nodus, ex):
     check(code == 1 and len(err.splitlines()) == 1 and f"identity {bob_id} is not trusted" in err,
           f"alice trusting {wrong} should fail in one line naming {bob_id}: {code} {out!r} {err!r}")
 
-    # A control: a plaintext message through the same relay does show up in the hub's trace log.
+    # A control: a plaintext message through the same relay does show up in the hub's trace log,
+    # and Bob's node refuses it: through the relay only his listener is reachable, his echoer only
+    # through a secure channel. The refusal names the worker and where the message came from.
     control = "plaintext control message"
-    code, out, err = run([nodus, "message", "send", "--to", f"1#{where} => forward_to_bob => echoer", control])
-    check(code == 0 and out == control + "\n", f"nodus message send through the relay: {code} {out!r} {err!r}")
-    bob.wait_for(rf"^bob received '{control}' from \(no secure channel\)$")
+    code, out, err = run([nodus, "message", "send", "--timeout", "1", "--to", f"1#{where} => forward_to_bob => echoer",
+                          control])
+    check(code == 1 and "no reply" in err, f"the echoer should not be reachable through the relay: {code} {out!r} {err!r}")
+    bob.wait_for_stderr(r"flow control: 'echoer' refused a message from tcp connection to 127\.0\.0\.1:\d+ "
+                        r"\(tcp\.out\.[0-9a-f]+\): it is not exposed to that origin")
+    check(not any("bob received 'plaintext" in line for line in bob.output), "bob's echoer got the control message")
 
     check(bob.stop() == 0, "08-secure-channel-via-relay-bob should exit 0 on SIGTERM")
     check(hub.stop() == 0, "nodus hub should exit 0 on SIGTERM")

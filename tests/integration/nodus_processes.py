@@ -78,6 +78,17 @@ class Proc:
         self.stderr.seek(0)
         return self.stderr.read()
 
+    def wait_for_stderr(self, pattern, timeout=10.0):
+        """The first match of `pattern` in what the program wrote to stderr, within `timeout` s."""
+        end = time.monotonic() + timeout
+        while True:
+            match = re.search(pattern, self.stderr_text(), re.M)
+            if match:
+                return match
+            if time.monotonic() >= end:
+                fail(f"{self.name}: nothing on stderr matches {pattern!r} within {timeout} s:\n{self.stderr_text()}")
+            time.sleep(0.05)
+
 
 def run(args, timeout=15.0):
     """Runs a program to completion (bounded); returns (exit code, stdout, stderr)."""

@@ -15,7 +15,8 @@ namespace {
 // A hub: listens, runs the forwarding service (sweeping every 50 ms), and has no echoer, so an
 // echo through it proves the message reached the relay's client.
 struct hub_node : tcp_node {
-  explicit hub_node(std::string_view listen = "127.0.0.1:0") : tcp_node(listen, {}, /*with_echoer=*/false) {
+  explicit hub_node(std::string_view listen = "127.0.0.1:0")
+      : tcp_node(listen, {}, /*with_echoer=*/false, {"forwarding_service"}) {
     REQUIRE(n.start_worker("forwarding_service", services::forwarding_service({.sweep_interval = 50ms})));
   }
   bool has_worker(const std::string& name) {
@@ -32,6 +33,7 @@ struct relayed_node : tcp_node {
         client(std::make_shared<services::relay_client>(services::relay_client_options{
             .service = route{tcp(hub), "forwarding_service"},
             .name = std::move(name),
+            .expose = {"echoer"},
             .ping_interval = 100ms,
             .reply_timeout = 500ms,
             .retry_backoff = 50ms,
@@ -91,7 +93,7 @@ TEST_CASE("a client with no name gets a random one and keeps it") {
   REQUIRE(eventually([&] { return anonymous.status().registrations >= 2; }));
   const auto relay = anonymous.status().relay;
   CHECK(relay.starts_with("forward_to_"));
-  CHECK(relay.size() == std::string("forward_to_").size() + 16);
+  CHECK(relay.size() == std::string("forward_to_").size() + 32);
   CHECK(eventually([&] { return anonymous.status().registrations >= 4; }));
   CHECK(anonymous.status().relay == relay);
 }

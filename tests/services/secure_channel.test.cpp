@@ -51,6 +51,7 @@ TEST_CASE("a channel carries messages both ways and each side knows who the othe
 
   // The receiving worker sees the authenticated identifier in the local metadata.
   REQUIRE(f.n.start_worker("who", who_is_it{}));
+  f.n.create_context().expose(l.value().flow(), "who");  // exposed after the listener started
   auto seen = f.n.send_and_receive<std::string>(route{ch.value().address(), "who"}, std::string("?"), 3s);
   REQUIRE(seen);
   CHECK(seen.value() == f.alice.id());
@@ -170,7 +171,9 @@ TEST_CASE("only_from: a worker accepts only messages from the identities it name
   worker_options guarded;
   guarded.access = sc::only_from({f.alice.id()});
   REQUIRE(f.n.start_worker("vault_door", services::echoer{}, guarded));
-  REQUIRE(f.listen(f.options_for(f.bob)));
+  auto bob_options = f.options_for(f.bob);
+  bob_options.expose.push_back("vault_door");
+  REQUIRE(f.listen(bob_options));
 
   auto from_alice = f.connect(f.options_for(f.alice));
   REQUIRE(from_alice);

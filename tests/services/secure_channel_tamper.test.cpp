@@ -14,8 +14,7 @@ namespace sc = nodus::secure_channel;
 
 namespace {
 
-// The decryptor of a channel end sits at the channel's address + ".in" (secure_channel.cpp).
-address decryptor_of(const sc::channel& c) { return address(c.address().value() + ".in"); }
+address decryptor_of(const sc::channel& c) { return c.frames_address(); }
 
 std::size_t count_of(const std::string& text, const std::string& needle) {
   std::size_t n = 0;

@@ -119,7 +119,10 @@ struct fixture {
             .reply_timeout = 1s,
             .retry_backoff = 10ms,
             .max_retry_backoff = 200ms,
-            .connect_timeout = 5s};
+            .connect_timeout = 5s,
+            // What the tests deliver to through the streams (Bob's side); the rest is reachable
+            // only as replies to what was sent.
+            .expose = {"echoer", "collector", "listener"}};
   }
   result_or_failure<stream::connected_stream> connect(std::string sender, std::string receiver,
                                                       stream::client_options o, route to_hub = {}) {
@@ -414,9 +417,10 @@ TEST_CASE("connect_stream says clearly why it cannot connect") {
 }
 
 TEST_CASE("through a hub behind TCP that restarts, nothing is lost") {
+  const std::vector<address> hub_services{"stream_kafka", "stream_kafka_index"};
   tcp_options quick{.reconnect_backoff = 20ms, .max_reconnect_backoff = 200ms};
   std::optional<tcp_node> hub_node;
-  hub_node.emplace("127.0.0.1:0", quick, /*with_echoer=*/false);
+  hub_node.emplace("127.0.0.1:0", quick, /*with_echoer=*/false, hub_services);
   const auto at = hub_node->bound;
   std::optional<fake_stream_service> services;
   services.emplace(hub_node->n);
@@ -448,7 +452,7 @@ TEST_CASE("through a hub behind TCP that restarts, nothing is lost") {
   hub_node.reset();  // the hub goes away, its connections with it
   send(10, 10);
   REQUIRE(eventually([&] { return alice.status().sender == stream::stream_status::state::retrying; }, 10s));
-  hub_node.emplace(at, quick, /*with_echoer=*/false);  // back on the same port, with the same streams
+  hub_node.emplace(at, quick, /*with_echoer=*/false, hub_services);  // back on the same port, with the same streams
   services.emplace(hub_node->n, state);
 
   REQUIRE(eventually([&] { return alice_inbox->distinct().size() == 20; },

@@ -78,7 +78,9 @@ struct secure_channel_fixture {
   sc::options options_for(const sc::channel_identity& who) const {
     sc::options o;
     o.identity = who;
+    o.trust = sc::trust_policy::everyone();
     o.handshake_timeout = 3s;
+    o.expose = {"echoer"};
     return o;
   }
 

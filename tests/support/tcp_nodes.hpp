@@ -17,14 +17,16 @@ namespace nodus::test {
 
 using namespace std::chrono_literals;
 
-/// A node with the TCP transport, listening on `listen` when it is given, and an echoer at
-/// "echoer" unless `with_echoer` is false. Its log lines are kept in `logs`.
+/// A node with the TCP transport, listening on `listen` when it is given (its connections
+/// reach the workers in `exposed`), and an echoer at "echoer" unless `with_echoer` is false.
+/// Its log lines are kept in `logs`.
 struct tcp_node {
-  explicit tcp_node(std::string_view listen = {}, tcp_options options = {}, bool with_echoer = true)
+  explicit tcp_node(std::string_view listen = {}, tcp_options options = {}, bool with_echoer = true,
+                    std::vector<address> exposed = {"echoer"})
       : n(node::create({.name = "test", .threads = 2, .logger = logs.logger()})),
         transport(tcp_transport::create(n, options).value()) {
     if (with_echoer) REQUIRE(n.start_worker("echoer", services::echoer{}));
-    if (!listen.empty()) bound = transport.listen(listen).value();
+    if (!listen.empty()) bound = transport.listen(listen, {.expose = std::move(exposed)}).value();
   }
   log_capture logs;
   node n;

@@ -82,9 +82,9 @@ TEST_CASE("an explicit connect returns the connection's address, usable as a fir
   CHECK(client.transport.connections().size() == 1);  // the route reused the explicit connection
 }
 
-TEST_CASE("messages cross any number of nodes and the reply retraces the route") {
+TEST_CASE("messages cross any number of nodes that allow the next hop, and the reply retraces the route") {
   tcp_node bob("127.0.0.1:0");
-  tcp_node hub("127.0.0.1:0");
+  tcp_node hub("127.0.0.1:0", tcp_options{.allow_outgoing = {bob.bound}});
   tcp_node alice;
   auto reply = echo(alice.n, route{tcp(hub.bound), tcp(bob.bound), "echoer"});
   REQUIRE(reply);
@@ -184,7 +184,7 @@ task<result<>> send_numbers(context& ctx, route to, std::uint64_t count) {
 }  // namespace
 
 TEST_CASE("a slow receiver makes the sender wait; every message arrives, in order") {
-  tcp_node server("127.0.0.1:0");
+  tcp_node server("127.0.0.1:0", {}, true, {"echoer", "recorder"});
   auto seen = std::make_shared<std::vector<std::uint64_t>>();
   REQUIRE(server.n.start_worker("recorder", slow_recorder(seen), worker_options{.mailbox_capacity = 4}));
   tcp_node client({}, tcp_options{.write_queue_capacity = 4, .max_unsent_bytes = 256});

@@ -98,6 +98,7 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
       }
       auto message = to_local_message(std::move(decoded).value());
       message.return_route.prepend(worker);
+      message.origin = link->origin;  // what this node may let it reach depends on where it came from
       if (shared->log.should_log(spdlog::level::trace))  // NODUS_LOG=trace: what crosses this node
         shared->log.trace("tcp: from {}: to {}, {} bytes: {}", link->peer, message.onward_route, message.payload.size(),
                           printable(message.payload));
@@ -117,8 +118,10 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
 
 }  // namespace
 
-tcp_connection_worker::tcp_connection_worker(std::shared_ptr<tcp_shared> shared, std::string peer, bool connect_now)
-    : shared_(std::move(shared)), peer_(std::move(peer)), outgoing_(true), connect_now_(connect_now) {}
+tcp_connection_worker::tcp_connection_worker(std::shared_ptr<tcp_shared> shared, std::string peer, bool connect_now,
+                                             std::shared_ptr<const flow_origin> origin)
+    : shared_(std::move(shared)), peer_(std::move(peer)), origin_(std::move(origin)), outgoing_(true),
+      connect_now_(connect_now) {}
 
 tcp_connection_worker::tcp_connection_worker(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> accepted)
     : shared_(std::move(shared)), peer_(accepted->peer), outgoing_(false), link_(std::move(accepted)) {}
@@ -144,6 +147,7 @@ task<result<>> tcp_connection_worker::dial(context& ctx) {
   if (!host_port) co_return host_port.error();
   auto link = std::make_shared<tcp_link>(shared_->io);
   link->peer = peer_;
+  link->origin = origin_;
   auto strand = link->strand;
   auto [host, port] = std::move(host_port).value();
   const auto dial_error = co_await asio::co_spawn(

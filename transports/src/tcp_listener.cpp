@@ -19,7 +19,8 @@ std::string endpoint_text(const tcp::endpoint& e) {
                              : fmt::format("{}:{}", e.address().to_string(), e.port());
 }
 
-task<> accept_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp::acceptor> acceptor) {
+task<> accept_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp::acceptor> acceptor,
+                   std::string listener_flow) {
   const auto where = endpoint_text(acceptor->local_endpoint());
   for (;;) {
     auto control = shared->control_context();
@@ -39,8 +40,11 @@ task<> accept_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp::acce
     const auto remote = link->socket.remote_endpoint(ignored);
     link->peer = ignored ? std::string("unknown peer") : endpoint_text(remote);
     const auto worker = address::random_local("tcp.in.");
-    auto started = co_await control->start_worker(worker, tcp_connection_worker(shared, link),
-                                                  shared->connection_worker_options());
+    link->origin = std::make_shared<const flow_origin>(
+        flow_origin{context::new_flow("tcp-in."), listener_flow,
+                    fmt::format("tcp connection from {} ({}, listener {})", link->peer, worker, where)});
+    auto options = shared->connection_worker_options(link->origin);
+    auto started = co_await control->start_worker(worker, tcp_connection_worker(shared, link), std::move(options));
     if (!started) shared->log.warn("tcp: connection from {} not served: {}", link->peer, started.error().message());
     else shared->log.debug("tcp: accepted {} on {} ({})", link->peer, where, worker);
   }

@@ -25,8 +25,23 @@ incoming_access_control tcp_shared::frame_limit() const {
   }, errc::too_large);
 }
 
-worker_options tcp_shared::connection_worker_options() const {
-  return worker_options{frame_limit(), options.write_queue_capacity};
+worker_options tcp_shared::connection_worker_options(std::shared_ptr<const flow_origin> origin) const {
+  worker_options o{frame_limit(), options.write_queue_capacity};
+  o.reach = reach::any_origin;  // relaying onto a connection is what a hub does
+  o.produces = std::move(origin);
+  return o;
+}
+
+worker_options tcp_shared::router_options() const {
+  worker_options o{frame_limit(), 0};
+  o.reach = reach::any_origin;  // the router checks messages from elsewhere by destination
+  return o;
+}
+
+bool tcp_shared::may_dial(const local_message& m) const {
+  if (!m.origin) return true;
+  const auto& allowed = options.allow_outgoing;
+  return std::find(allowed.begin(), allowed.end(), m.onward_route.next().value()) != allowed.end();
 }
 
 address tcp_shared::connection_for(const std::string& peer) const {

@@ -35,6 +35,7 @@ struct tcp_link {
   std::atomic<bool> closing{false};  // set once by whoever closes first (reader, writer or shutdown)
   std::atomic<bool> stalled{false};  // set by the stall timer before it closes the socket
   std::atomic<bool> worker_stopping{false};  // the worker's shutdown closes it; nobody need stop it
+  std::shared_ptr<const flow_origin> origin;  // stamped on every message read from the socket
 
   // The write side (tcp_writer.cpp). Frames queue in `outbox` and one writer coroutine sends
   // whatever has queued in a single gathered write, so small messages share system calls.
@@ -76,7 +77,14 @@ struct tcp_shared {
   /// A mailbox check refusing messages whose frame would exceed the limit, so the sender gets
   /// an error instead of the message being dropped later.
   incoming_access_control frame_limit() const;
-  worker_options connection_worker_options() const;
+  /// A connection's worker: it carries messages from anywhere onto its socket, and produces
+  /// `origin`, the flow its received messages come in by.
+  worker_options connection_worker_options(std::shared_ptr<const flow_origin> origin) const;
+  /// The TCP router's: the frame limit; reachable from anywhere, and `may_dial` decides.
+  worker_options router_options() const;
+  /// True when `m` may open or use a connection by a `tcp(...)` hop: it was made on this node,
+  /// or it goes to a peer in `allow_outgoing`.
+  bool may_dial(const local_message& m) const;
 
   // Outgoing peers and open connections.
   /// The connection worker's address for `peer`, or an empty address when a new one must be made.
@@ -111,7 +119,8 @@ class tcp_connection_worker final : public raw_worker {
 public:
   /// An outgoing connection to `peer`, dialled in `initialize` when `connect_now`, otherwise
   /// on the first message (after the back-off a previous failure set).
-  tcp_connection_worker(std::shared_ptr<tcp_shared> shared, std::string peer, bool connect_now);
+  tcp_connection_worker(std::shared_ptr<tcp_shared> shared, std::string peer, bool connect_now,
+                        std::shared_ptr<const flow_origin> origin);
   /// A connection accepted by a listener.
   tcp_connection_worker(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> accepted);
 
@@ -127,6 +136,7 @@ private:
 
   std::shared_ptr<tcp_shared> shared_;
   std::string peer_;
+  std::shared_ptr<const flow_origin> origin_;  // outgoing: given to the link once dialled
   bool outgoing_;
   bool connect_now_ = false;
   bool attempt_failed_ = false;
@@ -138,6 +148,9 @@ private:
 std::string endpoint_text(const boost::asio::ip::tcp::endpoint& e);
 
 /// Accepts connections on `acceptor` until it is closed.
-task<> accept_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor);
+/// Accepts connections on `acceptor` until it is closed; each connection's messages come in by
+/// a flow of its own whose parent is `listener_flow`.
+task<> accept_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor,
+                   std::string listener_flow);
 
 }  // namespace nodus::detail

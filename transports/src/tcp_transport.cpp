@@ -24,9 +24,12 @@ task<result<address>> connection_to(context& ctx, std::shared_ptr<tcp_shared> sh
   if (auto parsed = split_host_port(peer); !parsed) co_return parsed.error();
   const auto worker = address::random_local("tcp.out.");
   shared->claim(peer, worker);
-  auto connection = std::make_shared<tcp_connection_worker>(shared, peer, connect_now);
+  auto origin = std::make_shared<const flow_origin>(
+      flow_origin{context::new_flow("tcp-out."), {}, fmt::format("tcp connection to {} ({})", peer, worker)});
+  auto connection = std::make_shared<tcp_connection_worker>(shared, peer, connect_now, origin);
   std::vector<address> addresses(1, worker);  // no braces inside co_await (g++ 12, see README)
-  auto started = co_await ctx.start_worker_ptr(std::move(addresses), connection, shared->connection_worker_options());
+  auto options = shared->connection_worker_options(std::move(origin));
+  auto started = co_await ctx.start_worker_ptr(std::move(addresses), connection, std::move(options));
   if (!started) {
     shared->release(peer, worker, /*attempt_failed=*/true);
     co_return connection->last_error() ? connection->last_error() : started.error();
@@ -42,6 +45,13 @@ public:
 
   task<result<>> handle_message(context& ctx, local_message message) override {
     const auto peer = message.onward_route.next().value();
+    if (!shared_->may_dial(message)) {
+      // Nobody on the network may make this node connect somewhere (blind request forgery).
+      ctx.log().warn("tcp: a message from {} may not open or use a connection to {}: only this node's own messages "
+                     "may (allow the peer with tcp_options::allow_outgoing, `nodus hub --allow-outgoing`)",
+                     message.origin->description, message.onward_route.next());
+      co_return errc::access_denied;
+    }
     auto connection = co_await connection_to(ctx, shared_, peer, /*connect_now=*/false);
     if (!connection) {
       ctx.log().warn("tcp: message to {} dropped: {}", message.onward_route, connection.error().message());
@@ -66,7 +76,7 @@ task<result<std::shared_ptr<tcp_shared>>> start_transport(context& ctx, tcp_opti
   auto control = std::make_shared<context>(ctx.new_detached("tcp.control."));
   auto shared = std::make_shared<tcp_shared>(std::move(options), io_executor(ctx), ctx.log(), std::move(control));
   const address router(std::string(tcp_transport::router_address));
-  auto started = co_await ctx.start_worker(router, tcp_router(shared), worker_options{shared->frame_limit(), 0});
+  auto started = co_await ctx.start_worker(router, tcp_router(shared), shared->router_options());
   if (!started) co_return started.error();
   register_transport(ctx, tcp_type, router);
   co_return shared;
@@ -91,7 +101,9 @@ result<tcp_transport> tcp_transport::create(node& n, tcp_options options) {
   return n.block_on([&](context& ctx) { return create_blocking(ctx, std::move(options)); });
 }
 
-result<std::string> tcp_transport::listen(std::string_view bind) {
+result<std::string> tcp_transport::listen(std::string_view bind, tcp_listener_options options) {
+  auto control = shared_->control_context();
+  if (!control) return errc::stopped;
   auto host_port = detail::split_host_port(bind);
   if (!host_port) return host_port.error();
   boost::system::error_code ec;
@@ -110,8 +122,10 @@ result<std::string> tcp_transport::listen(std::string_view bind) {
   if (ec) return std::error_code(ec);
   const auto bound = detail::endpoint_text(acceptor->local_endpoint());
   shared_->add_acceptor(acceptor);
+  if (options.flow.empty()) options.flow = context::new_flow("tcp-listener.");
+  for (auto& worker : options.expose) control->expose(options.flow, std::move(worker));
   auto strand = acceptor->get_executor();
-  asio::co_spawn(strand, detail::accept_loop(shared_, std::move(acceptor)), asio::detached);
+  asio::co_spawn(strand, detail::accept_loop(shared_, std::move(acceptor), options.flow), asio::detached);
   shared_->log.info("tcp: listening on {}", bound);
   return bound;
 }

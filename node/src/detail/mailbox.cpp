@@ -12,6 +12,9 @@ namespace nodus::detail {
 
 // Queue slots an idle worker keeps (a burst's worth is freed when it goes idle).
 inline constexpr std::size_t idle_queue_slots = 32;
+// Flows a worker keeps receiving replies from: the most recent ones it sent into. A worker that
+// serves many peers is exposed to their listener instead, and never needs this list.
+inline constexpr std::size_t max_reply_flows = 64;
 
 mailbox::mailbox(node_impl& node, std::vector<address> addresses, std::size_t capacity,
                  incoming_access_control access, worker_info::kind kind)
@@ -75,6 +78,10 @@ task<result<>> mailbox::deliver(local_message m, bool bypass_capacity) {
 }
 
 std::optional<result<>> mailbox::try_deliver(local_message& m, bool bypass_capacity) {
+  if (m.origin && !node_.may_reach(*this, *m.origin)) {
+    node_.log_unexposed(*this, *m.origin);
+    return result<>(errc::access_denied);
+  }
   if (auto reason = access_.check(m); !reason.empty()) {
     node_.log().warn("'{}' denied a message from '{}': {}", addresses_.front(), m.return_route, reason);
     return result<>(access_.refusal());
@@ -156,6 +163,28 @@ std::size_t mailbox::close_locked() {
     parked_drain_.post(true);
   }
   return dropped;
+}
+
+bool mailbox::replies_from(std::string_view flow) const {
+  std::lock_guard lock(mutex_);
+  return std::any_of(reply_flows_.begin(), reply_flows_.end(), [&](const auto& f) { return f->flow == flow; });
+}
+
+void mailbox::accept_replies_from(const std::shared_ptr<const flow_origin>& flow) {
+  std::lock_guard lock(mutex_);
+  for (const auto& f : reply_flows_)
+    if (f == flow || f->flow == flow->flow) return;
+  if (reply_flows_.size() >= max_reply_flows) reply_flows_.erase(reply_flows_.begin());
+  // Held here, so the pointer in last_reply_flow_ (always the newest) stays valid.
+  reply_flows_.push_back(flow);
+  last_reply_flow_.store(flow.get(), std::memory_order_release);
+}
+
+std::vector<std::string> mailbox::reply_flows() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& f : reply_flows_) out.push_back(f->flow);
+  return out;
 }
 
 std::size_t mailbox::size() const { return queued_.load(std::memory_order_acquire); }

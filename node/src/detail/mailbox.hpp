@@ -57,6 +57,27 @@ public:
   /// hand is finished. With `wait`, returns after `shutdown` has run. A plain mailbox just closes.
   task<> stop(bool wait);
 
+  // Flow control (nodus/node/flow_control.hpp).
+  /// Set once, before the mailbox is registered.
+  void set_flow_policy(nodus::reach r, std::shared_ptr<const flow_origin> produces) {
+    reach_ = r;
+    produces_ = std::move(produces);
+  }
+  nodus::reach reachability() const noexcept { return reach_; }
+  /// The flow this worker carries messages into, or null.
+  const std::shared_ptr<const flow_origin>& produces() const noexcept { return produces_; }
+  /// True when messages from `flow` reach this worker because it sent into that flow (replies).
+  bool replies_from(std::string_view flow) const;
+  /// Makes messages from `flow` reach this worker (it has sent into the flow). Keeps the
+  /// `max_reply_flows` most recent, so a worker that talks to many peers does not grow.
+  void accept_replies_from(const std::shared_ptr<const flow_origin>& flow);
+  /// The flows `accept_replies_from` has recorded, oldest first.
+  std::vector<std::string> reply_flows() const;
+  /// The last flow recorded, for a lock-free check on the hot path (sending through a channel).
+  bool last_reply_flow_is(const flow_origin* flow) const noexcept {
+    return last_reply_flow_.load(std::memory_order_acquire) == flow;
+  }
+
 protected:
   using clock = std::chrono::steady_clock;
 
@@ -114,6 +135,11 @@ private:
   std::size_t close_locked();
   /// Queues `m` if there is room (access control already passed); empty when full.
   std::optional<result<>> try_push(local_message& m, bool bypass_capacity);
+
+  nodus::reach reach_ = nodus::reach::exposed_flows;
+  std::shared_ptr<const flow_origin> produces_;
+  std::vector<std::shared_ptr<const flow_origin>> reply_flows_;  // guarded by mutex_
+  std::atomic<const flow_origin*> last_reply_flow_{nullptr};     // kept alive by reply_flows_
 
   message_queue queue_;
   std::atomic<std::size_t> queued_{0};  // queue_.size(), written under mutex_, read without it

@@ -133,10 +133,95 @@ task<result<>> node_impl::route_message(local_message m, const mailbox* sender) 
       co_return errc::unknown_address;
     }
     bypass_capacity = box->get() == sender;
+    if (!m.origin && (*box)->produces()) note_reply_path(m.return_route, (*box)->produces());
     if (auto done = (*box)->try_deliver(m, bypass_capacity)) co_return *done;
     full = *box;
   }
   co_return co_await full->wait_and_deliver(std::move(m), bypass_capacity);
+}
+
+// ---- flow control ------------------------------------------------------------------------
+
+void node_impl::note_reply_path(const route& back, const std::shared_ptr<const flow_origin>& flow) const {
+  // The sender, and the local hops it went through on its way here (a hop that pushed itself
+  // on the return route passes the replies on). A bounded walk: this runs for every message
+  // sent through a connection or a channel.
+  constexpr std::size_t max_hops_noted = 4;
+  std::size_t noted = 0;
+  for (const auto& hop : back) {
+    if (!hop.is_local() || noted++ == max_hops_noted) return;
+    auto it = table_.find(hop);
+    if (it == table_.end()) return;
+    auto& box = *it->second;
+    if (box.last_reply_flow_is(flow.get())) continue;  // the common case: the same sender again
+    if (!may_reach(box, *flow)) box.accept_replies_from(flow);
+  }
+}
+
+bool node_impl::exposed_locked(const std::string& flow, const mailbox& box) const {
+  auto it = exposed_.find(flow);
+  if (it == exposed_.end()) return false;
+  for (const auto& a : box.addresses())
+    if (it->second.contains(a)) return true;
+  return false;
+}
+
+bool node_impl::may_reach(const mailbox& box, const flow_origin& origin) const {
+  switch (box.reachability()) {
+    case reach::any_origin: return true;
+    case reach::this_node_only: return false;
+    case reach::exposed_flows: break;
+  }
+  if (box.replies_from(origin.flow) || (!origin.parent.empty() && box.replies_from(origin.parent))) return true;
+  std::shared_lock lock(flows_mutex_);
+  return exposed_locked(origin.flow, box) || (!origin.parent.empty() && exposed_locked(origin.parent, box));
+}
+
+void node_impl::log_unexposed(const mailbox& box, const flow_origin& origin) {
+  // Whoever is refused could send a flood of refusals: the log says enough to see what is going
+  // on, at a bounded rate, and counts the rest.
+  constexpr std::size_t max_refusal_lines = 20;
+  std::size_t skipped = 0;
+  {
+    std::lock_guard lock(refusal_log_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - refusal_window_ >= std::chrono::seconds(1)) {
+      skipped = std::exchange(refusals_unlogged_, 0);
+      refusal_window_ = now;
+      refusals_in_window_ = 0;
+    }
+    if (++refusals_in_window_ > max_refusal_lines) {
+      ++refusals_unlogged_;
+      return;
+    }
+  }
+  if (skipped > 0) log_->warn("flow control: {} more refused message(s) were not logged", skipped);
+  const char* why = box.reachability() == reach::this_node_only ? "it accepts messages from this node only"
+                                                                  : "it is not exposed to that origin";
+  log_->warn("flow control: '{}' refused a message from {}: {}", box.addresses().front(), origin.description, why);
+}
+
+void node_impl::expose(std::string_view flow, address at) {
+  std::unique_lock lock(flows_mutex_);
+  exposed_[std::string(flow)].insert(std::move(at));
+}
+
+void node_impl::unexpose_flow(std::string_view flow) {
+  std::unique_lock lock(flows_mutex_);
+  exposed_.erase(std::string(flow));
+}
+
+std::vector<std::string> node_impl::exposures(const address& at) const {
+  std::vector<std::string> out;
+  {
+    std::shared_lock lock(flows_mutex_);
+    for (const auto& [flow, addresses] : exposed_)
+      if (addresses.contains(at)) out.push_back(flow);
+  }
+  if (auto box = resolve(at); box && at.is_local())
+    for (auto& flow : box->reply_flows()) out.push_back(std::move(flow));
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::vector<std::shared_ptr<mailbox>> node_impl::snapshot() const {
@@ -165,6 +250,7 @@ task<result<>> node_impl::start_worker(std::vector<address> addresses, std::shar
   if (addresses.empty() || !w) co_return errc::invalid_address;
   auto record = std::make_shared<worker_record>(*this, std::move(addresses), capacity_or_default(o.mailbox_capacity),
                                                 std::move(o.access), std::move(w));
+  record->set_flow_policy(o.reach, std::move(o.produces));
   if (auto registered = register_mailbox(record); !registered) {
     log_->error("cannot start a worker at '{}': address already in use", record->addresses().front());
     co_return registered.error();
@@ -177,6 +263,7 @@ task<result<>> node_impl::start_processor(address at, std::shared_ptr<processor>
   if (!p) co_return errc::invalid_address;
   auto record = std::make_shared<processor_record>(*this, std::move(at), capacity_or_default(o.mailbox_capacity),
                                                    std::move(o.access), std::move(p));
+  record->set_flow_policy(o.reach, std::move(o.produces));
   if (auto registered = register_mailbox(record); !registered) {
     log_->error("cannot start a processor at '{}': address already in use", record->addresses().front());
     co_return registered.error();

@@ -49,6 +49,15 @@ public:
   task<result<>> route_message(local_message m, const mailbox* sender);
   std::vector<worker_info> list() const;
 
+  // Flow control (nodus/node/flow_control.hpp).
+  /// True when a message that came in by `origin` may reach `box`.
+  bool may_reach(const mailbox& box, const flow_origin& origin) const;
+  /// Logs that `box` refused a message from `origin` (at most `max_refusal_lines` a second).
+  void log_unexposed(const mailbox& box, const flow_origin& origin);
+  void expose(std::string_view flow, address at);
+  void unexpose_flow(std::string_view flow);
+  std::vector<std::string> exposures(const address& at) const;
+
   // Workers.
   task<result<>> start_worker(std::vector<address> addresses, std::shared_ptr<worker_base> w, worker_options o);
   task<result<>> start_processor(address at, std::shared_ptr<processor> p, worker_options o);
@@ -77,6 +86,10 @@ private:
   static void log_escaped_exception(spdlog::logger& log, std::exception_ptr e);
   /// `resolve` for a caller that holds table_mutex_: the table's own entry, or null.
   const std::shared_ptr<mailbox>* resolve_locked(const address& a) const;
+  /// For a message made on this node going to a worker that produces a flow: the local workers
+  /// at the front of its return route become reachable from that flow (for the replies).
+  void note_reply_path(const route& back, const std::shared_ptr<const flow_origin>& flow) const;
+  bool exposed_locked(const std::string& flow, const mailbox& box) const;
   void release_blocked_calls();
   task<> stop_all_workers(std::shared_ptr<std::promise<void>> done);
   std::vector<std::shared_ptr<mailbox>> snapshot() const;
@@ -88,6 +101,13 @@ private:
   mutable std::shared_mutex table_mutex_;
   std::unordered_map<address, std::shared_ptr<mailbox>> table_;
   std::unordered_map<address::transport_type, address> transports_;
+
+  mutable std::shared_mutex flows_mutex_;  // taken after table_mutex_ when both are
+  std::unordered_map<std::string, std::set<address>> exposed_;  // flow -> addresses exposed to it
+  std::mutex refusal_log_mutex_;
+  std::chrono::steady_clock::time_point refusal_window_{};
+  std::size_t refusals_in_window_ = 0;
+  std::size_t refusals_unlogged_ = 0;
 
   std::shared_mutex io_mutex_;  // user threads spawn under a shared lock; stop resets io_ under a unique one
   std::optional<boost::asio::io_context> io_;

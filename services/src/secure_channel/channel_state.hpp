@@ -13,6 +13,7 @@ struct channel::state {
   nodus::address encryptor;  // the channel's address, where users send plaintext
   nodus::address decryptor;  // where the peer sends frames
   vault::identifier peer;
+  std::shared_ptr<const flow_origin> origin;  // stamped on what the decryptor delivers; set once established
   std::atomic<std::uint64_t> sent{0};
   std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> duplicates_dropped{0};
@@ -23,6 +24,7 @@ struct channel::state {
 
 struct listener::state {
   nodus::address at;
+  std::string flow;  // the parent flow of every channel it makes
   std::atomic<std::size_t> pending{0};  // handshakes in progress
   mutable std::mutex mutex;
   std::vector<std::shared_ptr<channel::state>> channels;

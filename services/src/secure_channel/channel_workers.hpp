@@ -46,8 +46,10 @@ public:
 
   /// Where `close_secure_channel` asks the encryptor to close: the channel address + ".close".
   static nodus::address close_address(const nodus::address& channel);
-  /// The mailbox options: plaintext over the channel's limit is refused with `errc::too_large`.
-  static worker_options mailbox(const options& o);
+  /// The mailbox options: plaintext over the channel's limit is refused with `errc::too_large`;
+  /// only this node's workers may send (whatever reaches the encryptor goes out as this node's
+  /// word); who sends gets the replies (`origin`, the channel's flow).
+  static worker_options mailbox(const options& o, std::shared_ptr<const flow_origin> origin);
 
   task<result<>> handle_message(context& ctx, local_message message) override;
 

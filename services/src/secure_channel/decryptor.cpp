@@ -70,7 +70,9 @@ task<result<>> decryptor::handle_message(context& ctx, local_message message) {
     case frame::kind::encrypted:
       co_return co_await on_encrypted(ctx, *parsed, std::move(message));
     case frame::kind::abort: {
-      std::string reason(parsed->body.begin(), parsed->body.end());
+      // The peer's words, unauthenticated: escaped and cut short before they reach a log.
+      constexpr std::size_t max_reason = 300;
+      auto reason = printable(parsed->body.first(std::min(parsed->body.size(), max_reason)));
       co_return co_await on_abort(ctx, std::move(reason));
     }
     case frame::kind::handshake_timeout:
@@ -153,9 +155,15 @@ task<result<>> decryptor::complete_handshake(context& ctx) {
     (void)co_await ctx.forward(std::move(out));
     next_sequence = 1;
   }
+  // What this channel delivers comes in by a flow of its own (a child of the listener's): only
+  // the workers the listener exposes, and those that send through the channel, see it.
+  const auto parent = config_->listener_state ? config_->listener_state->flow : std::string();
+  channel.origin = std::make_shared<const flow_origin>(flow_origin{
+      context::new_flow("sc."), parent, fmt::format("secure channel {} with {}", channel.encryptor, channel.peer)});
   std::vector<nodus::address> addresses{channel.encryptor, encryptor::close_address(channel.encryptor)};
   encryptor enc(std::move(transport.value().send), next_sequence, remote_, config_);
-  auto started = co_await ctx.start_worker(std::move(addresses), std::move(enc), encryptor::mailbox(config_->opts));
+  auto mailbox = encryptor::mailbox(config_->opts, channel.origin);
+  auto started = co_await ctx.start_worker(std::move(addresses), std::move(enc), std::move(mailbox));
   if (!started) {
     failure why{started.error(), "cannot start the encryptor: " + started.error().message()};
     co_return co_await end_handshake(ctx, std::move(why), true);
@@ -309,6 +317,7 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_mess
   local.return_route.prepend(channel.encryptor);
   local.metadata.emplace(identifier_key, channel.peer);
   local.metadata.emplace(channel_key, channel.encryptor.value());
+  local.origin = channel.origin;
   if (auto sent = co_await ctx.forward(std::move(local)); !sent)
     ctx.log().info("secure channel {}: message {} could not be delivered: {}", channel.encryptor, f.sequence,
                    sent.error().message());

@@ -50,8 +50,10 @@ nodus::address encryptor::close_address(const nodus::address& channel) {
   return nodus::address(channel.type(), std::string(channel.value()) + ".close");
 }
 
-worker_options encryptor::mailbox(const options& o) {
+worker_options encryptor::mailbox(const options& o, std::shared_ptr<const flow_origin> origin) {
   worker_options w;
+  w.reach = reach::this_node_only;
+  w.produces = std::move(origin);
   w.access = incoming_access_control(
       [max = o.max_payload_size](const local_message& m) -> std::string {
         if (m.payload.size() <= max) return {};

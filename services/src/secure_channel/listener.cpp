@@ -36,7 +36,7 @@ task<result<>> listener_worker::handle_message(context& ctx, local_message messa
   config->opts = opts_;
   config->channel_state = std::make_shared<channel::state>();
   config->channel_state->encryptor = random_address("sc.");
-  config->channel_state->decryptor = nodus::address(config->channel_state->encryptor.value() + ".in");
+  config->channel_state->decryptor = random_address("sc.in.");
   config->listener_state = state_;
   state_->pending.fetch_add(1);
   const auto at = config->channel_state->decryptor;

@@ -10,6 +10,7 @@
 namespace nodus::secure_channel {
 
 const nodus::address& channel::address() const noexcept { return state_->encryptor; }
+const nodus::address& channel::frames_address() const noexcept { return state_->decryptor; }
 const vault::identifier& channel::peer() const noexcept { return state_->peer; }
 bool channel::open() const noexcept { return state_->open.load(); }
 
@@ -24,6 +25,7 @@ channel_stats channel::stats() const noexcept {
 }
 
 const nodus::address& listener::address() const noexcept { return state_->at; }
+const std::string& listener::flow() const noexcept { return state_->flow; }
 
 std::vector<channel> listener::channels() const {
   std::lock_guard lock(state_->mutex);
@@ -37,6 +39,10 @@ namespace {
 
 result_or_failure<> check_options(const options& o) {
   if (!o.identity) return fail(nodus::errc::not_supported, "secure channel options need an identity");
+  if (!o.trust.chosen())
+    return fail(nodus::errc::not_supported,
+                "secure channel options need a trust policy: trust_policy::identifier(ID) or any_of(IDS) for the "
+                "peers you expect, or everyone() to accept anyone who can reach you");
   if (o.rekey_interval == 0) return fail(nodus::errc::not_supported, "secure channel rekey_interval must be at least 1");
   return ok();
 }
@@ -60,8 +66,10 @@ task<result_or_failure<channel>> create_secure_channel(context& ctx, route to_li
   const auto timeout = o.handshake_timeout;
   config->opts = std::move(o);
   config->channel_state = std::make_shared<channel::state>();
+  // Two independent random addresses: knowing where the peer sends frames (the decryptor, on
+  // every return route) says nothing about where local workers send plaintext.
   config->channel_state->encryptor = random_address("sc.");
-  config->channel_state->decryptor = nodus::address(config->channel_state->encryptor.value() + ".in");
+  config->channel_state->decryptor = random_address("sc.in.");
   config->waiter = waiter.address();
   const auto decryptor_address = config->channel_state->decryptor;
   const auto described = to_listener.to_string();
@@ -86,6 +94,8 @@ task<result_or_failure<listener>> create_secure_channel_listener(context& ctx, n
   if (auto checked = check_options(o); !checked) co_return checked.error();
   auto state = std::make_shared<listener::state>();
   state->at = at;
+  state->flow = context::new_flow("sc-listener.");
+  for (const auto& worker : o.expose) ctx.expose(state->flow, worker);
   listener_worker worker(state, std::move(o));
   if (auto started = co_await ctx.start_worker(at, std::move(worker)); !started)
     co_return fail(started.error(), "cannot start a secure channel listener at " + at.value() + ": " +

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "client_workers.hpp"
+#include "nodus/core/random.hpp"
 
 namespace nodus::stream {
 
@@ -113,6 +114,7 @@ const address& connected_stream::receiver() const noexcept { return state_->rece
 const std::string& connected_stream::sender_name() const noexcept { return state_->sender_stream; }
 const std::string& connected_stream::receiver_name() const noexcept { return state_->receiver_stream; }
 const std::string& connected_stream::client_id() const noexcept { return state_->options.client_id; }
+const std::string& connected_stream::flow() const noexcept { return state_->origin->flow; }
 
 stream_status connected_stream::status() const {
   std::lock_guard lock(state_->mutex);
@@ -120,7 +122,9 @@ stream_status connected_stream::status() const {
 }
 
 std::string unique_name(std::string_view prefix) {
-  return address::random_local(fmt::format("{}_", prefix)).value();
+  // 128 bits from the CSPRNG: until streams have owners, whoever knows a stream's name can push
+  // to it and pull from it, so the name must not be guessable.
+  return random_hex(fmt::format("{}_", prefix), 16);
 }
 
 namespace {
@@ -213,6 +217,9 @@ task<result_or_failure<connected_stream>> connect_stream(context& ctx, route to_
   state->receiver_stream = std::move(receiver_name);
   state->sender = address::random_local("stream_sender.");
   state->receiver = address::random_local("stream_receiver.");
+  state->origin = std::make_shared<const flow_origin>(
+      flow_origin{context::new_flow("stream."), {},
+                  fmt::format("stream '{}' at {}", state->receiver_stream, state->stream_service)});
   state->options = std::move(options);
 
   std::int64_t index = 0;
@@ -224,12 +231,14 @@ task<result_or_failure<connected_stream>> connect_stream(context& ctx, route to_
   }
   state->update([index](stream_status& s) { s.index = s.saved_index = index; });
 
+  for (const auto& worker : state->options.expose) ctx.expose(state->origin->flow, worker);
   auto receiver = std::make_shared<detail::stream_receiver>(state, index);
   if (auto started = co_await ctx.start_processor_ptr(state->receiver, receiver); !started)
     co_return fail(started.error(), "stream client: cannot start the receiver: " + started.error().message());
   auto sender = std::make_shared<detail::stream_sender>(state);
   worker_options buffer;
   buffer.mailbox_capacity = state->options.buffer_capacity;
+  buffer.produces = state->origin;  // who sends through the stream gets the replies
   if (auto started = co_await ctx.start_processor_ptr(state->sender, sender, std::move(buffer)); !started) {
     (void)co_await ctx.stop_worker(state->receiver);
     co_return fail(started.error(), "stream client: cannot start the sender: " + started.error().message());
@@ -241,6 +250,7 @@ task<result_or_failure<connected_stream>> connect_stream(context& ctx, route to_
 }
 
 task<result<>> disconnect_stream(context& ctx, connected_stream stream) {
+  ctx.unexpose_flow(stream.flow());
   auto sender = co_await ctx.stop_worker(stream.sender());
   auto receiver = co_await ctx.stop_worker(stream.receiver());
   if (!sender) co_return sender.error();

@@ -150,6 +150,7 @@ task<> stream_receiver::deliver(context& ctx, stream_message message) {
     local_message local{std::move(wire.value().onward_route), std::move(wire.value().return_route),
                         std::move(wire.value().payload), {}};
     local.return_route.prepend(state_->sender);  // replies go back through the paired sender
+    local.origin = state_->origin;               // from a stranger, as far as this node knows
     const address to = local.onward_route.next();
     if (ctx.log().should_log(spdlog::level::trace))
       ctx.log().trace("stream client '{}': delivering message {} of '{}' ({} bytes) to '{}'", state_->options.client_id,

@@ -29,6 +29,7 @@ struct client_state {
   std::string receiver_stream;
   address sender;
   address receiver;
+  std::shared_ptr<const flow_origin> origin;  // stamped on every message the receiver delivers
 
   mutable std::mutex mutex;
   stream_status status;  // guarded by mutex

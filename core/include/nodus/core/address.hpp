@@ -36,8 +36,13 @@ public:
 
   /// Parses the text form; refuses empty values, whitespace, `=>` and a non-numeric type.
   static result<address> parse(std::string_view text);
-  /// A fresh local address, `prefix` followed by 16 random hex digits.
+  /// A fresh local address, `prefix` followed by 16 hex digits from a CSPRNG (OpenSSL's), so
+  /// the address cannot be guessed by whoever sees others.
   static address random_local(std::string_view prefix = "");
+  /// True for a value an address may have: 1 to `max_address_length` printable ASCII
+  /// characters, no space, no `=>`. Addresses parsed from text or decoded from the wire are
+  /// always valid, so they can be logged as they are.
+  static bool valid_value(std::string_view value) noexcept;
 
   /// The transport type byte.
   transport_type type() const noexcept { return type_; }
@@ -66,10 +71,17 @@ struct std::hash<nodus::address> {
   }
 };
 
+namespace nodus {
+/// The text form of `a` safe for a log line: as `to_string`, with every byte that is not
+/// printable ASCII (or a backslash) written as \xNN. Only addresses made in code (never
+/// parsed or decoded) can hold such bytes.
+std::string loggable(const address& a);
+}  // namespace nodus
+
 template <>
 struct fmt::formatter<nodus::address> : fmt::formatter<std::string_view> {
   template <class FormatContext>
   auto format(const nodus::address& a, FormatContext& ctx) const {
-    return fmt::formatter<std::string_view>::format(a.to_string(), ctx);
+    return fmt::formatter<std::string_view>::format(nodus::loggable(a), ctx);
   }
 };

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "nodus/core/message_codec.hpp"
 #include "nodus/core/routed.hpp"
 #include "nodus/node/access_control.hpp"
+#include "nodus/node/flow_control.hpp"
 #include "nodus/node/task.hpp"
 #include "nodus/node/worker.hpp"
 
@@ -30,6 +32,12 @@ struct worker_options {
   incoming_access_control access = incoming_access_control::allow_all();
   /// Mailbox capacity; 0 means the node's default. A full mailbox makes senders wait.
   std::size_t mailbox_capacity = 0;
+  /// Which messages from beyond this node reach the worker (see nodus/node/flow_control.hpp).
+  nodus::reach reach = nodus::reach::exposed_flows;
+  /// The flow this worker carries messages into, if any (a connection, a channel, a stream),
+  /// as stamped on the messages that come back from it: a local worker that sends through this
+  /// one becomes reachable from that flow, so the replies reach it.
+  std::shared_ptr<const flow_origin> produces;
 };
 
 /// What `list_workers` reports about each registered mailbox.
@@ -132,6 +140,17 @@ public:
   task<result<>> sleep(duration d);
   /// A new context with its own random address (prefixed by `prefix`) for receiving replies.
   context new_detached(std::string_view prefix = "app.") const;
+
+  /// A fresh flow id (`<prefix>` and 32 random hex digits) for a transport, listener or
+  /// channel to stamp on the messages it brings in (see nodus/node/flow_control.hpp).
+  static std::string new_flow(std::string_view prefix);
+  /// Lets messages that came in by `flow` (or by a flow it spawned) reach the worker at `at`,
+  /// now and whenever a worker is started there, until `unexpose_flow(flow)`.
+  void expose(std::string_view flow, nodus::address at) const;
+  /// Ends every explicit exposure to `flow` (its listener has stopped).
+  void unexpose_flow(std::string_view flow) const;
+  /// Which flows the worker at `at` is exposed to, explicitly or for replies (for logs and tests).
+  std::vector<std::string> exposures(const nodus::address& at) const;
   /// Asks the node to stop; `node::run` returns once it has. Does not wait.
   void stop_node() const;
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <msgpack.hpp>
 
@@ -74,6 +75,10 @@ struct relay_client_options {
   route service;
   /// The name to register; empty asks the hub for a random one (kept for re-registrations).
   std::string name;
+  /// The local workers that messages arriving through the relay may reach, e.g. `{"listener"}`.
+  /// They are exposed to the connection the registration went over (anyone who can reach the
+  /// relay at the hub can reach them); nothing else on this node is.
+  std::vector<address> expose;
   /// How often the registration is renewed (the ping).
   duration ping_interval = std::chrono::seconds(2);
   /// How long to wait for the hub's answer.
@@ -96,7 +101,11 @@ public:
 private:
   void set_status(context& ctx, relay_status::state now, std::string relay, std::string error);
 
+  /// Exposes `options_.expose` to the flow the hub's answer came in by.
+  void expose_to(context& ctx, const std::shared_ptr<const flow_origin>& origin);
+
   relay_client_options options_;
+  std::string exposed_flow_;  // the connection's flow the workers are exposed to now
   unsigned failures_ = 0;
   mutable std::mutex mutex_;
   relay_status status_;

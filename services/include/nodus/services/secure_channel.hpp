@@ -35,7 +35,11 @@ namespace nodus::secure_channel {
 /// with an error naming the refused identifier.
 class trust_policy {
 public:
+  /// No policy chosen yet: channels and listeners refuse to start with it, so trusting
+  /// everyone is always a decision written in the code.
+  trust_policy() = default;
   /// Any identity whose history and attestation verify (the Rust guide's TrustEveryonePolicy).
+  /// Anyone who can reach the listener gets a channel: choose it on purpose.
   static trust_policy everyone();
   /// Exactly this identifier.
   static trust_policy identifier(vault::identifier id);
@@ -44,8 +48,10 @@ public:
   /// Identities for which `accept` returns true; `description` appears in refusals.
   static trust_policy custom(std::string description, std::function<bool(const vault::identifier&)> accept);
 
-  bool trusts(const vault::identifier& id) const { return accept_(id); }
+  bool trusts(const vault::identifier& id) const { return accept_ && accept_(id); }
   const std::string& description() const noexcept { return description_; }
+  /// False for a default-constructed policy (none chosen).
+  bool chosen() const noexcept { return static_cast<bool>(accept_); }
 
 private:
   trust_policy(std::string description, std::function<bool(const vault::identifier&)> accept)
@@ -73,10 +79,11 @@ private:
   std::shared_ptr<state> state_;
 };
 
-/// How one end of a channel behaves. Only `identity` is required.
+/// How one end of a channel behaves. `identity` and `trust` are required.
 struct options {
   channel_identity identity;
-  trust_policy trust = trust_policy::everyone();
+  /// Which peers to accept; there is no default (see `trust_policy`).
+  trust_policy trust;
   cipher_suite suite = cipher_suite::aes256_gcm;
   /// How long `create_secure_channel` waits for the handshake; a listener drops a half-done
   /// handshake after this long.
@@ -90,6 +97,11 @@ struct options {
   std::size_t max_payload_size = 16 * 1024 * 1024 - 64 * 1024;
   /// A listener refuses new handshakes while this many are half done.
   std::size_t max_pending_handshakes = 1024;
+  /// For a listener: the local workers that messages arriving through its channels may reach,
+  /// e.g. `{"echoer"}`. Nothing else on the node is reachable through them (replies to what
+  /// this node sent excepted). For a channel this end creates, the workers that send through
+  /// it get the replies; nothing else is reachable.
+  std::vector<nodus::address> expose;
 };
 
 /// What one channel end has seen so far.
@@ -108,7 +120,11 @@ public:
   explicit channel(std::shared_ptr<state> s) : state_(std::move(s)) {}
 
   /// Where to send plaintext: `route{ch.address(), "echoer"}` reaches "echoer" at the far end.
+  /// Only workers of this node can send there.
   const nodus::address& address() const noexcept;
+  /// Where the peer sends this end's frames (its decryptor). It travels in clear on every
+  /// return route and is unrelated to `address()`.
+  const nodus::address& frames_address() const noexcept;
   /// The peer's identifier, authenticated by the handshake.
   const vault::identifier& peer() const noexcept;
   /// Counters of this end (safe to read from any thread).
@@ -131,6 +147,9 @@ public:
   struct state;
   explicit listener(std::shared_ptr<state> s) : state_(std::move(s)) {}
   const nodus::address& address() const noexcept;
+  /// The flow that messages of this listener's channels come in by (its channels' parent flow),
+  /// to expose more workers later with `context::expose`.
+  const std::string& flow() const noexcept;
   /// Every channel this listener has established (open or closed), oldest first.
   std::vector<channel> channels() const;
 

@@ -36,6 +36,20 @@ struct tcp_options {
   /// Bytes handed to a connection but not yet written to its socket; beyond this the
   /// connection's worker waits for the socket (and so, once its queue fills, do senders).
   std::size_t max_unsent_bytes = 4 * 1024 * 1024;
+  /// `host:port` peers that messages from other nodes may be routed to by a `tcp(...)` hop.
+  /// Empty (the default): only messages made on this node open or use connections by
+  /// `tcp(...)`, so nobody on the network can make this node dial out.
+  std::vector<std::string> allow_outgoing;
+};
+
+/// What a listener lets its connections reach (see nodus/node/flow_control.hpp).
+struct tcp_listener_options {
+  /// The workers that messages from this listener's connections may reach, e.g. `{"echoer"}`.
+  /// Nothing else on the node is reachable through the listener (replies excepted).
+  std::vector<address> expose;
+  /// The listener's flow id, for exposing more workers later with `context::expose`; empty
+  /// makes a fresh one.
+  std::string flow;
 };
 
 /// One open connection, as `tcp_transport::connections` reports it.
@@ -61,9 +75,10 @@ public:
   static result<tcp_transport> create(node& n, tcp_options options = {});
 
   /// Listens on `host:port` (port 0 picks a free port) and serves every connection accepted
-  /// there. Returns the bound `host:port`. Errors: `invalid_argument` for an unparsable
-  /// address, the system's error (e.g. address in use) otherwise.
-  result<std::string> listen(std::string_view bind);
+  /// there; its connections reach only the workers in `options.expose`. Returns the bound
+  /// `host:port`. Errors: `invalid_argument` for an unparsable address, the system's error
+  /// (e.g. address in use) otherwise.
+  result<std::string> listen(std::string_view bind, tcp_listener_options options = {});
   /// Connects to `host:port` now (or reuses the open connection) and returns the connection's
   /// local address, usable as the first hop of a route.
   task<result<address>> connect(std::string peer);

@@ -53,6 +53,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "nodus/core/address.hpp"
 #include "nodus/core/failure.hpp"
@@ -85,6 +86,10 @@ struct client_options {
   duration max_retry_backoff = std::chrono::seconds(5);
   /// How long `connect_stream` keeps trying to create the streams and read the saved index.
   duration connect_timeout = std::chrono::seconds(10);
+  /// The local workers that messages arriving through the stream may reach, e.g. Bob's secure
+  /// channel listener. Nothing else is reachable from the stream (replies to what this node
+  /// sent through it excepted): whoever can push to the receiver stream is a stranger.
+  std::vector<address> expose;
 };
 
 /// Where a stream client stands, as `connected_stream::status` reports it.
@@ -128,6 +133,9 @@ public:
   const std::string& receiver_name() const noexcept;
   /// The id under which the receiver's index is saved.
   const std::string& client_id() const noexcept;
+  /// The flow that messages arriving through the stream come in by (to expose more workers
+  /// with `context::expose`).
+  const std::string& flow() const noexcept;
   /// Counters and states; safe from any thread.
   stream_status status() const;
 
@@ -148,7 +156,7 @@ task<result_or_failure<connected_stream>> connect_stream(context& ctx, route to_
 /// connecting again with the same names and `client_id` resumes.
 task<result<>> disconnect_stream(context& ctx, connected_stream stream);
 
-/// A fresh name `prefix_` followed by 16 random hex digits, like Rust's `Unique::with_prefix`.
+/// A fresh name `prefix_` followed by 32 hex digits from a CSPRNG, like Rust's `Unique::with_prefix`.
 std::string unique_name(std::string_view prefix);
 
 }  // namespace nodus::stream
