@@ -66,8 +66,13 @@ result_or_failure<hub_kafka> start_kafka(const kafka_settings& settings, const s
 
 int hub(const std::vector<std::string>& args) {
   std::string listen;
-  double stall_seconds = 0;
+  double deadline_seconds = 0;
+  double stall_seconds = 0;  // --stall-timeout, the old name of --frame-deadline
   std::size_t max_frame = 0;
+  const tcp_options tcp_defaults;
+  // Signed, so that a negative value is refused rather than wrapped round to a huge one.
+  auto max_connections = static_cast<long long>(tcp_defaults.max_connections);
+  auto max_buffered = static_cast<long long>(tcp_defaults.max_buffered_bytes);
   kafka_settings kafka_options;
   std::string allow_outgoing;
   po::options_description options("options");
@@ -77,8 +82,13 @@ int hub(const std::vector<std::string>& args) {
       ("listen", po::value(&listen)->default_value("127.0.0.1:4000"), "HOST:PORT to listen on (port 0 picks one)")
       ("max-frame-size", po::value(&max_frame)->default_value(tcp_frame::default_max_size),
        "largest TCP frame accepted or sent, in bytes")
-      ("stall-timeout", po::value(&stall_seconds)->default_value(30),
-       "seconds a peer may stay silent in the middle of a frame before it is cut off")
+      ("frame-deadline", po::value(&deadline_seconds)->default_value(30),
+       "seconds within which all of a frame must arrive once it has started, or the peer is cut off")
+      ("max-connections", po::value(&max_connections)->default_value(max_connections),
+       "accepted connections open at once; more are accepted and closed at once")
+      ("max-buffered-bytes", po::value(&max_buffered)->default_value(max_buffered),
+       "bytes all connections together may hold in frames over 64 KiB while they arrive; the connection "
+       "that would go over is closed")
       ("allow-outgoing", po::value(&allow_outgoing),
        "HOST:PORT[,...] that messages from the network may be routed to by a 1#HOST:PORT hop "
        "(default: none, the hub never dials out for a peer)")
@@ -89,14 +99,26 @@ int hub(const std::vector<std::string>& args) {
   po::options_description hidden("test hooks");
   hidden.add_options()
       ("test-drop-push", po::value(&kafka_options.test_drop_push),
-       "test hook: confirm the Nth push but never write it (a message deleted in transit)");
+       "test hook: confirm the Nth push but never write it (a message deleted in transit)")
+      ("stall-timeout", po::value(&stall_seconds), "the old name of --frame-deadline");
   // clang-format on
   po::variables_map values;
   if (auto done = parse("hub", "[--listen HOST:PORT] [--kafka-bootstrap HOST:PORT [--kafka-config FILE]]", args,
                         options, {}, values, &hidden))
     return *done;
-  if (stall_seconds <= 0 || max_frame == 0)
-    return fail("hub", "--stall-timeout and --max-frame-size must be positive", exit_usage);
+  if (values.count("stall-timeout")) {
+    if (!values["frame-deadline"].defaulted())
+      return fail("hub", "--stall-timeout is the old name of --frame-deadline: give one of them", exit_usage);
+    deadline_seconds = stall_seconds;
+  }
+  if (deadline_seconds <= 0 || max_frame == 0)
+    return fail("hub", "--frame-deadline (or --stall-timeout) and --max-frame-size must be positive", exit_usage);
+  if (max_connections <= 0) return fail("hub", "--max-connections must be at least 1", exit_usage);
+  if (max_buffered <= 0 || static_cast<unsigned long long>(max_buffered) < max_frame)
+    return fail("hub",
+                "--max-buffered-bytes must be at least --max-frame-size (" + std::to_string(max_frame) +
+                    "): a frame that large could never arrive",
+                exit_usage);
 
   auto n = node::create({.name = "hub"});
   auto log = std::make_shared<spdlog::logger>(n.log());  // the node's sinks and level, for librdkafka's lines
@@ -108,7 +130,9 @@ int hub(const std::vector<std::string>& args) {
   }
   tcp_options tcp_settings;
   tcp_settings.max_frame_size = max_frame;
-  tcp_settings.stall_timeout = std::chrono::duration_cast<duration>(std::chrono::duration<double>(stall_seconds));
+  tcp_settings.frame_deadline = std::chrono::duration_cast<duration>(std::chrono::duration<double>(deadline_seconds));
+  tcp_settings.max_connections = static_cast<std::size_t>(max_connections);
+  tcp_settings.max_buffered_bytes = static_cast<std::size_t>(max_buffered);
   auto allowed = parse_host_ports(allow_outgoing);
   if (!allowed) return fail("hub", "--allow-outgoing: " + allowed.error().message(), exit_usage);
   tcp_settings.allow_outgoing = std::move(allowed).value();

@@ -105,7 +105,7 @@ TEST_CASE("a message over the frame limit is refused to its sender, never trunca
 }
 
 TEST_CASE("bad input closes that connection only, with a log line naming the peer and the reason") {
-  tcp_node server("127.0.0.1:0", tcp_options{.max_frame_size = 4096, .stall_timeout = 300ms});
+  tcp_node server("127.0.0.1:0", tcp_options{.max_frame_size = 4096, .frame_deadline = 300ms});
   tcp_node client;
   REQUIRE(echo(client.n, route{tcp(server.bound), "echoer"}));
 

@@ -158,3 +158,88 @@ TEST_CASE("a frame at exactly the limit passes; one byte more does not") {
   CHECK(refused.error() == errc::too_large);
   CHECK(out.size() == before);  // nothing half-written
 }
+
+TEST_CASE("a frame declared at 16 MiB of which 5 bytes have arrived holds a few KiB, not 16 MiB") {
+  tcp_frame::decoder decoder;
+  // The version byte, a length prefix of 16 MiB, one byte of the body: what an attacker sends.
+  REQUIRE(commit_bytes(decoder, bytes{tcp_frame::protocol_version, 1, 0, 0, 0, 0x94}));
+  CHECK(decoder.next_frame().value() == std::nullopt);
+  CHECK(decoder.in_frame());
+  CHECK(decoder.buffered_capacity() <= tcp_frame::decoder::staging_start);
+  CHECK(decoder.large_frame_capacity() == 0);
+}
+
+namespace {
+
+// Feeds `stream` in pieces of at most `piece` bytes and checks after every read that what the
+// decoder holds for the frame in progress is at most twice what has arrived of it, plus the
+// first buffer's few KiB. Returns the one frame it hands out.
+tcp_frame::frame receive_checking_memory(const bytes& stream, std::size_t piece) {
+  tcp_frame::decoder decoder;
+  for (std::size_t at = 0; at < stream.size();) {
+    const auto into = decoder.buffer();
+    REQUIRE_FALSE(into.empty());
+    const auto n = std::min({piece, stream.size() - at, into.size()});
+    std::memcpy(into.data(), stream.data() + at, n);
+    at += n;
+    REQUIRE(decoder.commit(n));
+    auto frame = decoder.next_frame();
+    REQUIRE(frame);
+    if (frame.value()) return std::move(*frame.value());
+    const auto received = at - 1;  // all but the version byte belong to the frame
+    INFO("received ", received, " bytes");
+    REQUIRE(decoder.large_frame_capacity() <= 2 * received + tcp_frame::decoder::first_large_buffer);
+    REQUIRE(decoder.buffered_capacity() <= tcp_frame::decoder::staging_size + decoder.large_frame_capacity());
+  }
+  FAIL("no frame came out");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("a large frame's buffers grow with the bytes that arrive, and its payload is still handed over apart") {
+  const auto m = sample(8 * 1024 * 1024);
+  const auto stream = stream_of({m});
+  for (const std::size_t piece : {std::size_t{1000}, std::size_t{65536}, std::size_t{1} << 20}) {
+    CAPTURE(piece);
+    auto received = receive_checking_memory(stream, piece);
+    REQUIRE(received.payload);
+    CHECK(received.payload->size() == m.payload.size());
+    CHECK(received.payload->capacity() == m.payload.size());  // exactly: the message keeps this buffer
+    CHECK(received.body.size() < 100);
+    CHECK(tcp_frame::decode(std::move(received)).value() == m);
+  }
+}
+
+TEST_CASE("a large frame with no sound head grows the same way and is refused when whole") {
+  bytes stream{tcp_frame::protocol_version, 0, 0x10, 0, 0};  // 1 MiB of bytes that are not msgpack
+  stream.resize(stream.size() + 1024 * 1024, 0xc1);
+  auto received = receive_checking_memory(stream, 10000);
+  CHECK_FALSE(received.payload);
+  CHECK(received.body.size() == 1024 * 1024);
+  CHECK_FALSE(tcp_frame::decode(std::move(received)));
+}
+
+TEST_CASE("the staging area grows for a busy stream and stays small for a quiet one") {
+  tcp_frame::decoder quiet;
+  REQUIRE(commit_bytes(quiet, stream_of({sample(), sample()})));
+  while (quiet.next_frame().value()) {
+  }
+  (void)quiet.buffer();
+  CHECK(quiet.buffered_capacity() == tcp_frame::decoder::staging_start);
+
+  // Reads that fill all the room offered, as from a socket with much waiting in it.
+  const auto stream = stream_of(std::vector<transport_message>(5000, sample(20)));
+  tcp_frame::decoder busy;
+  std::size_t frames = 0;
+  for (std::size_t at = 0; at < stream.size();) {
+    const auto into = busy.buffer();
+    const auto n = std::min(into.size(), stream.size() - at);
+    std::memcpy(into.data(), stream.data() + at, n);
+    at += n;
+    REQUIRE(busy.commit(n));
+    while (busy.next_frame().value()) ++frames;
+  }
+  CHECK(frames == 5000);
+  CHECK(busy.buffered_capacity() == tcp_frame::decoder::staging_size);
+}

@@ -44,6 +44,25 @@ task<std::error_code> dial_on_strand(std::shared_ptr<tcp_link> link, std::string
   co_return std::error_code();
 }
 
+// Closes the socket unless the timer is cancelled (or set again) within `deadline`.
+void arm_frame_deadline(asio::steady_timer& timer, const std::shared_ptr<tcp_link>& link, duration deadline) {
+  timer.expires_after(deadline);
+  timer.async_wait([link](boost::system::error_code ec) {
+    if (ec) return;
+    link->past_deadline = true;
+    boost::system::error_code ignored;
+    link->socket.close(ignored);
+  });
+}
+
+// Why a connection was closed at its frame deadline: `trickled` when bytes of the frame kept
+// arriving (too slowly), not when it stopped after its first bytes.
+std::string deadline_reason(duration deadline, bool trickled) {
+  if (trickled)
+    return fmt::format("it did not send the whole of a frame within the {} ms frame deadline", deadline.count());
+  return fmt::format("it sent part of a frame and then nothing for {} ms (the frame deadline)", deadline.count());
+}
+
 // Runs on the link's strand until the connection ends, forwarding each received message with
 // the connection's worker pushed on its return route (so replies go back over this socket).
 task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> link, address worker) {
@@ -51,34 +70,39 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
   if (!control) co_return;
   tcp_frame::decoder decoder(shared->options.max_frame_size);
   const decode_limits limits{.max_payload = shared->options.max_frame_size};
-  asio::steady_timer stall_timer(link->strand);
+  const auto deadline = shared->options.frame_deadline;
+  asio::steady_timer deadline_timer(link->strand);
+  bool timing = false;    // the deadline runs for the frame in progress
+  bool trickled = false;  // more of that frame arrived after the read that started it
   std::string reason;
   bool orderly = false;
 
   while (reason.empty()) {
-    if (decoder.in_frame()) {  // a peer that stops in the middle of a frame is cut off
-      stall_timer.expires_after(shared->options.stall_timeout);
-      stall_timer.async_wait([link](boost::system::error_code ec) {
-        if (ec) return;
-        link->stalled = true;
-        boost::system::error_code ignored;
-        link->socket.close(ignored);
-      });
-    } else {
-      stall_timer.cancel();
+    if (!decoder.in_frame()) {
+      deadline_timer.cancel();
+      timing = false;
+    } else if (!timing) {  // a frame has started: all of it must arrive in time
+      arm_frame_deadline(deadline_timer, link, deadline);
+      timing = true;
+      trickled = false;
     }
     boost::system::error_code ec;
     const auto into = decoder.buffer();
+    if (!link->budget.hold(decoder.large_frame_capacity())) {  // nothing is read into what it grew
+      reason = fmt::format("its partial frame would take the listener over its {}-byte limit (max_buffered_bytes)",
+                           link->budget.max_buffered_bytes());
+      break;
+    }
     const auto n = co_await link->socket.async_read_some(asio::buffer(into.data(), into.size()),
                                                          asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       orderly = ec == asio::error::eof;
-      reason = link->stalled ? fmt::format("it sent part of a frame and then nothing for {} ms",
-                                           shared->options.stall_timeout.count())
-               : orderly     ? "closed by the peer"
-                             : ec.message();
+      reason = link->past_deadline ? deadline_reason(deadline, trickled)
+               : orderly           ? "closed by the peer"
+                                   : ec.message();
       break;
     }
+    if (timing) trickled = true;
     if (auto committed = decoder.commit(n); !committed) {
       reason = fmt::format("it opened with protocol version {} (expected {})", decoder.version_received().value_or(0),
                            tcp_frame::protocol_version);
@@ -91,6 +115,8 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
         break;
       }
       if (!frame.value()) break;
+      deadline_timer.cancel();  // this frame is whole in time; forwarding it is not the peer's time
+      timing = false;
       auto decoded = tcp_frame::decode(std::move(*frame.value()), limits);
       if (!decoded) {
         reason = fmt::format("a frame does not decode: {}", decoded.error().message());
@@ -106,11 +132,12 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
       co_await control->forward(std::move(message));
     }
   }
-  stall_timer.cancel();
+  deadline_timer.cancel();
   if (close_once(*link)) {  // otherwise the writer or the worker closed it first, and said why
     if (orderly) shared->log.info("tcp: {} closed the connection ({})", link->peer, worker);
     else shared->log.warn("tcp: closing the connection with {} ({}): {}", link->peer, worker, reason);
   }
+  link->budget.release();  // before the worker stops: once it is gone, another may take its place
   // Every way a connection ends passes here (a closed socket ends the pending read), so this is
   // where its worker is stopped, unless the worker is stopping already.
   if (!link->worker_stopping && is_served(*control, worker)) co_await control->stop_worker(worker);

@@ -29,10 +29,32 @@ result<> append_head(const transport_message& m, std::size_t max_frame_size, byt
   return ok();
 }
 
-decoder::decoder(std::size_t max_frame_size) : max_frame_size_(max_frame_size), staging_(staging_size) {}
+decoder::decoder(std::size_t max_frame_size) : max_frame_size_(max_frame_size), staging_(staging_start) {}
+
+namespace {
+
+// Makes `b` `size` bytes long, allocating exactly that: the vector's own growth could allocate
+// up to twice what is asked for.
+void grow_to(bytes& b, std::size_t size) {
+  b.reserve(size);
+  b.resize(size);
+}
+
+// The next size of a buffer that is full with `filled` bytes: twice that (at least `floor`),
+// never more than `limit`. Doubling keeps the copies on growing to one per byte, on average.
+std::size_t doubled(std::size_t filled, std::size_t floor, std::size_t limit) {
+  return std::min(limit, std::max(2 * filled, floor));
+}
+
+}  // namespace
 
 std::span<std::uint8_t> decoder::buffer() {
-  if (large_) return std::span(*large_).subspan(large_filled_);
+  if (large_) {
+    if (large_filled_ == large_->size()) grow_to(*large_, doubled(large_filled_, first_large_buffer, large_size_));
+    return std::span(*large_).subspan(large_filled_);
+  }
+  if (staging_filled_ && staging_.size() < staging_size) grow_to(staging_, std::min(staging_size, 2 * staging_.size()));
+  staging_filled_ = false;
   auto free = std::span(staging_).subspan(end_);
   return last_was_large_ ? free.first(std::min(free.size(), read_after_large)) : free;
 }
@@ -52,7 +74,14 @@ result<> decoder::commit(std::size_t n) {
     ++begin_;  // the version byte is not part of any frame
   }
   end_ += n;
+  staging_filled_ = end_ == staging_.size();  // a busy stream, or a frame that needs more room
   return ok();
+}
+
+std::size_t decoder::buffered_capacity() const noexcept { return staging_.capacity() + large_frame_capacity(); }
+
+std::size_t decoder::large_frame_capacity() const noexcept {
+  return (large_ ? large_->capacity() : 0) + (large_head_ ? large_head_->capacity() : 0);
 }
 
 result<transport_message> decode(frame f, const decode_limits& limits) {
@@ -64,7 +93,7 @@ result<std::optional<frame>> decoder::next_frame() {
   using maybe_frame = std::optional<frame>;
   if (failed_) return errc::malformed;
   if (large_) {
-    if (large_filled_ < large_->size()) return maybe_frame();
+    if (large_filled_ < large_size_) return maybe_frame();
     frame done = large_head_ ? frame{std::move(*large_head_), std::move(large_)} : frame{std::move(*large_), {}};
     large_.reset();
     large_head_.reset();
@@ -72,9 +101,8 @@ result<std::optional<frame>> decoder::next_frame() {
     return maybe_frame(std::move(done));
   }
   const auto staged = end_ - begin_;
-  std::size_t body = 0;
   if (staged >= length_prefix_size) {
-    body = read_prefix(staging_.data() + begin_);
+    const std::size_t body = read_prefix(staging_.data() + begin_);
     if (body > max_frame_size_) {
       failed_ = true;
       return errc::too_large;
@@ -87,22 +115,7 @@ result<std::optional<frame>> decoder::next_frame() {
       if (begin_ == end_) begin_ = end_ = 0;
       return maybe_frame(std::move(done));
     }
-    if (length_prefix_size + body > staging_.size()) {  // too big to stage: read the rest in place
-      const byte_view arrived(staging_.data() + begin_ + length_prefix_size, staged - length_prefix_size);
-      const auto head = find_head(arrived);
-      std::size_t head_size = 0;
-      if (head && head->length + head->payload_size == body) {  // the payload gets a buffer of its own
-        head_size = head->length;
-        large_head_.emplace(arrived.begin(), arrived.begin() + static_cast<std::ptrdiff_t>(head_size));
-        large_.emplace(head->payload_size);
-      } else {  // whole, so decoding the whole body can say what is wrong with it
-        large_.emplace(body);
-      }
-      large_filled_ = arrived.size() - head_size;
-      std::memcpy(large_->data(), arrived.data() + head_size, large_filled_);
-      begin_ = end_ = 0;
-      return maybe_frame();
-    }
+    if (length_prefix_size + body > staging_size && start_large(body)) return maybe_frame();
   }
   // Incomplete: move what is staged to the front, so the rest of the frame has room after it.
   if (begin_ > 0) {
@@ -111,6 +124,25 @@ result<std::optional<frame>> decoder::next_frame() {
     end_ = staged;
   }
   return maybe_frame();
+}
+
+// A frame too big to stage stays staged until its head has arrived, and then its payload gets a
+// buffer of its own; or, when no sound head fills the staging area, its whole body does (so
+// that decoding the whole body can say what is wrong with it). Either buffer starts small.
+bool decoder::start_large(std::size_t body) {
+  const byte_view arrived(staging_.data() + begin_ + length_prefix_size, end_ - begin_ - length_prefix_size);
+  const auto head = find_head(arrived);
+  if (!head && end_ - begin_ < staging_size) return false;  // wait for the head, or for a full staging area
+  const bool apart = head && head->length + head->payload_size == body;
+  const std::size_t head_size = apart ? head->length : 0;
+  if (apart) large_head_.emplace(arrived.begin(), arrived.begin() + static_cast<std::ptrdiff_t>(head_size));
+  large_size_ = apart ? head->payload_size : body;
+  large_filled_ = arrived.size() - head_size;
+  large_.emplace();
+  grow_to(*large_, doubled(large_filled_, first_large_buffer, large_size_));
+  std::memcpy(large_->data(), arrived.data() + head_size, large_filled_);
+  begin_ = end_ = 0;
+  return true;
 }
 
 }  // namespace nodus::tcp_frame

@@ -1,6 +1,7 @@
 #include "tcp_shared.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
@@ -110,6 +111,54 @@ void tcp_shared::close_acceptors() {
         acceptor->close(ignored);
       });
   acceptors_.clear();
+}
+
+bool tcp_listener_budget::open_connection() noexcept {
+  auto open = connections_.load();
+  do {
+    if (open >= max_connections_) return false;
+  } while (!connections_.compare_exchange_weak(open, open + 1));
+  return true;
+}
+
+void tcp_listener_budget::close_connection() noexcept { connections_.fetch_sub(1); }
+
+bool tcp_listener_budget::reserve(std::size_t n) noexcept {
+  auto held = buffered_bytes_.load();
+  do {
+    if (held > max_buffered_bytes_ || n > max_buffered_bytes_ - held) return false;
+  } while (!buffered_bytes_.compare_exchange_weak(held, held + n));
+  return true;
+}
+
+void tcp_listener_budget::release(std::size_t n) noexcept { buffered_bytes_.fetch_sub(n); }
+
+tcp_budget_share::tcp_budget_share(tcp_budget_share&& other) noexcept
+    : budget_(std::move(other.budget_)), held_(std::exchange(other.held_, 0)) {}
+
+tcp_budget_share& tcp_budget_share::operator=(tcp_budget_share&& other) noexcept {
+  if (this != &other) {
+    release();
+    budget_ = std::move(other.budget_);
+    held_ = std::exchange(other.held_, 0);
+  }
+  return *this;
+}
+
+bool tcp_budget_share::hold(std::size_t bytes) noexcept {
+  if (!budget_ || bytes == held_) return true;
+  if (bytes > held_ && !budget_->reserve(bytes - held_)) return false;
+  if (bytes < held_) budget_->release(held_ - bytes);
+  held_ = bytes;
+  return true;
+}
+
+void tcp_budget_share::release() noexcept {
+  if (!budget_) return;
+  budget_->release(held_);
+  budget_->close_connection();
+  budget_.reset();
+  held_ = 0;
 }
 
 void configure_socket(boost::asio::ip::tcp::socket& socket) {

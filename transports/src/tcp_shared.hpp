@@ -24,6 +24,57 @@ namespace nodus::detail {
 
 using clock = std::chrono::steady_clock;
 
+/// What the connections accepted by one listener may hold together (`tcp_options::max_connections`
+/// and `max_buffered_bytes`), and what they hold now. Thread-safe.
+class tcp_listener_budget {
+public:
+  tcp_listener_budget(std::size_t max_connections, std::size_t max_buffered_bytes) noexcept
+      : max_connections_(max_connections), max_buffered_bytes_(max_buffered_bytes) {}
+
+  /// Counts one more open connection; false (and nothing counted) when the cap is reached.
+  bool open_connection() noexcept;
+  void close_connection() noexcept;
+  /// Counts `n` more bytes buffered; false (and nothing counted) when that would pass the cap.
+  bool reserve(std::size_t n) noexcept;
+  void release(std::size_t n) noexcept;
+
+  std::size_t max_connections() const noexcept { return max_connections_; }
+  std::size_t max_buffered_bytes() const noexcept { return max_buffered_bytes_; }
+  std::size_t connections() const noexcept { return connections_.load(); }
+  std::size_t buffered_bytes() const noexcept { return buffered_bytes_.load(); }
+
+private:
+  const std::size_t max_connections_;
+  const std::size_t max_buffered_bytes_;
+  std::atomic<std::size_t> connections_{0};
+  std::atomic<std::size_t> buffered_bytes_{0};
+};
+
+/// An accepted connection's share of its listener's budget: its place among the open
+/// connections, and the bytes its partial frame holds. Given back by `release` or on destruction.
+/// Empty (no budget, every `hold` succeeds) for outgoing connections.
+class tcp_budget_share {
+public:
+  tcp_budget_share() noexcept = default;
+  /// Takes over a connection already counted by `budget->open_connection()`.
+  explicit tcp_budget_share(std::shared_ptr<tcp_listener_budget> budget) noexcept : budget_(std::move(budget)) {}
+  tcp_budget_share(tcp_budget_share&& other) noexcept;
+  tcp_budget_share& operator=(tcp_budget_share&& other) noexcept;
+  ~tcp_budget_share() { release(); }
+
+  /// Makes what this connection holds `bytes`; false (holding what it did) when the listener's
+  /// total would pass its cap.
+  bool hold(std::size_t bytes) noexcept;
+  /// Gives back the connection and its bytes (once; later calls do nothing).
+  void release() noexcept;
+  /// The listener's cap on buffered bytes (0 without a budget), for log lines.
+  std::size_t max_buffered_bytes() const noexcept { return budget_ ? budget_->max_buffered_bytes() : 0; }
+
+private:
+  std::shared_ptr<tcp_listener_budget> budget_;
+  std::size_t held_ = 0;
+};
+
 /// One socket and the strand that serialises everything done to it (reads, writes, close).
 struct tcp_link {
   explicit tcp_link(const boost::asio::any_io_executor& io)
@@ -33,9 +84,10 @@ struct tcp_link {
   boost::asio::ip::tcp::socket socket;
   std::string peer;                  // for logs: host:port as dialled, or the remote endpoint
   std::atomic<bool> closing{false};  // set once by whoever closes first (reader, writer or shutdown)
-  std::atomic<bool> stalled{false};  // set by the stall timer before it closes the socket
+  std::atomic<bool> past_deadline{false};  // set by the frame deadline's timer before it closes the socket
   std::atomic<bool> worker_stopping{false};  // the worker's shutdown closes it; nobody need stop it
   std::shared_ptr<const flow_origin> origin;  // stamped on every message read from the socket
+  tcp_budget_share budget;  // accepted connections: the listener's caps; the read loop's, on the strand
 
   // The write side (tcp_writer.cpp). Frames queue in `outbox` and one writer coroutine sends
   // whatever has queued in a single gathered write, so small messages share system calls.

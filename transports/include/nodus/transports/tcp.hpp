@@ -29,13 +29,22 @@ struct tcp_options {
   /// The wait before reconnecting after a failed attempt; doubles per failure up to the maximum.
   duration reconnect_backoff = std::chrono::milliseconds(200);
   duration max_reconnect_backoff = std::chrono::seconds(5);
-  /// A connection that has sent part of a frame and then nothing for this long is closed.
-  duration stall_timeout = std::chrono::seconds(30);
+  /// Once part of a frame has arrived, all of it must arrive within this, or the connection is
+  /// closed: a deadline for the whole frame, so trickling bytes cannot keep a connection (and
+  /// what it has buffered) alive. A 16 MiB frame needs about 0.6 MB/s to make the default.
+  duration frame_deadline = std::chrono::seconds(30);
   /// Messages waiting for one connection's worker; a full queue makes senders wait.
   std::size_t write_queue_capacity = 256;
   /// Bytes handed to a connection but not yet written to its socket; beyond this the
   /// connection's worker waits for the socket (and so, once its queue fills, do senders).
   std::size_t max_unsent_bytes = 4 * 1024 * 1024;
+  /// Per listener: accepted connections open at once. One more is accepted and closed at once
+  /// (logged at most once a second, with a count).
+  std::size_t max_connections = 1024;
+  /// Per listener: bytes held for frames too big to stage (over 64 KiB) while they arrive, across
+  /// its connections; a connection whose partial frame would take the total over is closed. With
+  /// the staging areas (at most 64 KiB a connection) this bounds what peers can make it buffer.
+  std::size_t max_buffered_bytes = 64 * 1024 * 1024;
   /// `host:port` peers that messages from other nodes may be routed to by a `tcp(...)` hop.
   /// Empty (the default): only messages made on this node open or use connections by
   /// `tcp(...)`, so nobody on the network can make this node dial out.
