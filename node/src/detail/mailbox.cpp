@@ -79,7 +79,7 @@ task<result<>> mailbox::deliver(local_message m, bool bypass_capacity) {
 
 std::optional<result<>> mailbox::try_deliver(local_message& m, bool bypass_capacity) {
   if (m.origin && !node_.may_reach(*this, *m.origin)) {
-    node_.log_unexposed(*this, *m.origin);
+    node_.log_unexposed(*this, m.onward_route.next(), *m.origin);
     return result<>(errc::access_denied);
   }
   if (auto reason = access_.check(m); !reason.empty()) {

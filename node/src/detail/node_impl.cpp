@@ -177,7 +177,7 @@ bool node_impl::may_reach(const mailbox& box, const flow_origin& origin) const {
   return exposed_locked(origin.flow, box) || (!origin.parent.empty() && exposed_locked(origin.parent, box));
 }
 
-void node_impl::log_unexposed(const mailbox& box, const flow_origin& origin) {
+void node_impl::log_unexposed(const mailbox& box, const address& to, const flow_origin& origin) {
   // Whoever is refused could send a flood of refusals: the log says enough to see what is going
   // on, at a bounded rate, and counts the rest.
   constexpr std::size_t max_refusal_lines = 20;
@@ -198,7 +198,7 @@ void node_impl::log_unexposed(const mailbox& box, const flow_origin& origin) {
   if (skipped > 0) log_->warn("flow control: {} more refused message(s) were not logged", skipped);
   const char* why = box.reachability() == reach::this_node_only ? "it accepts messages from this node only"
                                                                   : "it is not exposed to that origin";
-  log_->warn("flow control: '{}' refused a message from {}: {}", box.addresses().front(), origin.description, why);
+  log_->warn("flow control: '{}' refused a message from {}: {}", to, origin.description, why);
 }
 
 void node_impl::expose(std::string_view flow, address at) {

@@ -52,8 +52,9 @@ public:
   // Flow control (nodus/node/flow_control.hpp).
   /// True when a message that came in by `origin` may reach `box`.
   bool may_reach(const mailbox& box, const flow_origin& origin) const;
-  /// Logs that `box` refused a message from `origin` (at most `max_refusal_lines` a second).
-  void log_unexposed(const mailbox& box, const flow_origin& origin);
+  /// Logs that `box` refused a message for `to` (one of its addresses) from `origin` (at most
+  /// `max_refusal_lines` a second).
+  void log_unexposed(const mailbox& box, const address& to, const flow_origin& origin);
   void expose(std::string_view flow, address at);
   void unexpose_flow(std::string_view flow);
   std::vector<std::string> exposures(const address& at) const;
