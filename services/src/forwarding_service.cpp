@@ -125,7 +125,8 @@ task<result<>> forwarding_service::handle_message(context& ctx, routed<relay_req
   }
   const auto name = body.name.empty() ? random_name() : body.name;
   if (!valid_name(name)) {
-    answer.error = fmt::format("'{}' is not a valid relay name (1 to {} letters, digits, '-', '_', '.')", name,
+    answer.error = fmt::format("'{}' is not a valid relay name (1 to {} letters, digits, '-', '_', '.')",
+                               printable(as_bytes(std::string_view(name).substr(0, 2 * max_name_length))),
                                max_name_length);
     co_return co_await reply(ctx, request, std::move(answer));
   }

@@ -61,7 +61,9 @@ task<result<bool>> relay_client::process(context& ctx) {
     set_status(ctx, relay_status::state::registered, relay, {});
   } else {
     const bool refused = answer.has_value();
-    const auto error = refused ? answer.value().body().error : answer.error().message();
+    // The hub's words are escaped and cut short before they reach the log.
+    const auto error = refused ? printable(as_bytes(std::string_view(answer.value().body().error).substr(0, 300)))
+                               : answer.error().message();
     set_status(ctx, refused ? relay_status::state::refused : relay_status::state::retrying, {}, error);
     failures_ = std::min(failures_ + 1, 16u);
     pause = std::min<duration>(options_.retry_backoff * (1u << std::min(failures_ - 1, 10u)), options_.max_retry_backoff);

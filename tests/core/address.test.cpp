@@ -1,4 +1,5 @@
 #include "nodus/core/address.hpp"
+#include <set>
 
 #include <doctest/doctest.h>
 
@@ -47,3 +48,22 @@ TEST_CASE("random local addresses are distinct and keep their prefix") {
 }
 
 TEST_CASE("addresses format through fmt") { CHECK(fmt::format("{}", address(1, "h:1")) == "1#h:1"); }
+
+TEST_CASE("an address made in code with unprintable bytes is escaped when logged") {
+  CHECK(fmt::format("{}", address("line\nbreak")) == "line\\x0abreak");
+  CHECK(fmt::format("{}", address("back\\slash")) == "back\\x5cslash");
+  CHECK(fmt::format("{}", address("plain.name")) == "plain.name");
+  CHECK_FALSE(address::valid_value("line\nbreak"));
+  CHECK(address::valid_value("tcp.in.0123abcd"));
+}
+
+TEST_CASE("random addresses are 16 hex digits from the CSPRNG, all different") {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const auto a = address::random_local("p.");
+    CHECK(a.value().size() == 2 + 16);
+    CHECK(a.value().find_first_not_of("0123456789abcdef", 2) == std::string::npos);
+    seen.insert(a.value());
+  }
+  CHECK(seen.size() == 1000);
+}

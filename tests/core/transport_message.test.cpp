@@ -165,3 +165,16 @@ TEST_CASE("a message received as head and payload apart decodes as the whole") {
             .value() == sample());
   CHECK_FALSE(find_head(bytes{0x93, 1, 0x90, 0x90}));  // not the shape of a transport message
 }
+
+TEST_CASE("addresses that could forge log lines or terminal escapes are refused on decode") {
+  const std::vector<std::string> forgeries{"echoer\n[info] relay: 'forward_to_bob' registered", "a\x1b[2Jb",
+                                           "tab\there", "space here", "a=>b", std::string("nul\0x", 5), "caf\xc3\xa9"};
+  for (const auto& evil : forgeries) {
+    const transport_message m{route{address(evil)}, route{"app"}, bytes{1}};
+    auto decoded = decode_transport_message(encode(m));
+    REQUIRE_FALSE(decoded);
+    CHECK(decoded.error() == errc::malformed);
+    const transport_message back{route{"echoer"}, route{address(evil)}, bytes{1}};
+    CHECK_FALSE(decode_transport_message(encode(back)));
+  }
+}

@@ -33,7 +33,10 @@ std::string describe(const stream_error& e) {
                                                "kafka_unavailable", "too_large", "internal"};
   const auto code = static_cast<std::size_t>(e.code);
   const std::string_view name = code < std::size(names) ? names[code] : "unknown error";
-  return e.reason.empty() ? std::string(name) : fmt::format("{}: {}", name, e.reason);
+  // The hub's words: escaped and cut short, since they end up in this node's log.
+  constexpr std::size_t max_reason = 300;
+  if (e.reason.empty()) return std::string(name);
+  return fmt::format("{}: {}", name, printable(as_bytes(std::string_view(e.reason).substr(0, max_reason))));
 }
 
 bool valid_name(std::string_view name) noexcept {

@@ -142,7 +142,7 @@ std::optional<stream_error> bad_name(std::string_view what, std::string_view nam
   if (valid_stream_name(name)) return std::nullopt;
   return stream_error{stream_errc::bad_request,
                       fmt::format("'{}' is not a valid {} (1 to 200 of A-Z a-z 0-9 . _ -, not starting with __)",
-                                  name.substr(0, 256), what)};
+                                  printable(as_bytes(name.substr(0, 256))), what)};  // logged: escaped
 }
 
 std::shared_ptr<replier> make_replier(context& ctx) {
