@@ -17,10 +17,14 @@ namespace fs = std::filesystem;
 namespace nodus::vault {
 namespace {
 
-/// A directory of its own under the system's temporary directory, removed at the end.
+/// A directory of its own under the system's temporary directory (0700, as mkdtemp makes them,
+/// so that the vault inside has a parent nobody else may write to), removed at the end.
 struct temp_dir {
   fs::path path = fs::temp_directory_path() / ("nodus-identity-store-" + random_hex());
-  temp_dir() { fs::create_directories(path); }
+  temp_dir() {
+    fs::create_directories(path);
+    fs::permissions(path, fs::perms::owner_all, fs::perm_options::replace);
+  }
   ~temp_dir() {
     std::error_code ec;
     fs::remove_all(path, ec);

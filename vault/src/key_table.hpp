@@ -12,6 +12,7 @@
 
 #include "key_material.hpp"
 #include "nodus/vault/vault.hpp"
+#include "private_dir.hpp"
 
 namespace nodus::vault {
 namespace detail {
@@ -30,6 +31,7 @@ struct vault::impl {
   result<key_id> add(detail::key_ptr key);
 
   std::filesystem::path directory;               // empty for an in-memory vault
+  detail::private_dir root;                      // the directory held open; empty in memory
   std::unique_ptr<detail::key_storage> storage;  // null for an in-memory vault
   mutable std::mutex mutex;
   std::map<std::string, detail::key_ptr, std::less<>> keys;  // guarded by mutex

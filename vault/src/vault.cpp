@@ -88,8 +88,23 @@ vault::vault(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 vault::~vault() = default;
 
 std::shared_ptr<vault> vault::create_in_memory() {
+  auto p = std::make_unique<impl>();
   // The constructor is private, which rules out make_shared.
-  return std::shared_ptr<vault>(new vault(std::make_unique<impl>()));
+  return std::shared_ptr<vault>(new vault(std::move(p)));
+}
+
+result_or_failure<std::shared_ptr<vault>> vault::open_directory(const std::filesystem::path& directory) {
+  auto root = detail::private_dir::open_root(directory);
+  if (!root) return std::move(root).error();
+  std::vector<detail::key_storage::stored_key> keys;
+  auto storage = detail::key_storage::open(root.value(), keys);
+  if (!storage) return std::move(storage).error();
+  auto p = std::make_unique<impl>();
+  p->directory = directory;
+  p->root = std::move(root).value();
+  p->storage = std::move(storage).value();
+  for (auto& k : keys) p->keys.emplace(std::move(k.id), std::move(k.key));
+  return std::shared_ptr<vault>(new vault(std::move(p)));
 }
 
 const std::filesystem::path& vault::directory() const noexcept {
