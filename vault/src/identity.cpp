@@ -79,6 +79,9 @@ result_or_failure<identity> identity::from_history(std::shared_ptr<vault> v, cha
 result_or_failure<> identity::rotate(key_lifetime lifetime) {
   const std::string doing = "identity " + id_ + " rotate";
   if (!vault_) return fail(errc::invalid_argument, doing + ": no vault (a moved-from identity)");
+  if (history_.changes().size() >= max_history_changes)
+    return fail(nodus::errc::too_large, doing + ": the history has " + std::to_string(history_.changes().size()) +
+                                            " changes already, the most a history may carry");
   auto key = new_signing_key(*vault_, lifetime, doing.c_str());
   if (!key) return key.error();
   auto& [kid, pub] = key.value();
@@ -112,10 +115,12 @@ result_or_failure<attestation> identity::attest(byte_view static_public_key, std
   if (validity.count() <= 0 || validity.count() > std::numeric_limits<std::int64_t>::max() - now)
     return fail(errc::invalid_argument,
                 doing + ": validity of " + std::to_string(validity.count()) + " s is not positive or too long");
-  attestation a{.subject_key = bytes(static_public_key.begin(), static_public_key.end()),
+  attestation a{.change_hash = sha256(history_.changes().back().signed_content()),
+                .subject_key = bytes(static_public_key.begin(), static_public_key.end()),
                 .expires_at = now + validity.count()};
-  auto signature = sign_with(*vault_, primary_key_,
-                             detail::attestation_signed_content(a.version, a.subject_key, a.expires_at), doing);
+  auto signature =
+      sign_with(*vault_, primary_key_,
+                detail::attestation_signed_content(a.version, a.change_hash, a.subject_key, a.expires_at), doing);
   if (!signature) return signature.error();
   a.signature = std::move(signature).value();
   return a;

@@ -35,7 +35,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::size_t max_name_size = 64;
-constexpr std::size_t max_record_size = 1 << 20;  // a history of max_history_changes is ~220 KiB
+constexpr std::size_t max_record_size = 1 << 20;  // a history of max_history_changes is ~14 KiB
 
 // The name as it can be shown in a reason: non-printable bytes escaped, long names cut.
 std::string shown(const std::string& name) {
