@@ -68,7 +68,7 @@ TEST_CASE("a new identity has an identifier of 'I' and 40 hex digits, and its hi
   CHECK(make_identity(v).id() != alice.id());
 }
 
-TEST_CASE("rotation changes the primary key but keeps the identifier; old keys stay in the vault") {
+TEST_CASE("rotation changes the primary key but keeps the identifier; each previous key is erased") {
   auto v = vault::create_in_memory();
   auto alice = make_identity(v);
   const identifier id = alice.id();
@@ -79,10 +79,24 @@ TEST_CASE("rotation changes the primary key but keeps the identifier; old keys s
     CHECK(alice.history().verify().value() == id);
     CHECK(alice.primary_key() != keys.back());
     CHECK(alice.history().primary_public_key() == v->public_key(alice.primary_key()).value());
+    // The key just replaced is gone: looked up by its id, it is unknown, and it signs nothing.
+    CHECK(v->type_of(keys.back()).error() == errc::unknown_key);
+    CHECK(v->sign(keys.back(), as_bytes("anything")).error() == errc::unknown_key);
     keys.push_back(alice.primary_key());
   }
   CHECK(alice.history().changes().size() == 4);
-  for (const auto& k : keys) CHECK(v->public_key(k));
+  CHECK(v->list() == std::vector<key_id>{alice.primary_key()});
+}
+
+TEST_CASE("a copy of an identity made before a rotation can no longer sign") {
+  auto v = vault::create_in_memory();
+  auto alice = make_identity(v);
+  identity before = alice;
+  REQUIRE(alice.rotate(key_lifetime::ephemeral));
+  auto a = before.attest(static_key(*v), 1h);
+  REQUIRE_FALSE(a);
+  CHECK(a.error().code == errc::unknown_key);
+  CHECK(a.error().reason.find(before.primary_key().value) != std::string::npos);
 }
 
 TEST_CASE("from_history rebuilds an identity only with its current primary key") {

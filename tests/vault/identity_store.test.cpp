@@ -169,6 +169,34 @@ TEST_CASE("a rotated identity reloaded in a second run keeps its identifier and 
         errc::untrusted_identity);
 }
 
+TEST_CASE("after a rotation the previous primary key is gone from the vault, also after a restart") {
+  temp_dir tmp;
+  const fs::path dir = tmp.path / "vault";
+  key_id first_key, second_key;
+  {
+    auto v = open_vault(dir);
+    identity_store store(v);
+    auto alice = store.create("alice");
+    REQUIRE(alice);
+    first_key = alice.value().primary_key();
+    REQUIRE(fs::exists(dir / "keys" / first_key.value));
+    auto rotated = store.rotate("alice");
+    REQUIRE_MESSAGE(rotated, rotated.error().message());
+    second_key = rotated.value().primary_key();
+    CHECK(v->type_of(first_key).error() == errc::unknown_key);
+    CHECK(v->sign(first_key, nodus::as_bytes("x")).error() == errc::unknown_key);
+    CHECK_FALSE(fs::exists(dir / "keys" / first_key.value));
+    CHECK(v->list() == std::vector<key_id>{second_key});
+  }
+  auto v = open_vault(dir);
+  CHECK(v->type_of(first_key).error() == errc::unknown_key);
+  CHECK(v->list() == std::vector<key_id>{second_key});
+  auto alice = identity_store(v).load("alice");
+  REQUIRE(alice);
+  CHECK(alice.value().primary_key() == second_key);
+  CHECK(alice.value().attest(x25519_public(*v), 1h));
+}
+
 TEST_CASE("a damaged, foreign or exposed identity file gives an error naming the file") {
   temp_dir tmp;
   const fs::path dir = tmp.path / "vault";

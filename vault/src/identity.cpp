@@ -1,12 +1,14 @@
 // Identities whose primary key lives in a vault: creation, rotation and attestation.
 //
 // An `identity` is a value (copies share the vault) and is not thread-safe; `identity_store`
-// serialises the read-modify-write of a named one.
+// serialises the read-modify-write of a named one. A rotation erases the previous primary key,
+// so a copy made before it can no longer sign.
 
 #include "nodus/vault/identity.hpp"
 
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "identity_attestation.hpp"
 #include "identity_codec.hpp"
@@ -77,6 +79,20 @@ result_or_failure<identity> identity::from_history(std::shared_ptr<vault> v, cha
 }
 
 result_or_failure<> identity::rotate(key_lifetime lifetime) {
+  auto previous = rotate_keeping_previous(lifetime);
+  if (!previous) return previous.error();
+  return erase_previous(previous.value());
+}
+
+result_or_failure<> identity::erase_previous(const key_id& previous) {
+  auto erased = vault_->remove(previous);
+  if (erased) return outcome::success();
+  return fail(erased.error().code, "identity " + id_ + " rotated (now " + std::to_string(history_.changes().size()) +
+                                       " changes), but its previous primary key " + previous.value +
+                                       " is still in the vault: " + erased.error().message());
+}
+
+result_or_failure<key_id> identity::rotate_keeping_previous(key_lifetime lifetime) {
   const std::string doing = "identity " + id_ + " rotate";
   if (!vault_) return fail(errc::invalid_argument, doing + ": no vault (a moved-from identity)");
   if (history_.changes().size() >= max_history_changes)
@@ -101,8 +117,7 @@ result_or_failure<> identity::rotate(key_lifetime lifetime) {
   auto changes = history_.changes();
   changes.push_back(std::move(next));
   history_ = change_history(std::move(changes));
-  primary_key_ = std::move(kid);
-  return outcome::success();
+  return std::exchange(primary_key_, std::move(kid));
 }
 
 result_or_failure<attestation> identity::attest(byte_view static_public_key, std::chrono::seconds validity) {

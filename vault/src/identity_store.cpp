@@ -283,11 +283,14 @@ result_or_failure<identity> identity_store::rotate(const std::string& name) {
   std::lock_guard lock(impl_->mutex);
   auto ident = impl_->load(name);
   if (!ident) return ident.error();
-  if (auto rotated = ident.value().rotate(key_lifetime::persistent); !rotated) return rotated.error();
+  auto previous = ident.value().rotate_keeping_previous(key_lifetime::persistent);
+  if (!previous) return previous.error();
   if (auto saved = impl_->write(name, ident.value(), true); !saved) {
     impl_->forget_unsaved_key(name, ident.value().primary_key());
     return saved.error();
   }
+  // Only now that the record names the new key may the old one go.
+  if (auto erased = ident.value().erase_previous(previous.value()); !erased) return erased.error();
   return ident;
 }
 

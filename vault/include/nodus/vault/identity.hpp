@@ -107,16 +107,23 @@ public:
   const key_id& primary_key() const noexcept { return primary_key_; }
   const std::shared_ptr<vault>& key_vault() const noexcept { return vault_; }
 
-  /// Adds a change with a new primary key, signed by the new key and the previous one.
-  /// The identifier does not change. The previous key stays in the vault. Refused
-  /// (`nodus::errc::too_large`) once the history has `max_history_changes`.
+  /// Adds a change with a new primary key, signed by the new key and the previous one, then
+  /// erases the previous key from the vault, so that it can sign nothing more. The identifier
+  /// does not change. Refused (`nodus::errc::too_large`) once the history has
+  /// `max_history_changes`. If the previous key cannot be erased the rotation stands and the
+  /// failure says which key is left.
   result_or_failure<> rotate(key_lifetime lifetime = key_lifetime::persistent);
 
   /// Attests `static_public_key` (X25519) until now + `validity`, bound to the latest change.
   result_or_failure<attestation> attest(byte_view static_public_key, std::chrono::seconds validity);
 
 private:
+  friend class identity_store;  // saves the rotated history before the previous key goes
   identity(std::shared_ptr<vault> v, change_history h, key_id k, identifier id);
+  /// `rotate` without erasing the previous key, whose id it returns.
+  result_or_failure<key_id> rotate_keeping_previous(key_lifetime lifetime);
+  /// Erases `previous` (from rotate_keeping_previous); the failure says which key is left.
+  result_or_failure<> erase_previous(const key_id& previous);
   std::shared_ptr<vault> vault_;
   change_history history_;
   key_id primary_key_;
@@ -140,7 +147,9 @@ public:
   result_or_failure<identity> load_or_create(const std::string& name);
   /// Every name, sorted.
   result_or_failure<std::vector<std::string>> list() const;
-  /// Rotates the identity saved under `name` and saves it.
+  /// Rotates the identity saved under `name`, saves it, then erases the previous primary key
+  /// from the vault (after the save, so that a failure never leaves a record naming a key that
+  /// is gone).
   result_or_failure<identity> rotate(const std::string& name);
 
   struct impl;
