@@ -83,6 +83,7 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+class known_identities;
 class identity_store;
 
 /// A store of keys used through `key_id` handles. Thread-safe.
@@ -109,6 +110,10 @@ public:
 
   /// The directory of a directory vault; empty for an in-memory one.
   const std::filesystem::path& directory() const noexcept;
+
+  /// The latest change history seen per peer identifier, kept with this vault (in memory for an
+  /// in-memory vault, under `<dir>/known/` for a directory vault); see identity.hpp.
+  known_identities& known() noexcept;
 
   /// A new random key.
   result_or_failure<key_id> generate(key_type type, key_lifetime lifetime = key_lifetime::ephemeral);
