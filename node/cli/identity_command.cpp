@@ -18,6 +18,21 @@ void print(const vault::identity& id, const std::string& name) {
             << (id.history().changes().size() == 1 ? "" : "s") << ")\n";
 }
 
+// Rotates `name` and says which primary key was erased, after checking that it is gone.
+int rotate(vault::identity_store& store, vault::vault& keys, const std::string& name) {
+  auto before = store.load(name);
+  if (!before) return fail("identity", before.error().message());
+  auto id = store.rotate(name);
+  if (!id) return fail("identity", id.error().message());
+  const auto& previous = before.value().primary_key();
+  if (keys.type_of(previous))
+    return fail("identity",
+                name + " rotated, but its previous primary key " + previous.value + " is still in the vault");
+  print(id.value(), name);
+  std::cout << "previous primary key " << previous.value << " erased\n";
+  return 0;
+}
+
 }  // namespace
 
 int identity(const std::vector<std::string>& args) {
@@ -50,7 +65,8 @@ int identity(const std::vector<std::string>& args) {
     }
     return 0;
   }
-  auto id = action == "create" ? store.create(name) : action == "rotate" ? store.rotate(name) : store.load(name);
+  if (action == "rotate") return rotate(store, *keys.value(), name);
+  auto id = action == "create" ? store.create(name) : store.load(name);
   if (!id) return fail("identity", id.error().message());
   print(id.value(), name);
   return 0;

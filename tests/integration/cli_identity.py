@@ -1,5 +1,6 @@
 """`nodus identity`: named identities in a vault directory, as a user on the command line sees
-them: stable identifiers across rotations, clear one-line errors that name the file at fault."""
+them: stable identifiers across rotations (each erasing the previous key), clear one-line errors
+that name the file at fault."""
 import os
 import re
 import stat
@@ -25,8 +26,17 @@ def test(args):
         code, _, err = nodus("create", "alice")
         check(code == 1 and "exists already" in err, f"a second create was not refused: {code} {err}")
 
-        code, out, _ = nodus("rotate", "alice")
-        check(code == 0 and out.startswith(f"alice {identifier} (2 changes)"), f"rotate: {out}")
+        # A rotation erases the previous primary key: its file is gone from the vault.
+        keys = os.path.join(vault, "keys")
+        keys_before = set(os.listdir(keys))
+        check(len(keys_before) == 1, f"one key file expected after create: {keys_before}")
+        code, out, err = nodus("rotate", "alice")
+        check(code == 0 and out.startswith(f"alice {identifier} (2 changes)"), f"rotate: {out} {err}")
+        (old_key,) = keys_before
+        check(f"previous primary key {old_key} erased" in out, f"rotate did not say the old key went: {out!r}")
+        keys_after = set(os.listdir(keys))
+        check(len(keys_after) == 1 and old_key not in keys_after,
+              f"the previous key file is still there after rotate: {keys_before} -> {keys_after}")
         code, out, _ = nodus("list")
         check(code == 0 and out == f"alice {identifier} (2 changes)\n", f"list: {out!r}")
 
@@ -46,7 +56,7 @@ def test(args):
         os.chmod(path, 0o644)
         code, _, err = nodus("show", "alice")
         check(code == 1 and path in err and "0644" in err, f"an exposed file was not refused: {code} {err}")
-        print("nodus identity: create, rotate, list and the damaged-file errors behave")
+        print("nodus identity: create, rotate (erasing the old key), list and the damaged-file errors behave")
 
 
 if __name__ == "__main__":

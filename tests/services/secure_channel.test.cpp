@@ -3,10 +3,19 @@
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
+// verify_peer is private to the library; its declaration is needed to feed it hostile bytes.
+#include "../../services/src/secure_channel/channel_state.hpp"
 #include "secure_channel_fixture.hpp"
 #include "nodus/core/transport_message.hpp"
+#include "nodus/vault/known_identities.hpp"
 
 using namespace nodus;
 using namespace std::chrono_literals;
@@ -14,6 +23,19 @@ using test::secure_channel_fixture;
 namespace sc = nodus::secure_channel;
 
 namespace {
+
+/// An identity whose first primary key is the Ed25519 key with the private bytes `seed`, made in
+/// `v` with a fixed creation time: built twice from one seed in two vaults, it gives the same
+/// first change, as a thief who copied the key before its owner rotated it away would have.
+vault::identity identity_from_seed(const std::shared_ptr<vault::vault>& v, const bytes& seed) {
+  auto key = v->import_secret(vault::key_type::ed25519, seed);
+  REQUIRE(key);
+  vault::identity_change first{.public_key = v->public_key(key.value()).value(), .created_at = 1'700'000'000};
+  first.self_signature = v->sign(key.value(), first.signed_content()).value();
+  auto made = vault::identity::from_history(v, vault::change_history({first}), key.value());
+  REQUIRE_MESSAGE(made, made.error().message());
+  return std::move(made).value();
+}
 
 /// Replies with the identifier the secure channel recorded in the message's metadata.
 class who_is_it final : public raw_worker {
@@ -231,4 +253,134 @@ TEST_CASE("ChaChaPoly channels work too") {
   auto ch = f.connect(o);
   REQUIRE(ch);
   CHECK(f.echo(ch.value(), "chacha").value() == "chacha");
+}
+
+TEST_CASE("a thief with a rotated-away key cannot pass for its identity by cutting the history back") {
+  secure_channel_fixture f;
+  const bytes seed = vault::random_bytes(32);
+  auto victim = identity_from_seed(vault::vault::create_in_memory(), seed);
+  auto stolen = identity_from_seed(vault::vault::create_in_memory(), seed);  // the leaked key
+  REQUIRE(victim.id() == stolen.id());
+  REQUIRE(victim.rotate(vault::key_lifetime::ephemeral));  // the owner replaces the leaked key
+  auto l = f.listen(f.options_for(f.bob));
+  REQUIRE(l);
+
+  // Bob meets the victim after the rotation and so has seen its history of two changes.
+  auto genuine = f.connect(f.options_for(sc::channel_identity::create(victim).value()));
+  REQUIRE_MESSAGE(genuine, genuine.error().message());
+  CHECK(genuine.value().peer() == f.bob.id());
+
+  // The thief shows change 0 alone, with a static key attested by the old key: a valid history
+  // and attestation on their own, refused because Bob knows the identity has moved on.
+  auto attack = f.connect(f.options_for(sc::channel_identity::create(stolen).value()));
+  REQUIRE_FALSE(attack);
+  INFO("refusal: " << attack.error().message());
+  CHECK(attack.error().code == condition::denied);
+  CHECK(attack.error().message().find("identity " + victim.id()) != std::string::npos);
+  CHECK(attack.error().message().find("older than one already seen") != std::string::npos);
+  CHECK(test::eventually([&] { return f.logs.contains("older than one already seen"); }));
+  CHECK(l.value().channels().size() == 1);
+
+  // The owner, with the current key, still gets in.
+  auto again = f.connect(f.options_for(sc::channel_identity::create(victim).value()));
+  REQUIRE_MESSAGE(again, again.error().message());
+  CHECK(f.echo(again.value(), "it is me").value() == "it is me");
+}
+
+TEST_CASE("a peer that saw the old history accepts a legitimate rotation, also after both restart") {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("nodus-sc-known-" + std::to_string(::getpid()) + "-" + std::to_string(vault::random_bytes(1)[0]));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+  vault::identifier alice_id;
+  auto run = [&](bool rotate_first) {
+    auto alice_vault = vault::vault::open_directory(dir / "alice").value();
+    auto bob_vault = vault::vault::open_directory(dir / "bob").value();
+    vault::identity_store alice_store(alice_vault), bob_store(bob_vault);
+    auto alice = rotate_first ? alice_store.rotate("alice") : alice_store.load_or_create("alice");
+    auto bob = bob_store.load_or_create("bob");
+    REQUIRE_MESSAGE(alice, alice.error().message());
+    REQUIRE_MESSAGE(bob, bob.error().message());
+    alice_id = alice.value().id();
+    secure_channel_fixture f;
+    f.alice = sc::channel_identity::create(alice.value()).value();
+    f.bob = sc::channel_identity::create(bob.value()).value();
+    auto l = f.listen(f.options_for(f.bob));
+    REQUIRE(l);
+    auto ch = f.connect(f.options_for(f.alice));
+    REQUIRE_MESSAGE(ch, ch.error().message());
+    CHECK(f.echo(ch.value(), "hello").value() == "hello");
+    CHECK(test::eventually([&] { return l.value().channels().size() == 1; }));
+    CHECK(l.value().channels().front().peer() == alice_id);
+    return bob_vault->known().latest(alice_id).value().changes().size();
+  };
+  CHECK(run(false) == 1);  // first run: Bob sees Alice's first history
+  CHECK(run(true) == 2);   // both vaults reopened; Alice has rotated, Bob takes the longer history
+  {
+    auto bob_vault = vault::vault::open_directory(dir / "bob").value();  // and keeps it
+    CHECK(bob_vault->known().latest(alice_id).value().changes().size() == 2);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// Payloads whose few header bytes claim far more than they carry. An unbounded msgpack parser
+// reserves room for what a header claims before it notices the input ends: 2^27 elements of
+// 16-byte msgpack objects is 2 GiB, 2^31 of them 32 GiB.
+const std::vector<bytes>& hostile_payloads() {
+  static const std::vector<bytes> payloads{
+      {0xdd, 0x08, 0x00, 0x00, 0x00},                          // an array of 2^27 elements
+      {0xdd, 0x7f, 0xff, 0xff, 0xff},                          // an array of 2^31 - 1 elements
+      {0xdf, 0x7f, 0xff, 0xff, 0xff},                          // a map of 2^31 - 1 pairs
+      {0x93, 0x01, 0xdd, 0x7f, 0xff, 0xff, 0xff, 0xc4, 0x00},  // the history field as a huge array
+      {0x93, 0x01, 0xc6, 0x7f, 0xff, 0xff, 0xff, 0xc4, 0x00},  // the history field claiming 2 GiB
+  };
+  return payloads;
+}
+
+// Virtual memory in use by this process, from /proc/self/status.
+rlim_t address_space_in_use() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.starts_with("VmSize:")) return static_cast<rlim_t>(std::stoull(line.substr(7))) * 1024;
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("a handshake payload whose header claims gigabytes is refused without reserving them") {
+  secure_channel_fixture f;
+  const auto local = f.options_for(f.bob);
+  const bytes remote_static(32, 9);
+  for (const auto& payload : hostile_payloads()) {
+    CAPTURE(payload.size());
+    auto r = sc::verify_peer(payload, remote_static, local);
+    REQUIRE_FALSE(r);
+    INFO("reason: " << r.error().message());
+    // Too large for the input (a count), or cut short (a byte string, which is never copied).
+    CHECK((r.error().code == errc::too_large || r.error().code == errc::malformed));
+    CHECK(r.error().message().starts_with("peer's handshake payload: not one msgpack value"));
+  }
+  // The same in a child whose address space is capped at 256 MiB above what it uses: reserving
+  // what the header claims would fail there (std::bad_alloc). The child is killed by an alarm
+  // if it hangs, so the wait is bounded.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::alarm(20);
+    const rlimit cap{address_space_in_use() + (256u << 20), RLIM_INFINITY};
+    if (::setrlimit(RLIMIT_AS, &cap) != 0) ::_exit(3);
+    for (const auto& payload : hostile_payloads()) {
+      auto r = sc::verify_peer(payload, remote_static, local);
+      if (r || r.error().message().find("bad_alloc") != std::string::npos) ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }

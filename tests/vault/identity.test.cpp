@@ -68,7 +68,7 @@ TEST_CASE("a new identity has an identifier of 'I' and 40 hex digits, and its hi
   CHECK(make_identity(v).id() != alice.id());
 }
 
-TEST_CASE("rotation changes the primary key but keeps the identifier; old keys stay in the vault") {
+TEST_CASE("rotation changes the primary key but keeps the identifier; each previous key is erased") {
   auto v = vault::create_in_memory();
   auto alice = make_identity(v);
   const identifier id = alice.id();
@@ -79,10 +79,24 @@ TEST_CASE("rotation changes the primary key but keeps the identifier; old keys s
     CHECK(alice.history().verify().value() == id);
     CHECK(alice.primary_key() != keys.back());
     CHECK(alice.history().primary_public_key() == v->public_key(alice.primary_key()).value());
+    // The key just replaced is gone: looked up by its id, it is unknown, and it signs nothing.
+    CHECK(v->type_of(keys.back()).error() == errc::unknown_key);
+    CHECK(v->sign(keys.back(), as_bytes("anything")).error() == errc::unknown_key);
     keys.push_back(alice.primary_key());
   }
   CHECK(alice.history().changes().size() == 4);
-  for (const auto& k : keys) CHECK(v->public_key(k));
+  CHECK(v->list() == std::vector<key_id>{alice.primary_key()});
+}
+
+TEST_CASE("a copy of an identity made before a rotation can no longer sign") {
+  auto v = vault::create_in_memory();
+  auto alice = make_identity(v);
+  identity before = alice;
+  REQUIRE(alice.rotate(key_lifetime::ephemeral));
+  auto a = before.attest(static_key(*v), 1h);
+  REQUIRE_FALSE(a);
+  CHECK(a.error().code == errc::unknown_key);
+  CHECK(a.error().reason.find(before.primary_key().value) != std::string::npos);
 }
 
 TEST_CASE("from_history rebuilds an identity only with its current primary key") {
@@ -248,11 +262,12 @@ TEST_CASE("an attestation is refused for another key, after a rotation, or again
     refused(verify_attestation(alice.history(), a, static_key(*v)), alice.id(), "another key");
   }
   SUBCASE("checked against another identity") {
-    refused(verify_attestation(bob.history(), a, key), bob.id(), "not signed");
+    refused(verify_attestation(bob.history(), a, key), bob.id(), "bound to a change that is not in the history");
   }
   SUBCASE("made by a key rotated out since") {
     REQUIRE(alice.rotate(key_lifetime::ephemeral));
-    refused(verify_attestation(alice.history(), a, key), alice.id(), "not signed");
+    refused(verify_attestation(alice.history(), a, key), alice.id(),
+            "attestation was made under change 0 of 2 and signed by a key rotated away since");
     CHECK(verify_attestation(alice.history(), alice.attest(key, 1h).value(), key).value() == alice.id());
   }
   SUBCASE("presented with the history cut before the rotation that made its key") {
@@ -260,7 +275,18 @@ TEST_CASE("an attestation is refused for another key, after a rotation, or again
     const auto fresh = alice.attest(key, 1h).value();
     auto changes = alice.history().changes();
     changes.pop_back();
-    refused(verify_attestation(change_history(changes), fresh, key), alice.id(), "not signed");
+    refused(verify_attestation(change_history(changes), fresh, key), alice.id(),
+            "bound to a change that is not in the history");
+  }
+  SUBCASE("bound to the latest change but signed by the key of an earlier one") {
+    REQUIRE(alice.rotate(key_lifetime::ephemeral));
+    auto forged = alice.attest(key, 1h).value();
+    forged.signature = a.signature;  // by the first key, over other content
+    refused(verify_attestation(alice.history(), forged, key), alice.id(),
+            "not signed by the identity's current primary key");
+    auto short_hash = a;
+    short_hash.change_hash.pop_back();
+    refused(verify_attestation(alice.history(), short_hash, key), alice.id(), "change hash of 31 bytes");
   }
   SUBCASE("with a field altered") {
     auto later = a;
@@ -316,6 +342,8 @@ TEST_CASE("histories and attestations round-trip through their encodings") {
   auto a2 = attestation::decode(a.encode());
   REQUIRE(a2);
   CHECK(a2.value().version == a.version);
+  CHECK(a2.value().change_hash == a.change_hash);
+  CHECK(a2.value().change_hash == sha256(alice.history().changes().back().signed_content()));
   CHECK(a2.value().subject_key == a.subject_key);
   CHECK(a2.value().expires_at == a.expires_at);
   CHECK(a2.value().signature == a.signature);
@@ -372,6 +400,14 @@ TEST_CASE("truncated, garbage and hostile encodings fail cleanly") {
   bytes many{0x92, 0x01, 0xdc, 0x04, 0x01};  // 1025 changes
   for (int i = 0; i < 1025; ++i) many.push_back(0xc0);
   CHECK(change_history::decode(many).error().code == nodus::errc::too_large);
+  CHECK(change_history::decode(many).error().reason.find("1025 changes") != std::string::npos);
+
+  // An attestation of encoding version 1 (not bound to a change) is refused, saying why.
+  const bytes v1{0x95, 0x01, 0x01, 0xc4, 0x00, 0x00, 0xc4, 0x00};
+  auto old = attestation::decode(v1);
+  REQUIRE_FALSE(old);
+  CHECK(old.error().code == nodus::errc::unsupported_version);
+  CHECK(old.error().reason.find("version 1 is no longer accepted") != std::string::npos);
 
   // Random bytes never throw.
   for (int i = 0; i < 2000; ++i) {

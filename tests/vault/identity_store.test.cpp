@@ -17,10 +17,14 @@ namespace fs = std::filesystem;
 namespace nodus::vault {
 namespace {
 
-/// A directory of its own under the system's temporary directory, removed at the end.
+/// A directory of its own under the system's temporary directory (0700, as mkdtemp makes them,
+/// so that the vault inside has a parent nobody else may write to), removed at the end.
 struct temp_dir {
   fs::path path = fs::temp_directory_path() / ("nodus-identity-store-" + random_hex());
-  temp_dir() { fs::create_directories(path); }
+  temp_dir() {
+    fs::create_directories(path);
+    fs::permissions(path, fs::perms::owner_all, fs::perm_options::replace);
+  }
   ~temp_dir() {
     std::error_code ec;
     fs::remove_all(path, ec);
@@ -163,6 +167,34 @@ TEST_CASE("a rotated identity reloaded in a second run keeps its identifier and 
   // Made before this rotation: signed by a key the identity no longer uses.
   CHECK(verify_attestation(again.value().history(), made_in_first_run, channel_key).error().code ==
         errc::untrusted_identity);
+}
+
+TEST_CASE("after a rotation the previous primary key is gone from the vault, also after a restart") {
+  temp_dir tmp;
+  const fs::path dir = tmp.path / "vault";
+  key_id first_key, second_key;
+  {
+    auto v = open_vault(dir);
+    identity_store store(v);
+    auto alice = store.create("alice");
+    REQUIRE(alice);
+    first_key = alice.value().primary_key();
+    REQUIRE(fs::exists(dir / "keys" / first_key.value));
+    auto rotated = store.rotate("alice");
+    REQUIRE_MESSAGE(rotated, rotated.error().message());
+    second_key = rotated.value().primary_key();
+    CHECK(v->type_of(first_key).error() == errc::unknown_key);
+    CHECK(v->sign(first_key, nodus::as_bytes("x")).error() == errc::unknown_key);
+    CHECK_FALSE(fs::exists(dir / "keys" / first_key.value));
+    CHECK(v->list() == std::vector<key_id>{second_key});
+  }
+  auto v = open_vault(dir);
+  CHECK(v->type_of(first_key).error() == errc::unknown_key);
+  CHECK(v->list() == std::vector<key_id>{second_key});
+  auto alice = identity_store(v).load("alice");
+  REQUIRE(alice);
+  CHECK(alice.value().primary_key() == second_key);
+  CHECK(alice.value().attest(x25519_public(*v), 1h));
 }
 
 TEST_CASE("a damaged, foreign or exposed identity file gives an error naming the file") {

@@ -258,3 +258,77 @@ TEST_CASE("an existing private directory is used as it is; an in-memory vault ke
   CHECK(memory->public_key(id));
   CHECK(memory->remove(id));
 }
+
+TEST_CASE("a vault directory swapped for a symbolic link after open is not followed, and writes are refused") {
+  temp_dir tmp;
+  auto v = vault::open_directory(tmp.vault_dir());
+  REQUIRE(v);
+  const auto kept = v.value()->generate(key_type::x25519, key_lifetime::persistent).value();
+  // Someone moves the vault away and puts a link to a directory of theirs in its place.
+  const auto moved = tmp.path / "moved";
+  const auto theirs = tmp.path / "theirs";
+  fs::rename(tmp.vault_dir(), moved);
+  fs::create_directories(theirs / "keys");
+  fs::create_directory_symlink(theirs, tmp.vault_dir());
+
+  auto refused = v.value()->generate(key_type::ed25519, key_lifetime::persistent);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == errc::insecure_permissions);
+  CAPTURE(refused.error().reason);
+  CHECK(refused.error().reason.find((tmp.vault_dir() / "keys").string()) != std::string::npos);
+  CHECK(refused.error().reason.find("not the one opened") != std::string::npos);
+  auto removal = v.value()->remove(kept);
+  REQUIRE_FALSE(removal);
+  CHECK(removal.error().reason.find("not the one opened") != std::string::npos);
+  CHECK(fs::is_empty(theirs / "keys"));  // nothing was written through the link
+  CHECK(fs::exists(moved / "keys" / kept.value));
+  // Keys already loaded still work: they come from memory, not from the path.
+  CHECK(v.value()->public_key(kept));
+
+  // Opened again through the link: refused, the link named.
+  auto again = vault::open_directory(tmp.vault_dir());
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == errc::insecure_permissions);
+  CHECK(again.error().reason.find(tmp.vault_dir().string() + " is a symbolic link") != std::string::npos);
+}
+
+TEST_CASE("a vault whose parent directory others may write to is refused, unless the parent is sticky") {
+  temp_dir tmp;
+  const auto parent = tmp.path / "shared";
+  const auto dir = parent / "vault";
+  fs::create_directories(parent);
+  auto set_mode = [&](fs::perms p) { fs::permissions(parent, p, fs::perm_options::replace); };
+  const auto rwx = fs::perms::owner_all;
+
+  for (auto open_to : {fs::perms::others_write | fs::perms::others_exec | fs::perms::others_read,
+                       fs::perms::group_write | fs::perms::group_exec | fs::perms::group_read}) {
+    set_mode(rwx | open_to);
+    auto v = vault::open_directory(dir);
+    REQUIRE_FALSE(v);
+    CHECK(v.error().code == errc::insecure_permissions);
+    CAPTURE(v.error().reason);
+    CHECK(v.error().reason.find("parent directory " + parent.string()) != std::string::npos);
+    CHECK(v.error().reason.find("without the sticky bit") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir));  // refused before anything was made
+  }
+  // Sticky and ours (as a /tmp-style directory is root's): nobody else can move the vault.
+  set_mode(rwx | fs::perms::group_all | fs::perms::others_all | fs::perms::sticky_bit);
+  CHECK(vault::open_directory(dir));
+  set_mode(rwx | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  CHECK(vault::open_directory(dir));
+  // The system's temporary directory, sticky and root's, is fine as a parent.
+  CHECK((mode_of(fs::temp_directory_path()) & 01000) != 0);
+  temp_dir direct;
+  CHECK(vault::open_directory(direct.path));
+}
+
+TEST_CASE("missing parents of a new vault are made 0755, whatever the umask") {
+  temp_dir tmp;
+  const auto old_mask = ::umask(002);
+  auto v = vault::open_directory(tmp.path / "a" / "b" / "vault");
+  ::umask(old_mask);
+  REQUIRE_MESSAGE(v, v.error().message());
+  CHECK(mode_of(tmp.path / "a") == 0755);
+  CHECK(mode_of(tmp.path / "a" / "b") == 0755);
+  CHECK(mode_of(tmp.path / "a" / "b" / "vault") == 0700);
+}

@@ -1,9 +1,15 @@
 // Attestations of secure-channel static keys: encoding and verification against a history.
 //
-// Encoding: [1, version, subject_key, expires_at, signature]; the leading 1 is the encoding's
-// version, `version` the content's (it is signed). The signature covers
-// ["nodus.identity.attestation", version, subject_key, expires_at], so an attestation cannot be
-// taken for an identity change (different label) and says nothing but what it signs.
+// Encoding (version 2): [2, version, change_hash, subject_key, expires_at, signature]; the
+// leading 2 is the encoding's version, `version` the content's (it is signed). The signature
+// covers ["nodus.identity.attestation", version, change_hash, subject_key, expires_at], so an
+// attestation cannot be taken for an identity change (different label) and says nothing but what
+// it signs.
+//
+// Why the change hash: an attestation speaks for the identity as it was at one change. Bound to
+// the hash of that change, it verifies only against a history whose latest change is that one,
+// so neither an attestation made before a rotation nor one made by a key rotated away since can
+// be shown with a longer history. Version 1 attestations had no such binding and are refused.
 
 #include <algorithm>
 #include <string>
@@ -26,17 +32,50 @@ auto untrusted(const identifier& id, const std::string& what) {
   return fail(errc::untrusted_identity, "identity " + id + ": attestation " + what);
 }
 
+// The index of the change whose signed content hashes to `hash`, or the size if none does.
+std::size_t change_named(const change_history& history, byte_view hash) {
+  const auto& changes = history.changes();
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const bytes h = sha256(changes[i].signed_content());
+    if (std::equal(h.begin(), h.end(), hash.begin(), hash.end())) return i;
+  }
+  return changes.size();
+}
+
+// Which change `a` is bound to, and that the change's key signed it; the index of the change.
+result_or_failure<std::size_t> check_binding(const change_history& history, const identifier& ident,
+                                             const attestation& a) {
+  const std::size_t n = history.changes().size();
+  if (a.change_hash.size() != detail::hash_size)
+    return untrusted(ident, "has a change hash of " + std::to_string(a.change_hash.size()) + " bytes, expected 32");
+  const std::size_t at = change_named(history, a.change_hash);
+  if (at == n) return untrusted(ident, "is bound to a change that is not in the history presented");
+  const bytes content =
+      detail::attestation_signed_content(a.version, a.change_hash, a.subject_key, a.expires_at);
+  if (!verify_ed25519(history.changes()[at].public_key, content, a.signature))
+    return untrusted(ident, at + 1 == n ? "is not signed by the identity's current primary key"
+                                        : "is not signed by the key of the change it names");
+  // Only the latest change's key speaks for the identity: an earlier key has been replaced,
+  // perhaps because it leaked.
+  if (at + 1 != n)
+    return untrusted(ident, "was made under change " + std::to_string(at) + " of " + std::to_string(n) +
+                                " and signed by a key rotated away since; only the latest change's key counts");
+  return at;
+}
+
 }  // namespace
 
 namespace detail {
 
-bytes attestation_signed_content(std::uint8_t version, byte_view subject_key, std::int64_t expires_at) {
+bytes attestation_signed_content(std::uint8_t version, byte_view change_hash, byte_view subject_key,
+                                 std::int64_t expires_at) {
   bytes out;
   nodus::detail::byte_writer writer{out};
   packer pk(writer);
-  pk.pack_array(4);
+  pk.pack_array(5);
   pack_str(pk, attestation_label);
   pk.pack_uint8(version);
+  pack_bin(pk, change_hash);
   pack_bin(pk, subject_key);
   pk.pack_int64(expires_at);
   return out;
@@ -48,9 +87,10 @@ bytes attestation::encode() const {
   bytes out;
   nodus::detail::byte_writer writer{out};
   detail::packer pk(writer);
-  pk.pack_array(5);
-  pk.pack_uint8(detail::identity_encoding_version);
+  pk.pack_array(6);
+  pk.pack_uint8(detail::attestation_encoding_version);
   pk.pack_uint8(version);
+  detail::pack_bin(pk, change_hash);
   detail::pack_bin(pk, subject_key);
   pk.pack_int64(expires_at);
   detail::pack_bin(pk, signature);
@@ -65,13 +105,18 @@ result_or_failure<attestation> attestation::decode(byte_view encoded) {
   if (root.type != msgpack::type::ARRAY || root.via.array.size < 1) return malformed("not an array");
   std::uint64_t encoding = 0;
   if (!detail::read_uint(root.via.array.ptr[0], 0xff, encoding)) return malformed("no version");
-  if (encoding != detail::identity_encoding_version)
+  if (encoding == 1)
+    return fail(nodus::errc::unsupported_version,
+                "identity attestation: version 1 is no longer accepted (it is not bound to a change of the "
+                "identity; the peer needs a Nodus that makes version 2)");
+  if (encoding != detail::attestation_encoding_version)
     return fail(nodus::errc::unsupported_version, "identity attestation: unknown version " + std::to_string(encoding));
-  const auto* f = detail::array_of(root, 5);
+  const auto* f = detail::array_of(root, 6);
   attestation a;
   std::uint64_t version = 0;
-  if (f == nullptr || !detail::read_uint(f[1], 0xff, version) || !detail::read_bin(f[2], a.subject_key) ||
-      !detail::read_int64(f[3], a.expires_at) || !detail::read_bin(f[4], a.signature))
+  if (f == nullptr || !detail::read_uint(f[1], 0xff, version) || !detail::read_bin(f[2], a.change_hash) ||
+      !detail::read_bin(f[3], a.subject_key) || !detail::read_int64(f[4], a.expires_at) ||
+      !detail::read_bin(f[5], a.signature))
     return malformed("fields of the wrong number or type");
   a.version = static_cast<std::uint8_t>(version);
   return a;
@@ -82,13 +127,9 @@ result_or_failure<identifier> verify_attestation(const change_history& history, 
   auto id = history.verify();
   if (!id) return id.error();
   const identifier& ident = id.value();
-  if (a.version != detail::identity_content_version)
+  if (a.version != detail::attestation_content_version)
     return untrusted(ident, "of unknown version " + std::to_string(a.version));
-  // Only the current primary key speaks for the identity: an attestation made before a rotation
-  // was signed by a key the identity has since replaced (perhaps because it leaked).
-  const bytes content = detail::attestation_signed_content(a.version, a.subject_key, a.expires_at);
-  if (!verify_ed25519(history.primary_public_key(), content, a.signature))
-    return untrusted(ident, "is not signed by the identity's current primary key");
+  if (auto bound = check_binding(history, ident, a); !bound) return bound.error();
   if (!std::equal(a.subject_key.begin(), a.subject_key.end(), static_key.begin(), static_key.end()))
     return untrusted(ident, "is for another key than the one presented");
   if (detail::unix_seconds(now) >= a.expires_at)

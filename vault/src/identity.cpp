@@ -1,12 +1,14 @@
 // Identities whose primary key lives in a vault: creation, rotation and attestation.
 //
 // An `identity` is a value (copies share the vault) and is not thread-safe; `identity_store`
-// serialises the read-modify-write of a named one.
+// serialises the read-modify-write of a named one. A rotation erases the previous primary key,
+// so a copy made before it can no longer sign.
 
 #include "nodus/vault/identity.hpp"
 
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "identity_attestation.hpp"
 #include "identity_codec.hpp"
@@ -77,8 +79,25 @@ result_or_failure<identity> identity::from_history(std::shared_ptr<vault> v, cha
 }
 
 result_or_failure<> identity::rotate(key_lifetime lifetime) {
+  auto previous = rotate_keeping_previous(lifetime);
+  if (!previous) return previous.error();
+  return erase_previous(previous.value());
+}
+
+result_or_failure<> identity::erase_previous(const key_id& previous) {
+  auto erased = vault_->remove(previous);
+  if (erased) return outcome::success();
+  return fail(erased.error().code, "identity " + id_ + " rotated (now " + std::to_string(history_.changes().size()) +
+                                       " changes), but its previous primary key " + previous.value +
+                                       " is still in the vault: " + erased.error().message());
+}
+
+result_or_failure<key_id> identity::rotate_keeping_previous(key_lifetime lifetime) {
   const std::string doing = "identity " + id_ + " rotate";
   if (!vault_) return fail(errc::invalid_argument, doing + ": no vault (a moved-from identity)");
+  if (history_.changes().size() >= max_history_changes)
+    return fail(nodus::errc::too_large, doing + ": the history has " + std::to_string(history_.changes().size()) +
+                                            " changes already, the most a history may carry");
   auto key = new_signing_key(*vault_, lifetime, doing.c_str());
   if (!key) return key.error();
   auto& [kid, pub] = key.value();
@@ -98,8 +117,7 @@ result_or_failure<> identity::rotate(key_lifetime lifetime) {
   auto changes = history_.changes();
   changes.push_back(std::move(next));
   history_ = change_history(std::move(changes));
-  primary_key_ = std::move(kid);
-  return outcome::success();
+  return std::exchange(primary_key_, std::move(kid));
 }
 
 result_or_failure<attestation> identity::attest(byte_view static_public_key, std::chrono::seconds validity) {
@@ -112,10 +130,12 @@ result_or_failure<attestation> identity::attest(byte_view static_public_key, std
   if (validity.count() <= 0 || validity.count() > std::numeric_limits<std::int64_t>::max() - now)
     return fail(errc::invalid_argument,
                 doing + ": validity of " + std::to_string(validity.count()) + " s is not positive or too long");
-  attestation a{.subject_key = bytes(static_public_key.begin(), static_public_key.end()),
+  attestation a{.change_hash = sha256(history_.changes().back().signed_content()),
+                .subject_key = bytes(static_public_key.begin(), static_public_key.end()),
                 .expires_at = now + validity.count()};
-  auto signature = sign_with(*vault_, primary_key_,
-                             detail::attestation_signed_content(a.version, a.subject_key, a.expires_at), doing);
+  auto signature =
+      sign_with(*vault_, primary_key_,
+                detail::attestation_signed_content(a.version, a.change_hash, a.subject_key, a.expires_at), doing);
   if (!signature) return signature.error();
   a.signature = std::move(signature).value();
   return a;

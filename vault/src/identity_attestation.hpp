@@ -8,7 +8,8 @@
 
 namespace nodus::vault::detail {
 
-/// msgpack ["nodus.identity.attestation", version, subject_key, expires_at].
-bytes attestation_signed_content(std::uint8_t version, byte_view subject_key, std::int64_t expires_at);
+/// msgpack ["nodus.identity.attestation", version, change_hash, subject_key, expires_at].
+bytes attestation_signed_content(std::uint8_t version, byte_view change_hash, byte_view subject_key,
+                                 std::int64_t expires_at);
 
 }  // namespace nodus::vault::detail

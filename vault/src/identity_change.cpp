@@ -6,12 +6,13 @@
 // as msgpack bin, created_at as an integer). The encoding is not what is signed: the signatures
 // cover `signed_content()`, so a re-encoding of the same values verifies the same way.
 //
-// What verification does not (and cannot) catch: a history cut after any change is the valid
-// history the identity had before its later rotations, so a peer that shows an old history is
-// believed to have its old primary key (attestations by the newer key then fail). Remembering
-// the longest history seen per identifier would close that; nothing does so yet. `created_at`
-// is informational: it is signed but not required to grow, so a clock stepping back does not
-// make a rotation invalid.
+// What verification alone does not (and cannot) catch: a history cut after any change is the
+// valid history the identity had before its later rotations. known_identities remembers the
+// latest history seen per identifier and refuses older ones. `created_at` is informational: it
+// is signed but not required to grow, so a clock stepping back does not make a rotation invalid.
+//
+// The number of changes is checked first, in decode before the changes are even unpacked, and
+// in verify before any signature, so that a long history costs nothing to refuse.
 
 #include <algorithm>
 #include <string>
@@ -28,6 +29,12 @@ constexpr std::size_t identifier_hash_bytes = 20;
 
 auto malformed(const std::string& what) {
   return fail(nodus::errc::malformed, "identity history: " + what);
+}
+
+// `who` is "identity I..." or, when change 0 is unreadable, "identity history".
+auto too_long(const std::string& who, std::size_t count) {
+  return fail(nodus::errc::too_large, who + ": history of " + std::to_string(count) + " changes, more than the " +
+                                          std::to_string(max_history_changes) + " a history may carry");
 }
 
 void pack_change(detail::packer& pk, const identity_change& c) {
@@ -52,7 +59,7 @@ bool unpack_change(const msgpack::object& o, identity_change& c) {
 
 // What is wrong with change `i` (given the one before it, if any), or an empty string.
 std::string check_change(const identity_change& c, const identity_change* before) {
-  if (c.version != detail::identity_content_version) return "unknown version " + std::to_string(c.version);
+  if (c.version != detail::change_content_version) return "unknown version " + std::to_string(c.version);
   if (c.public_key.size() != detail::public_key_size)
     return "public key of " + std::to_string(c.public_key.size()) + " bytes, expected 32";
   const bytes content = c.signed_content();
@@ -107,9 +114,12 @@ result_or_failure<change_history> change_history::decode(byte_view encoded) {
   const auto* f = detail::array_of(root, 2);
   if (f == nullptr || f[1].type != msgpack::type::ARRAY) return malformed("no list of changes");
   const auto& list = f[1].via.array;
-  if (list.size > detail::max_history_changes)
-    return fail(nodus::errc::too_large, "identity history: " + std::to_string(list.size) + " changes, at most " +
-                                            std::to_string(detail::max_history_changes));
+  if (list.size > max_history_changes) {
+    // Only change 0 is unpacked, to name the identifier (it is the hash of change 0).
+    identity_change first;
+    if (!unpack_change(list.ptr[0], first)) return too_long("identity history", list.size);
+    return too_long("identity " + change_history({std::move(first)}).id(), list.size);
+  }
   std::vector<identity_change> changes(list.size);
   for (std::size_t i = 0; i < list.size; ++i)
     if (!unpack_change(list.ptr[i], changes[i])) return malformed("change " + std::to_string(i) + " is malformed");
@@ -119,6 +129,7 @@ result_or_failure<change_history> change_history::decode(byte_view encoded) {
 result_or_failure<identifier> change_history::verify() const {
   if (changes_.empty()) return fail(errc::untrusted_identity, "identity history is empty");
   const identifier ident = id();
+  if (changes_.size() > max_history_changes) return too_long("identity " + ident, changes_.size());
   for (std::size_t i = 0; i < changes_.size(); ++i) {
     const std::string problem = check_change(changes_[i], i == 0 ? nullptr : &changes_[i - 1]);
     if (!problem.empty())

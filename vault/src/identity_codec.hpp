@@ -17,19 +17,22 @@
 
 namespace nodus::vault::detail {
 
-/// The version written first in every identity encoding this build produces and accepts.
+/// The version written first in the encodings of histories and of identity records.
 inline constexpr std::uint8_t identity_encoding_version = 1;
 
-/// The only version of identity_change and attestation contents that this build can verify.
-inline constexpr std::uint8_t identity_content_version = 1;
+/// The version written first in an attestation's encoding. Version 1 had no change hash.
+inline constexpr std::uint8_t attestation_encoding_version = 2;
 
-/// Ed25519 sizes.
+/// The only version of identity_change contents that this build can verify.
+inline constexpr std::uint8_t change_content_version = 1;
+
+/// The only version of attestation contents that this build can verify (bound to a change).
+inline constexpr std::uint8_t attestation_content_version = 2;
+
+/// Ed25519 and SHA-256 sizes.
 inline constexpr std::size_t public_key_size = 32;
 inline constexpr std::size_t signature_size = 64;
-
-/// A history longer than this does not decode. Each change costs two Ed25519 verifications, so
-/// this bounds the CPU a peer can make us spend on one handshake payload (about 0.2 s here).
-inline constexpr std::size_t max_history_changes = 1024;
+inline constexpr std::size_t hash_size = 32;
 
 using packer = msgpack::packer<nodus::detail::byte_writer>;
 

@@ -6,8 +6,10 @@
 //
 // Files are written atomically: a temporary file (mode 0600, in the same directory, named with a
 // '~' so that it is never a valid identity name and `list` skips it) is written and fsynced, then
-// renamed over the name (rotate) or hard-linked to it (create: link fails if the name exists, so
-// two processes cannot both create one name), and the directory is fsynced.
+// renamed over the name (rotate) or to it only if the name is free (create: RENAME_NOREPLACE or
+// a hard link, so two processes cannot both create one name), and the directory is fsynced.
+// Every file operation goes through the vault directory's descriptor (private_dir), never
+// through a symbolic link.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -22,7 +24,9 @@
 #include <string>
 
 #include "identity_codec.hpp"
+#include "key_table.hpp"
 #include "nodus/vault/identity.hpp"
+#include "private_dir.hpp"
 
 namespace nodus::vault {
 
@@ -31,7 +35,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::size_t max_name_size = 64;
-constexpr std::size_t max_record_size = 1 << 20;  // a history of max_history_changes is ~220 KiB
+constexpr std::size_t max_record_size = 1 << 20;  // a history of max_history_changes is ~14 KiB
 
 // The name as it can be shown in a reason: non-printable bytes escaped, long names cut.
 std::string shown(const std::string& name) {
@@ -66,13 +70,6 @@ result_or_failure<> check_name(const std::string& name) {
   const std::string problem = name_problem(name);
   if (problem.empty()) return outcome::success();
   return fail(errc::invalid_argument, "identity name '" + shown(name) + "' " + problem);
-}
-
-// A failed system call on `path`: `what` is "identity file" or "identity directory", `doing` the
-// call. Takes no argument that allocates, so errno is still the call's when it is read.
-auto system_failed(const char* what, const fs::path& path, const char* doing) {
-  const int e = errno;
-  return fail(errc::storage_failed, std::string(what) + " " + path.string() + ": " + doing + ": " + std::strerror(e));
 }
 
 // --- records ---
@@ -114,109 +111,19 @@ result_or_failure<record> decode_record(byte_view data, const std::string& where
 
 // --- files ---
 
-struct fd_guard {
-  int fd = -1;
-  ~fd_guard() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-result_or_failure<> check_private(const struct stat& st, const fs::path& path, const char* what) {
-  if ((st.st_mode & 077) == 0) return outcome::success();
-  char mode[8];
-  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-  return fail(errc::insecure_permissions, std::string(what) + " " + path.string() +
-                                              " is open to group or others (mode " + mode + "); expected " +
-                                              (S_ISDIR(st.st_mode) ? "0700" : "0600"));
+detail::file_kind identity_file_kind() {
+  return {"identity file", errc::insecure_permissions};
 }
 
-result_or_failure<> sync_dir(const fs::path& dir) {
-  fd_guard d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (d.fd < 0 || ::fsync(d.fd) != 0) return system_failed("identity directory", dir, "fsync");
-  return outcome::success();
-}
-
-// The identities directory, created 0700 if missing; an existing one must be private.
-result_or_failure<> ensure_private_dir(const fs::path& dir) {
-  if (::mkdir(dir.c_str(), 0700) == 0) return sync_dir(dir.parent_path());
-  if (errno != EEXIST) return system_failed("identity directory", dir, "create");
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) return system_failed("identity directory", dir, "stat");
-  if (!S_ISDIR(st.st_mode))
-    return fail(errc::storage_failed, "identity directory " + dir.string() + " is not a directory");
-  return check_private(st, dir, "identity directory");
-}
-
-result_or_failure<> write_all(int fd, byte_view data, const fs::path& path) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const auto n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return system_failed("identity file", path, "write");
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) return system_failed("identity file", path, "fsync");
-  return outcome::success();
-}
-
-// Puts `data` at `target` atomically; with `replace` false, fails with already_exists if `target` exists.
-result_or_failure<> write_atomically(const fs::path& target, byte_view data, bool replace) {
-  const fs::path dir = target.parent_path();
-  const fs::path temp = dir / ("." + target.filename().string() + "~" + detail::to_hex(random_bytes(8)));
-  {
-    fd_guard f{::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)};
-    if (f.fd < 0) return system_failed("identity file", temp, "create");
-    // The umask can only take bits away; fchmod makes the mode exactly 0600 whatever it is.
-    auto written =
-        ::fchmod(f.fd, 0600) == 0 ? write_all(f.fd, data, temp) : system_failed("identity file", temp, "chmod");
-    if (!written) {
-      ::unlink(temp.c_str());
-      return written.error();
-    }
-  }
-  const bool placed = replace ? ::rename(temp.c_str(), target.c_str()) == 0 : ::link(temp.c_str(), target.c_str()) == 0;
-  const int placing_errno = errno;
-  if (!replace || !placed) ::unlink(temp.c_str());
-  if (!placed && placing_errno == EEXIST)
-    return fail(errc::already_exists, "identity file " + target.string() + " exists already");
-  errno = placing_errno;
-  if (!placed) return system_failed("identity file", target, replace ? "rename" : "link");
-  return sync_dir(dir);
-}
-
-// The bytes of `path`, after checking that it is a private regular file of a sane size.
-result_or_failure<bytes> read_private_file(const fs::path& path, const std::string& name) {
-  fd_guard f{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
-  if (f.fd < 0 && errno == ENOENT)
-    return fail(errc::not_found, "no identity named '" + name + "' in " + path.parent_path().string());
-  if (f.fd < 0 && errno == ELOOP)
-    return fail(errc::insecure_permissions, "identity file " + path.string() + " is a symbolic link");
-  if (f.fd < 0) return system_failed("identity file", path, "open");
-  struct stat st {};
-  if (::fstat(f.fd, &st) != 0) return system_failed("identity file", path, "stat");
-  if (!S_ISREG(st.st_mode))
-    return fail(errc::corrupted_file, "identity file " + path.string() + " is not a regular file");
-  if (auto ok = check_private(st, path, "identity file"); !ok) return ok.error();
-  if (static_cast<std::uint64_t>(st.st_size) > max_record_size)
-    return fail(errc::corrupted_file, "identity file " + path.string() + " is larger than 1 MiB");
-  bytes data(static_cast<std::size_t>(st.st_size) + 1);  // one more: notices a file that grew
-  std::size_t size = 0;
-  while (size < data.size()) {
-    const auto n = ::read(f.fd, data.data() + size, data.size() - size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return system_failed("identity file", path, "read");
-    if (n == 0) break;
-    size += static_cast<std::size_t>(n);
-  }
-  data.resize(size);
-  return data;
-}
+constexpr std::string_view identities_dir = "identities";
+constexpr std::string_view identities_label = "identity directory";
 
 }  // namespace
 
 struct identity_store::impl {
   std::shared_ptr<vault> keys;
-  fs::path dir;  // <vault dir>/identities; empty for an in-memory vault
+  const detail::private_dir* root = nullptr;  // the vault's directory; null for an in-memory vault
+  fs::path dir;                               // <vault dir>/identities, for reasons only
   mutable std::mutex mutex;
   std::map<std::string, bytes> memory;
 
@@ -229,31 +136,74 @@ struct identity_store::impl {
     return fail(errc::invalid_argument, "identity store: no vault");
   }
 
+  // The identities directory, or errc::not_found when it does not exist and `create` is unset.
+  result_or_failure<detail::private_dir> directory(bool create) const {
+    return root->open_sub(identities_dir, create, identities_label);
+  }
+
   result_or_failure<bool> exists(const std::string& name) const {
-    if (dir.empty()) return memory.contains(name);
-    std::error_code ec;
-    const auto status = fs::symlink_status(dir / name, ec);
-    if (ec && ec != std::errc::no_such_file_or_directory)
-      return fail(errc::storage_failed, where(name) + ": " + ec.message());
-    return fs::exists(status);
+    if (!root) return memory.contains(name);
+    auto d = directory(false);
+    if (!d && d.error().code == errc::not_found) return false;
+    if (!d) return std::move(d).error();
+    struct stat st {};
+    if (::fstatat(d.value().fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
+    if (errno == ENOENT) return false;
+    return fail(errc::storage_failed, where(name) + ": " + std::strerror(errno));
   }
 
   result_or_failure<bytes> read(const std::string& name) const {
-    if (!dir.empty()) return read_private_file(dir / name, name);
-    auto it = memory.find(name);
-    if (it == memory.end()) return fail(errc::not_found, "no identity named '" + name + "'");
-    return it->second;
+    const auto missing = [&] {
+      return fail(errc::not_found, "no identity named '" + name + "'" + (dir.empty() ? "" : " in " + dir.string()));
+    };
+    if (!root) {
+      auto it = memory.find(name);
+      if (it == memory.end()) return missing();
+      return it->second;
+    }
+    auto d = directory(false);
+    if (!d && d.error().code == errc::not_found) return missing();
+    if (!d) return std::move(d).error();
+    auto data = d.value().read_file(name, max_record_size, identity_file_kind());
+    if (!data && data.error().code == errc::not_found) return missing();
+    if (!data) return std::move(data).error();
+    return bytes(data.value().view().begin(), data.value().view().end());
   }
 
   result_or_failure<> write(const std::string& name, const identity& ident, bool replace) {
     bytes data = encode_record(name, ident);
-    if (dir.empty()) {
+    if (!root) {
       if (!replace && memory.contains(name)) return fail(errc::already_exists, where(name) + " exists already");
       memory[name] = std::move(data);
       return outcome::success();
     }
-    if (auto made = ensure_private_dir(dir); !made) return made.error();
-    return write_atomically(dir / name, data, replace);
+    auto d = directory(true);
+    if (!d) return std::move(d).error();
+    // The temporary's '~' makes it no valid name, so `list` never shows it.
+    const std::string temp = "." + name + "~" + detail::to_hex(random_bytes(8));
+    return d.value().write_file(name, temp, data, replace, identity_file_kind());
+  }
+
+  result_or_failure<std::vector<std::string>> list() const {
+    std::vector<std::string> names;
+    if (!root) {
+      for (const auto& entry : memory) names.push_back(entry.first);
+      return names;
+    }
+    auto d = directory(false);
+    if (!d && d.error().code == errc::not_found) return names;
+    if (!d) return std::move(d).error();
+    auto entries = d.value().names();
+    if (!entries) return std::move(entries).error();
+    for (const auto& name : entries.value()) {
+      struct stat st {};
+      // Leftover temporary files have a '~' and so are no names.
+      if (name_problem(name).empty() && ::fstatat(d.value().fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISREG(st.st_mode))
+        names.push_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
   }
 
   // After a failed save, removes the new key `key` unless the record under `name` names it
@@ -281,7 +231,10 @@ struct identity_store::impl {
 
 identity_store::identity_store(std::shared_ptr<vault> v) : impl_(std::make_unique<impl>()) {
   impl_->keys = std::move(v);
-  if (impl_->keys && !impl_->keys->directory().empty()) impl_->dir = impl_->keys->directory() / "identities";
+  if (impl_->keys && impl_->keys->impl_->root) {
+    impl_->root = &impl_->keys->impl_->root;
+    impl_->dir = impl_->keys->directory() / identities_dir;
+  }
 }
 
 identity_store::~identity_store() = default;
@@ -321,22 +274,7 @@ result_or_failure<identity> identity_store::load_or_create(const std::string& na
 
 result_or_failure<std::vector<std::string>> identity_store::list() const {
   std::lock_guard lock(impl_->mutex);
-  std::vector<std::string> names;
-  if (impl_->dir.empty()) {
-    for (const auto& entry : impl_->memory) names.push_back(entry.first);
-    return names;
-  }
-  std::error_code ec;
-  fs::directory_iterator it(impl_->dir, ec);
-  if (ec == std::errc::no_such_file_or_directory) return names;
-  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    // Leftover temporary files have a '~' and so are no names.
-    if (name_problem(name).empty() && it->symlink_status().type() == fs::file_type::regular) names.push_back(name);
-  }
-  if (ec) return fail(errc::storage_failed, "identity directory " + impl_->dir.string() + ": " + ec.message());
-  std::sort(names.begin(), names.end());
-  return names;
+  return impl_->list();
 }
 
 result_or_failure<identity> identity_store::rotate(const std::string& name) {
@@ -345,11 +283,14 @@ result_or_failure<identity> identity_store::rotate(const std::string& name) {
   std::lock_guard lock(impl_->mutex);
   auto ident = impl_->load(name);
   if (!ident) return ident.error();
-  if (auto rotated = ident.value().rotate(key_lifetime::persistent); !rotated) return rotated.error();
+  auto previous = ident.value().rotate_keeping_previous(key_lifetime::persistent);
+  if (!previous) return previous.error();
   if (auto saved = impl_->write(name, ident.value(), true); !saved) {
     impl_->forget_unsaved_key(name, ident.value().primary_key());
     return saved.error();
   }
+  // Only now that the record names the new key may the old one go.
+  if (auto erased = ident.value().erase_previous(previous.value()); !erased) return erased.error();
   return ident;
 }
 

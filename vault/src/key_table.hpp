@@ -11,7 +11,9 @@
 #include <string>
 
 #include "key_material.hpp"
+#include "nodus/vault/known_identities.hpp"
 #include "nodus/vault/vault.hpp"
+#include "private_dir.hpp"
 
 namespace nodus::vault {
 namespace detail {
@@ -30,7 +32,9 @@ struct vault::impl {
   result<key_id> add(detail::key_ptr key);
 
   std::filesystem::path directory;               // empty for an in-memory vault
+  detail::private_dir root;                      // the directory held open; empty in memory
   std::unique_ptr<detail::key_storage> storage;  // null for an in-memory vault
+  std::unique_ptr<known_identities> known;       // uses `root`, so declared (and destroyed) after it
   mutable std::mutex mutex;
   std::map<std::string, detail::key_ptr, std::less<>> keys;  // guarded by mutex
 };

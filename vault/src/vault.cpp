@@ -8,6 +8,7 @@
 
 #include "key_storage.hpp"
 #include "key_table.hpp"
+#include "known_store.hpp"
 #include "openssl_crypto.hpp"
 
 namespace nodus::vault {
@@ -88,12 +89,34 @@ vault::vault(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 vault::~vault() = default;
 
 std::shared_ptr<vault> vault::create_in_memory() {
+  auto p = std::make_unique<impl>();
+  p->known = detail::new_known_identities(nullptr);
   // The constructor is private, which rules out make_shared.
-  return std::shared_ptr<vault>(new vault(std::make_unique<impl>()));
+  return std::shared_ptr<vault>(new vault(std::move(p)));
+}
+
+result_or_failure<std::shared_ptr<vault>> vault::open_directory(const std::filesystem::path& directory) {
+  auto root = detail::private_dir::open_root(directory);
+  if (!root) return std::move(root).error();
+  std::vector<detail::key_storage::stored_key> keys;
+  auto storage = detail::key_storage::open(root.value(), keys);
+  if (!storage) return std::move(storage).error();
+  auto p = std::make_unique<impl>();
+  p->directory = directory;
+  p->root = std::move(root).value();
+  p->storage = std::move(storage).value();
+  // Points at p->root, which stays where it is: the impl lives on the heap until the vault goes.
+  p->known = detail::new_known_identities(&p->root);
+  for (auto& k : keys) p->keys.emplace(std::move(k.id), std::move(k.key));
+  return std::shared_ptr<vault>(new vault(std::move(p)));
 }
 
 const std::filesystem::path& vault::directory() const noexcept {
   return impl_->directory;
+}
+
+known_identities& vault::known() noexcept {
+  return *impl_->known;
 }
 
 // Persistent keys of a directory vault reach the disk before the table, so a key the caller

@@ -1,6 +1,8 @@
 #include <msgpack.hpp>
 
 #include "channel_state.hpp"
+#include "nodus/core/message_codec.hpp"
+#include "nodus/vault/known_identities.hpp"
 
 namespace nodus::secure_channel {
 namespace {
@@ -53,35 +55,39 @@ result_or_failure<bytes> channel_identity::state::handshake_payload() {
   return payload;
 }
 
-result_or_failure<vault::identifier> verify_peer(byte_view payload, const bytes& remote_static,
-                                                 const trust_policy& trust) {
+result_or_failure<vault::identifier> verify_peer(byte_view payload, const bytes& remote_static, const options& local) {
   auto malformed = [](std::string why) { return fail(nodus::errc::malformed, "peer's handshake payload: " + why); };
-  bytes history_bytes, attestation_bytes;
-  try {
-    auto handle = msgpack::unpack(reinterpret_cast<const char*>(payload.data()), payload.size());
-    const auto& root = handle.get();
-    if (root.type != msgpack::type::ARRAY || root.via.array.size != 3) return malformed("not a 3-element array");
-    const auto* items = root.via.array.ptr;
-    if (items[0].type != msgpack::type::POSITIVE_INTEGER || items[0].via.u64 != payload_version)
-      return fail(nodus::errc::unsupported_version, "peer's handshake payload has an unsupported version");
-    for (int i = 1; i < 3; ++i)
-      if (items[i].type != msgpack::type::BIN || items[i].via.bin.size > max_payload_field)
-        return malformed("field " + std::to_string(i) + " is not a bounded byte string");
-    history_bytes.assign(items[1].via.bin.ptr, items[1].via.bin.ptr + items[1].via.bin.size);
-    attestation_bytes.assign(items[2].via.bin.ptr, items[2].via.bin.ptr + items[2].via.bin.size);
-  } catch (const std::exception& e) {
-    return malformed(e.what());
-  }
-  auto history = vault::change_history::decode(history_bytes);
+  // Bounded: every size in the payload is limited by its length, so a short header claiming
+  // a huge array or byte string is refused before anything is allocated for it.
+  auto handle = nodus::detail::unpack_bounded(payload);
+  if (!handle)
+    return fail(handle.error(), "peer's handshake payload: not one msgpack value (" + handle.error().message() + ")");
+  const auto& root = handle.value().get();
+  if (root.type != msgpack::type::ARRAY || root.via.array.size != 3) return malformed("not a 3-element array");
+  const auto* items = root.via.array.ptr;
+  if (items[0].type != msgpack::type::POSITIVE_INTEGER || items[0].via.u64 != payload_version)
+    return fail(nodus::errc::unsupported_version, "peer's handshake payload has an unsupported version");
+  for (int i = 1; i < 3; ++i)
+    if (items[i].type != msgpack::type::BIN || items[i].via.bin.size > max_payload_field)
+      return malformed("field " + std::to_string(i) + " is not a bounded byte string");
+  const auto field = [&](int i) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(items[i].via.bin.ptr);
+    return byte_view(p, items[i].via.bin.size);
+  };
+  auto history = vault::change_history::decode(field(1));
   if (!history) return history.error();
-  auto attestation = vault::attestation::decode(attestation_bytes);
+  auto attestation = vault::attestation::decode(field(2));
   if (!attestation) return attestation.error();
   auto id = vault::verify_attestation(history.value(), attestation.value(), remote_static);
   if (!id) return id.error();
-  if (!trust.trusts(id.value()))
+  if (!local.trust.trusts(id.value()))
     return fail(vault::errc::untrusted_identity,
-                "identity " + id.value() + " is not trusted (policy: " + trust.description() + ")");
-  return id;
+                "identity " + id.value() + " is not trusted (policy: " + local.trust.description() + ")");
+  // Last, so that only trusted identities are remembered: with any other order, every stranger
+  // who handshakes would leave a file in a directory vault. A history older than the one seen
+  // (a key rotated away since) or forking from it is refused here.
+  auto& keys = local.identity.internals()->identity.key_vault();
+  return keys->known().check_and_remember(history.value());
 }
 
 }  // namespace nodus::secure_channel

@@ -54,9 +54,10 @@ struct channel_identity::state {
   result_or_failure<bytes> handshake_payload();
 };
 
-/// Checks a peer's handshake payload: its history and its attestation of `remote_static` verify
-/// and `trust` accepts its identifier. The failure names the identifier when it is known.
-result_or_failure<vault::identifier> verify_peer(byte_view payload, const bytes& remote_static,
-                                                 const trust_policy& trust);
+/// Checks a peer's handshake payload: its history and its attestation of `remote_static` verify,
+/// `local.trust` accepts its identifier, and the history is not older than (nor forks from) the
+/// one last seen under that identifier in the vault of `local.identity`, which then remembers
+/// it. The failure names the identifier when it is known.
+result_or_failure<vault::identifier> verify_peer(byte_view payload, const bytes& remote_static, const options& local);
 
 }  // namespace nodus::secure_channel

@@ -109,7 +109,7 @@ task<result<>> decryptor::on_handshake(context& ctx, frame::kind kind, local_mes
   if (index == 0 || index == 1) remote_ = message.return_route;  // the way back to the peer
   if (index >= 1) {
     // Messages 2 and 3 carry the peer's identity: verify it and apply our trust policy.
-    auto peer = verify_peer(payload.value(), handshake_->remote_static(), config_->opts.trust);
+    auto peer = verify_peer(payload.value(), handshake_->remote_static(), config_->opts);
     if (!peer) co_return co_await end_handshake(ctx, peer.error(), true);
     channel.peer = peer.value();
   }

@@ -3,6 +3,7 @@
 /// attestations of secure-channel keys, and named identities kept in a vault directory.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,6 +14,14 @@
 #include "nodus/vault/vault.hpp"
 
 namespace nodus::vault {
+
+/// The most changes a history may carry; longer ones are refused before any signature is
+/// checked, and an identity that has this many cannot rotate again. Each change costs two
+/// Ed25519 verifications on every handshake, and a peer's history arrives before it has proved
+/// anything, so this bounds the work an unauthenticated peer can ask for (a history at the cap
+/// verifies in a few milliseconds). 64 rotations is more than an identity needs in years of
+/// monthly rotation; the encoding of one is under 15 KiB, well inside a handshake payload field.
+inline constexpr std::size_t max_history_changes = 64;
 
 /// "I" followed by the lowercase hex of the first 20 bytes of SHA-256 over the first change's
 /// signed content. The same for the whole life of the identity, across rotations.
@@ -42,8 +51,11 @@ public:
   bytes encode() const;
   static result_or_failure<change_history> decode(byte_view encoded);
 
-  /// Checks the first change's self-signature, and for every later change its link to the one
-  /// before and both signatures. Returns the identifier, or a failure saying which change is bad.
+  /// Checks the number of changes (at most `max_history_changes`, else `nodus::errc::too_large`
+  /// naming the identifier and the count), the first change's self-signature, and for every
+  /// later change its link to the one before and both signatures. Returns the identifier, or a
+  /// failure saying which change is bad. A valid history may still be an old one: see
+  /// known_identities.hpp.
   result_or_failure<identifier> verify() const;
 
   /// The identifier (computed from the first change, without verifying).
@@ -56,20 +68,25 @@ private:
   std::vector<identity_change> changes_;
 };
 
-/// An identity's signed statement: "my secure-channel static X25519 key is `subject_key`,
-/// until `expires_at`". Signed by the primary key current when it was made.
+/// An identity's signed statement: "as of change `change_hash`, my secure-channel static X25519
+/// key is `subject_key`, until `expires_at`". Signed by the primary key of that change.
 struct attestation {
-  std::uint8_t version = 1;
+  std::uint8_t version = 2;
+  bytes change_hash;            ///< SHA-256 of the signed content of the identity's latest change when made
   bytes subject_key;            ///< the attested X25519 public key (32 bytes)
   std::int64_t expires_at = 0;  ///< seconds since the Unix epoch
-  bytes signature;              ///< Ed25519 over a domain label, subject_key and expires_at
+  bytes signature;              ///< Ed25519 over a domain label, version, change_hash, subject_key, expires_at
 
+  /// Versioned msgpack (encoding version 2). `decode` refuses version 1, whose attestations
+  /// were not bound to a change, with `nodus::errc::unsupported_version` and a reason saying so.
   bytes encode() const;
   static result_or_failure<attestation> decode(byte_view encoded);
 };
 
-/// Checks that `a` is about `static_key`, is signed by the current primary key of `history`
-/// (which must itself verify), and has not expired at `now`. The failure names the identifier.
+/// Checks that `a` is bound to the latest change of `history` (which must itself verify) and
+/// signed by that change's primary key, is about `static_key`, and has not expired at `now`.
+/// An attestation made under an earlier change, by a key rotated away since, is refused saying
+/// so. The failure names the identifier.
 result_or_failure<identifier> verify_attestation(
     const change_history& history, const attestation& a, byte_view static_key,
     std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
@@ -90,22 +107,31 @@ public:
   const key_id& primary_key() const noexcept { return primary_key_; }
   const std::shared_ptr<vault>& key_vault() const noexcept { return vault_; }
 
-  /// Adds a change with a new primary key, signed by the new key and the previous one.
-  /// The identifier does not change. The previous key stays in the vault.
+  /// Adds a change with a new primary key, signed by the new key and the previous one, then
+  /// erases the previous key from the vault, so that it can sign nothing more. The identifier
+  /// does not change. Refused (`nodus::errc::too_large`) once the history has
+  /// `max_history_changes`. If the previous key cannot be erased the rotation stands and the
+  /// failure says which key is left.
   result_or_failure<> rotate(key_lifetime lifetime = key_lifetime::persistent);
 
-  /// Attests `static_public_key` (X25519) until now + `validity`.
+  /// Attests `static_public_key` (X25519) until now + `validity`, bound to the latest change.
   result_or_failure<attestation> attest(byte_view static_public_key, std::chrono::seconds validity);
 
 private:
+  friend class identity_store;  // saves the rotated history before the previous key goes
   identity(std::shared_ptr<vault> v, change_history h, key_id k, identifier id);
+  /// `rotate` without erasing the previous key, whose id it returns.
+  result_or_failure<key_id> rotate_keeping_previous(key_lifetime lifetime);
+  /// Erases `previous` (from rotate_keeping_previous); the failure says which key is left.
+  result_or_failure<> erase_previous(const key_id& previous);
   std::shared_ptr<vault> vault_;
   change_history history_;
   key_id primary_key_;
   identifier id_;
 };
 
-/// Named identities in a vault: `<vault dir>/identities/<name>` (mode 0600, written atomically),
+/// Named identities in a vault: `<vault dir>/identities/<name>` (mode 0600, written atomically
+/// through the vault's directory descriptor),
 /// each holding the change history and the key id of the current primary key. With an in-memory
 /// vault the names live in memory. Names are 1-64 characters of [A-Za-z0-9._-].
 class identity_store {
@@ -121,7 +147,9 @@ public:
   result_or_failure<identity> load_or_create(const std::string& name);
   /// Every name, sorted.
   result_or_failure<std::vector<std::string>> list() const;
-  /// Rotates the identity saved under `name` and saves it.
+  /// Rotates the identity saved under `name`, saves it, then erases the previous primary key
+  /// from the vault (after the save, so that a failure never leaves a record naming a key that
+  /// is gone).
   result_or_failure<identity> rotate(const std::string& name);
 
   struct impl;

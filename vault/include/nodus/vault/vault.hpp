@@ -83,16 +83,25 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+class known_identities;
+class identity_store;
+
 /// A store of keys used through `key_id` handles. Thread-safe.
 ///
 /// A directory vault keeps persistent keys as one file each (`<dir>/keys/<id>`, mode 0600,
 /// written atomically) in a directory created with mode 0700. A file that is corrupted,
 /// truncated or readable by others is an error naming the file; nothing is regenerated.
+/// The directory is opened once: every later file operation goes through its descriptor and
+/// never follows a symbolic link, and writes are refused once the path no longer names the
+/// directory opened (moved, or swapped for a link).
 class vault {
 public:
   /// A vault whose keys all live in memory (tests, short-lived programs).
   static std::shared_ptr<vault> create_in_memory();
   /// Opens (creating if needed) the vault in `directory` and checks every file in it.
+  /// Refused with a reason: `directory` a symbolic link, open to group or others, or owned by
+  /// another user; its parent directory writable by group or others, unless the parent has the
+  /// sticky bit and belongs to root or to this user (as /tmp does).
   static result_or_failure<std::shared_ptr<vault>> open_directory(const std::filesystem::path& directory);
 
   vault(const vault&) = delete;
@@ -101,6 +110,10 @@ public:
 
   /// The directory of a directory vault; empty for an in-memory one.
   const std::filesystem::path& directory() const noexcept;
+
+  /// The latest change history seen per peer identifier, kept with this vault (in memory for an
+  /// in-memory vault, under `<dir>/known/` for a directory vault); see identity.hpp.
+  known_identities& known() noexcept;
 
   /// A new random key.
   result_or_failure<key_id> generate(key_type type, key_lifetime lifetime = key_lifetime::ephemeral);
@@ -141,6 +154,7 @@ public:
   struct impl;
 
 private:
+  friend class identity_store;  // keeps its files in the vault's directory, through its descriptor
   explicit vault(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };
