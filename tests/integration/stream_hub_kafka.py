@@ -182,7 +182,8 @@ def test_standalone_broker(args, workdir):
     code, reason, offset, _ = client.stream(PUSH, topic, data=b"record 5")
     check(code == NONE and offset == 5, f"a push after the restart: {code} {reason} {offset}")
     client.close()
-    check(hub.stop() == 0, "the hub should exit 0 on SIGTERM")
+    code = hub.stop()
+    check(code == 0, f"the hub should exit 0 on SIGTERM, not {code}: {hub.stderr_text()[-2000:]}")
     check(dev.stop() == 0, "kafka-dev should exit 0 on SIGTERM")
     check(eventually(lambda: not __import__("os").path.exists(bootstrap_file), 2),
           "kafka-dev should remove its bootstrap file when it stops")
@@ -201,7 +202,8 @@ def test_embedded_and_hook(args):
     got = client.pull_all("s", 0, 2)
     check([d for _, d in got] == [b"one", b"three"], f"push #2 should be dropped by the test hook: {got}")
     client.close()
-    check(hub.stop() == 0, "the hub should exit 0 on SIGTERM")
+    code = hub.stop()
+    check(code == 0, f"the hub should exit 0 on SIGTERM, not {code}: {hub.stderr_text()[-2000:]}")
     check("test hook: push #2 to 's'" in hub.stderr_text(), "the hub should log the dropped push")
 
 
@@ -220,7 +222,8 @@ def test_no_broker(args):
     check(code == KAFKA_UNAVAILABLE, f"index with no broker: {code} {reason}")
     client.close()
     check(hub.alive(), "the hub should keep running without its broker")
-    check(hub.stop() == 0, "the hub should exit 0 on SIGTERM")
+    code = hub.stop()
+    check(code == 0, f"the hub should exit 0 on SIGTERM, not {code}: {hub.stderr_text()[-2000:]}")
     print(f"no broker: kafka_unavailable after {took:.1f} s ({reason})")
 
 
