@@ -128,7 +128,8 @@ sc::channel_identity make_identity() {
 stream::client_options stream_options(const std::string& who) {
   stream::client_options o{.stream_service = "stream_kafka",
                            .index_service = "stream_kafka_index",
-                           .client_id = stream::unique_name(who)};
+                           .client_id = stream::unique_name(who),
+                           .expose = {"listener"}};
   return o;
 }
 
@@ -242,7 +243,7 @@ int main(int argc, char** argv) {
       bob.log().set_level(spdlog::level::warn);
     }
     if (!tcp_transport::create(alice) || !tcp_transport::create(bob)) fail("tcp transports");
-    sc::options listener{.identity = make_identity(), .trust = sc::trust_policy::everyone()};
+    sc::options listener{.identity = make_identity(), .trust = sc::trust_policy::everyone(), .expose = {"echoer"}};
     auto l = bob.block_on([&](context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", listener); });
     if (!l) fail("bob's listener: " + l.error().message());
     if (!bob.start_worker("echoer", echoer{})) fail("bob's echoer");

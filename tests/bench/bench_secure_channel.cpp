@@ -167,6 +167,8 @@ sc::channel_identity make_identity() {
 sc::options options_for(const sc::channel_identity& who) {
   sc::options o;
   o.identity = who;
+  o.trust = sc::trust_policy::everyone();
+  o.expose = {"sink"};
   return o;
 }
 

@@ -173,9 +173,11 @@ sc::channel_identity make_identity() {
   if (!transport || !n.start_worker("sink", counter{})) fail("server node");
   sc::options o;
   o.identity = make_identity();
+  o.trust = sc::trust_policy::everyone();
+  o.expose = {"sink"};
   auto l = n.block_on([&](context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", o); });
   if (!l) fail("server listener: " + l.error().message());
-  const auto bound = transport.value().listen("127.0.0.1:0");
+  const auto bound = transport.value().listen("127.0.0.1:0", {.expose = {"sink", "listener"}});
   if (!bound) fail("server listen");
   const auto line = bound.value() + " " + std::to_string(sink_port) + "\n";
   write_all(report, line.data(), line.size());
@@ -303,6 +305,7 @@ int main(int argc, char** argv) {
     if (!tcp_transport::create(n)) fail("client transport");
     client c{n, nodus_at, {}};
     c.alice.identity = make_identity();
+    c.alice.trust = sc::trust_policy::everyone();
 
     // A short warm-up of each path: connections, allocator, stunnel's first handshake.
     (void)c.secure(200);

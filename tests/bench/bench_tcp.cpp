@@ -124,7 +124,7 @@ int connect_raw(std::uint16_t port, char mode) {
   auto transport = tcp_transport::create(n);
   if (!transport || !n.start_worker("echoer", services::echoer{}) || !n.start_worker("counter", counter{}))
     fail("server node");
-  const auto bound = transport.value().listen("127.0.0.1:0");
+  const auto bound = transport.value().listen("127.0.0.1:0", {.expose = {"echoer", "counter"}});
   if (!bound) fail("server listen");
   const auto line = bound.value() + " " + std::to_string(raw_port) + "\n";
   write_all(report, line.data(), line.size());
