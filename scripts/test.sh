@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # README command 2: installs what is missing, builds, runs every test. ctest's summary ends the output.
+# The fuzz targets (tests/fuzz) are built with clang in build-fuzz and run first, each for a fixed
+# number of executions on its corpus (ctest entries fuzz/<target>); the main suite runs even
+# when one of them fails, and the script fails if either did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/build.sh
-ctest --test-dir "${NODUS_BUILD_DIR:-build}" --output-on-failure -j2
+./scripts/fuzz.sh --build-only
+status=0
+ctest --test-dir "${NODUS_FUZZ_BUILD:-build-fuzz}" --output-on-failure -j2 || status=1
+ctest --test-dir "${NODUS_BUILD_DIR:-build}" --output-on-failure -j2 || status=1
+exit $status

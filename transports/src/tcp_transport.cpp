@@ -75,7 +75,7 @@ private:
 task<result<std::shared_ptr<tcp_shared>>> start_transport(context& ctx, tcp_options options) {
   auto control = std::make_shared<context>(ctx.new_detached("tcp.control."));
   auto shared = std::make_shared<tcp_shared>(std::move(options), io_executor(ctx), ctx.log(), std::move(control));
-  const address router(std::string(tcp_transport::router_address));
+  const address router{std::string(tcp_transport::router_address)};  // braces: not a function declaration
   auto started = co_await ctx.start_worker(router, tcp_router(shared), shared->router_options());
   if (!started) co_return started.error();
   register_transport(ctx, tcp_type, router);

@@ -1,0 +1,96 @@
+// Fuzzes the transport message codec: `decode_transport_message` in its three forms (borrowed
+// bytes, owned bytes, head and payload apart) and `find_head`.
+//
+// Input: [limits] then the wire form. `limits` picks the decode limits (payload, hops, address
+// length) from small sets, so every too_large check is reachable with short inputs.
+//
+// Properties: the borrowed and owned forms agree (value or error code); when `find_head` finds
+// a head it lies inside the input, and when head and payload make up the whole input the split
+// form succeeds exactly when the whole form does, with the same message; in a message that
+// decodes, a head that `find_head` finds ends where its payload starts; re-encoding it gives bytes of
+// `encoded_size`, whose head is found and which decode (in all three forms) to the same message;
+// no decode makes an allocation out of proportion to its input.
+
+#include "fuzz_support.hpp"
+#include "nodus/core/transport_message.hpp"
+
+using namespace nodus;
+using nodus::fuzz::allocation_watch;
+using nodus::fuzz::input;
+
+namespace {
+
+decode_limits limits_from(std::uint8_t b) {
+  static constexpr std::size_t payloads[4] = {default_max_payload, 0, 16, 1024};
+  static constexpr std::size_t hops[4] = {max_route_length, 0, 1, 4};
+  static constexpr std::size_t lengths[4] = {nodus::max_address_length, 1, 8, 300};
+  return decode_limits{payloads[b & 3], hops[(b >> 2) & 3], lengths[(b >> 4) & 3]};
+}
+
+std::span<const address> hops_of(const route& r) { return {r.begin(), r.end()}; }
+
+bool same(const result<transport_message>& a, const result<transport_message>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return a.has_value() ? a.value() == b.value() : a.error() == b.error();
+}
+
+// The split form on `wire`, when `find_head` says where its payload starts and it ends there.
+std::optional<result<transport_message>> decode_split(byte_view wire, const decode_limits& limits) {
+  const auto head = find_head(wire);
+  if (!head) return std::nullopt;
+  NODUS_FUZZ_CHECK(head->length <= wire.size());
+  if (wire.size() - head->length != head->payload_size) return std::nullopt;
+  return decode_transport_message(wire.first(head->length), bytes(wire.begin() + head->length, wire.end()),
+                                  limits);
+}
+
+// A decoded message, re-encoded, must come back the same through every form.
+void check_round_trip(const transport_message& m, const decode_limits& limits) {
+  const bytes wire = encode(m);
+  const auto onward = hops_of(m.onward_route), back = hops_of(m.return_route);
+  NODUS_FUZZ_CHECK(encoded_size(onward, back, m.payload.size()) == wire.size());
+  bytes head;
+  encode_head_append(onward, back, m.payload.size(), head);
+  NODUS_FUZZ_CHECK(head.size() + m.payload.size() == wire.size());
+  NODUS_FUZZ_CHECK(std::equal(head.begin(), head.end(), wire.begin()));
+
+  const auto found = find_head(wire);
+  NODUS_FUZZ_CHECK(found && found->length == head.size() && found->payload_size == m.payload.size());
+  const auto again = decode_transport_message(byte_view(wire), limits);
+  NODUS_FUZZ_CHECK(again && again.value() == m);
+  const auto owned = decode_transport_message(bytes(wire), limits);
+  NODUS_FUZZ_CHECK(owned && owned.value() == m);
+  const auto split = decode_transport_message(head, bytes(m.payload), limits);
+  NODUS_FUZZ_CHECK(split && split.value() == m);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  input in(data, size);
+  const auto limits = limits_from(in.u8());
+  const auto wire = in.rest();
+
+  std::optional<result<transport_message>> borrowed, owned, split;
+  {
+    allocation_watch watch;
+    borrowed = decode_transport_message(wire, limits);
+    owned = decode_transport_message(bytes(wire.begin(), wire.end()), limits);
+    split = decode_split(wire, limits);
+    watch.check(allocation_watch::decoder_limit(wire.size()));
+  }
+  NODUS_FUZZ_CHECK(same(*borrowed, *owned));
+  if (split) {
+    NODUS_FUZZ_CHECK(split->has_value() == borrowed->has_value());
+    if (split->has_value()) NODUS_FUZZ_CHECK(split->value() == borrowed->value());
+  }
+  if (!borrowed->has_value()) return 0;
+
+  const auto& m = borrowed->value();
+  // find_head reads only the compact integer forms the encoder writes, so it may find nothing
+  // in a valid message; what it does find must be where the decoder found the payload.
+  if (const auto head = find_head(wire))
+    NODUS_FUZZ_CHECK(head->payload_size == m.payload.size() && head->length + m.payload.size() == wire.size());
+  check_round_trip(m, limits);
+  return 0;
+}
