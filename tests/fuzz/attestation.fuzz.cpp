@@ -5,7 +5,8 @@
 //
 // Properties: no crash, no sanitizer report, no allocation out of proportion to the input; a
 // decoded attestation re-encodes to bytes that decode to the same fields and encode again to
-// the same bytes; one that verifies is about the presented key, is of content version 1 and has
+// the same bytes; one that verifies is about the presented key, is of content version 2, is
+// bound to the history's latest change and has
 // not expired at the time of the check.
 
 #include "fuzz_identities.hpp"
@@ -18,7 +19,7 @@ using nodus::fuzz::allocation_watch;
 namespace {
 
 bool same(const vault::attestation& a, const vault::attestation& b) {
-  return a.version == b.version && a.subject_key == b.subject_key && a.expires_at == b.expires_at &&
+  return a.version == b.version && a.change_hash == b.change_hash && a.subject_key == b.subject_key && a.expires_at == b.expires_at &&
          a.signature == b.signature;
 }
 
@@ -46,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bytes presented = nodus::fuzz::attested_static_key();
   const auto verified = vault::verify_attestation(history, a, presented, checked_at);
   if (verified) {
-    NODUS_FUZZ_CHECK(a.subject_key == presented && a.version == 1);
+    NODUS_FUZZ_CHECK(a.subject_key == presented && a.version == 2);
+    NODUS_FUZZ_CHECK(a.change_hash == vault::sha256(history.changes().back().signed_content()));
     NODUS_FUZZ_CHECK(a.expires_at > 1'800'000'000);
     NODUS_FUZZ_CHECK(verified.value() == history.id());
   }

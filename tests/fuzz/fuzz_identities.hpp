@@ -41,9 +41,12 @@ struct fixed_identity {
 
   /// An attestation of `attested_static_key()` by the current primary key until `expires_at`.
   vault::attestation attest(std::int64_t expires_at) const {
-    vault::attestation a{.subject_key = attested_static_key(), .expires_at = expires_at};
-    a.signature =
-        v->sign(keys.back(), vault::detail::attestation_signed_content(a.version, a.subject_key, expires_at)).value();
+    vault::attestation a{.change_hash = vault::sha256(history.changes().back().signed_content()),
+                         .subject_key = attested_static_key(),
+                         .expires_at = expires_at};
+    a.signature = v->sign(keys.back(), vault::detail::attestation_signed_content(a.version, a.change_hash,
+                                                                                 a.subject_key, expires_at))
+                      .value();
     return a;
   }
 };

@@ -17,11 +17,17 @@ using namespace nodus;
 using nodus::fuzz::allocation_watch;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const auto trust = secure_channel::trust_policy::everyone();
+  // The verifying side: an identity of its own, whose vault remembers the histories it has seen
+  // (so inputs interact through that store, as a long-running node's handshakes do).
+  static const secure_channel::options local{
+      .identity = secure_channel::channel_identity::create(
+                      vault::identity::create(vault::vault::create_in_memory()).value())
+                      .value(),
+      .trust = secure_channel::trust_policy::everyone()};
   static const bytes remote_static = nodus::fuzz::attested_static_key();
   const byte_view payload(data, size);
   allocation_watch watch;
-  auto id = secure_channel::verify_peer(payload, remote_static, trust);
+  auto id = secure_channel::verify_peer(payload, remote_static, local);
   watch.check(allocation_watch::decoder_limit(size));
   if (!id) return 0;
   NODUS_FUZZ_CHECK(id.value().size() == 41 && id.value()[0] == 'I');
