@@ -87,7 +87,7 @@ class Proc:
                 return match
             if time.monotonic() >= end:
                 fail(f"{self.name}: nothing on stderr matches {pattern!r} within {timeout} s:\n{self.stderr_text()}")
-            time.sleep(0.05)
+            time.sleep(0.05)  # a file gives no notice when written to: re-read it, bounded by `timeout`
 
 
 def run(args, timeout=15.0):

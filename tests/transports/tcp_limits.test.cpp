@@ -1,6 +1,10 @@
 // What one listener lets its peers hold: connections open at once, bytes of frames in progress,
 // and the time a frame may take to arrive. Over real loopback sockets.
 
+#include <poll.h>
+
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -46,7 +50,10 @@ struct raw_client {
         eof = ec == boost::asio::error::eof;
         return std::nullopt;
       }
-      std::this_thread::sleep_for(5ms);
+      // Wait for the socket itself (readable, or closed) for what is left of the limit.
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+      pollfd ready{socket.native_handle(), POLLIN, 0};
+      (void)::poll(&ready, 1, static_cast<int>(std::max<std::int64_t>(1, left.count())));
     } while (std::chrono::steady_clock::now() < end);
     return std::nullopt;
   }
