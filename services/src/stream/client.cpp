@@ -253,9 +253,11 @@ task<result_or_failure<connected_stream>> connect_stream(context& ctx, route to_
 }
 
 task<result<>> disconnect_stream(context& ctx, connected_stream stream) {
-  ctx.unexpose_flow(stream.flow());
   auto sender = co_await ctx.stop_worker(stream.sender());
   auto receiver = co_await ctx.stop_worker(stream.receiver());
+  // Only once the receiver has stopped: a message it is still delivering must not be refused
+  // (and skipped past, its index saved) for want of the exposure.
+  ctx.unexpose_flow(stream.flow());
   if (!sender) co_return sender.error();
   co_return receiver;
 }
