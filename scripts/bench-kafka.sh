@@ -22,7 +22,7 @@ echo "== $(nproc) cores, ${busy}% busy before the run ($(uptime | sed 's/.*load/
 (( busy <= 10 )) || echo "bench-kafka.sh: warning: the machine is busy; the figures will be low and noisy" >&2
 
 out="$build/bench_kafka_streams.txt"
-NODUS_LOG=${NODUS_LOG:-warn} "$build/tests/bench/bench_kafka_streams" "$build/node/nodus" "$@" | tee "$out"
+NODUS_LOG=${NODUS_LOG:-warn} "$build/tests/bench/bench_kafka_streams" "$build/cli/nodus" "$@" | tee "$out"
 echo "== $(./scripts/cpu-busy.sh)% busy after the run ($(uptime | sed 's/.*load/load/'))"
 
 echo "== Alice -> Bob -> Alice through the hub and its embedded Kafka, against kcat on the same broker"

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 ./scripts/build.sh
 build=${NODUS_BUILD_DIR:-build}
 bin=$build/examples
-nodus=$build/node/nodus
+nodus=$build/cli/nodus
 export NODUS_LOG=${NODUS_LOG:-warn}
 
 work=$(mktemp -d)

@@ -20,6 +20,8 @@ packages=(
   # the fuzz targets (tests/fuzz, run by scripts/test.sh): clang 14 with libFuzzer and the
   # ASan/UBSan runtimes
   clang libclang-rt-14-dev
+  # formatting check (.clang-format) in scripts/check-format.sh
+  clang-format
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libcaf-dev iperf3 hyperfine stunnel4 openssl)

@@ -3,6 +3,7 @@
 // A worker is a class with one message type and a `handle_message` coroutine. The runtime runs
 // one message at a time per worker, so its state needs no lock.
 
+#include <cctype>
 #include <cstdio>
 #include <string>
 

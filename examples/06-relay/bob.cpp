@@ -14,7 +14,7 @@
 
 #include "nodus/node/extension.hpp"
 #include "nodus/node/node.hpp"
-#include "nodus/services/relay.hpp"
+#include "nodus/relay/relay.hpp"
 #include "nodus/transports/tcp.hpp"
 
 namespace {
@@ -36,16 +36,16 @@ int main(int argc, char** argv) {
   auto node = nodus::node::create({.name = "06-relay-bob"});
   if (!nodus::tcp_transport::create(node) || !node.start_worker("echoer", printing_echoer{})) return 1;
 
-  auto relay = std::make_shared<nodus::services::relay_client>(nodus::services::relay_client_options{
+  auto relay = std::make_shared<nodus::relay::relay_client>(nodus::relay::relay_client_options{
       .service = nodus::route{nodus::tcp(hub), "forwarding_service"}, .name = "bob", .expose = {"echoer"}});
   auto started = node.block_on([&](nodus::context& ctx) { return ctx.start_processor_ptr("relay_client", relay); });
   if (!started) return 1;
 
   // Wait (at most 10 s) for the first registration, so Alice can be started after this line.
-  for (int i = 0; i < 100 && relay->status().now != nodus::services::relay_status::state::registered; ++i)
+  for (int i = 0; i < 100 && relay->status().now != nodus::relay::relay_status::state::registered; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const auto status = relay->status();
-  if (status.now != nodus::services::relay_status::state::registered) {
+  if (status.now != nodus::relay::relay_status::state::registered) {
     std::fprintf(stderr, "could not register at %s: %s\n", hub.c_str(), status.last_error.c_str());
     return 1;
   }

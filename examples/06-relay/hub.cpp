@@ -10,14 +10,14 @@
 
 #include "nodus/node/extension.hpp"
 #include "nodus/node/node.hpp"
-#include "nodus/services/relay.hpp"
+#include "nodus/relay/relay.hpp"
 #include "nodus/transports/tcp.hpp"
 
 int main(int argc, char** argv) {
   const std::string listen = argc > 1 ? argv[1] : "127.0.0.1:4000";
   auto node = nodus::node::create({.name = "06-relay-hub"});
   auto tcp = nodus::tcp_transport::create(node);
-  if (!tcp || !node.start_worker("forwarding_service", nodus::services::forwarding_service{})) return 1;
+  if (!tcp || !node.start_worker("forwarding_service", nodus::relay::forwarding_service{})) return 1;
   auto bound = tcp.value().listen(listen, {.expose = {"forwarding_service"}});  // relays are reachable by name
   if (!bound) {
     std::fprintf(stderr, "cannot listen on %s: %s\n", listen.c_str(), bound.error().message().c_str());

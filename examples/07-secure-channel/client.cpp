@@ -18,7 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "nodus/node/node.hpp"
-#include "nodus/services/secure_channel.hpp"
+#include "nodus/secure_channel/secure_channel.hpp"
 #include "nodus/transports/tcp.hpp"
 
 namespace sc = nodus::secure_channel;

@@ -11,7 +11,7 @@
 
 #include "nodus/node/extension.hpp"
 #include "nodus/node/node.hpp"
-#include "nodus/services/secure_channel.hpp"
+#include "nodus/secure_channel/secure_channel.hpp"
 #include "nodus/transports/tcp.hpp"
 
 namespace sc = nodus::secure_channel;

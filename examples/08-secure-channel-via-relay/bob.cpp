@@ -15,8 +15,8 @@
 
 #include "nodus/node/extension.hpp"
 #include "nodus/node/node.hpp"
-#include "nodus/services/relay.hpp"
-#include "nodus/services/secure_channel.hpp"
+#include "nodus/relay/relay.hpp"
+#include "nodus/secure_channel/secure_channel.hpp"
 #include "nodus/transports/tcp.hpp"
 
 namespace sc = nodus::secure_channel;
@@ -64,15 +64,15 @@ int main(int argc, char** argv) {
   // 2. The relay, as in 06-relay: "forward_to_bob" on the hub now leads to this node, so
   //    route{tcp(hub), "forward_to_bob", "listener"} reaches the listener above, and nothing
   //    else on this node: the echoer is reachable only through a secure channel.
-  auto relay = std::make_shared<nodus::services::relay_client>(nodus::services::relay_client_options{
+  auto relay = std::make_shared<nodus::relay::relay_client>(nodus::relay::relay_client_options{
       .service = nodus::route{nodus::tcp(hub), "forwarding_service"}, .name = "bob", .expose = {"listener"}});
   if (!node.block_on([&](nodus::context& ctx) { return ctx.start_processor_ptr("relay_client", relay); })) return 1;
 
   // Wait (at most 10 s) for the first registration, so Alice can be started after "bob is ready".
-  for (int i = 0; i < 100 && relay->status().now != nodus::services::relay_status::state::registered; ++i)
+  for (int i = 0; i < 100 && relay->status().now != nodus::relay::relay_status::state::registered; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const auto status = relay->status();
-  if (status.now != nodus::services::relay_status::state::registered) {
+  if (status.now != nodus::relay::relay_status::state::registered) {
     std::fprintf(stderr, "could not register at %s: %s\n", hub.c_str(), status.last_error.c_str());
     return 1;
   }

@@ -26,8 +26,8 @@
 #include <spdlog/spdlog.h>
 
 #include "nodus/node/node.hpp"
-#include "nodus/services/secure_channel.hpp"
-#include "nodus/services/stream/client.hpp"
+#include "nodus/secure_channel/secure_channel.hpp"
+#include "nodus/stream/client.hpp"
 #include "nodus/transports/tcp.hpp"
 
 #include "identity_options.hpp"

@@ -23,8 +23,8 @@
 
 #include "nodus/node/extension.hpp"
 #include "nodus/node/node.hpp"
-#include "nodus/services/secure_channel.hpp"
-#include "nodus/services/stream/client.hpp"
+#include "nodus/secure_channel/secure_channel.hpp"
+#include "nodus/stream/client.hpp"
 #include "nodus/transports/tcp.hpp"
 
 #include "identity_options.hpp"

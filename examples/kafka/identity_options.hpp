@@ -14,7 +14,7 @@
 #include <string>
 #include <utility>
 
-#include "nodus/services/secure_channel.hpp"
+#include "nodus/secure_channel/secure_channel.hpp"
 #include "nodus/vault/identity.hpp"
 #include "nodus/vault/vault.hpp"
 

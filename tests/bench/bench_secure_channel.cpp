@@ -28,7 +28,7 @@
 #include "bench_processes.hpp"
 #include "bench_support.hpp"
 #include "nodus/node/node.hpp"
-#include "nodus/services/secure_channel.hpp"
+#include "nodus/secure_channel/secure_channel.hpp"
 #include "nodus/vault/identity.hpp"
 #include "nodus/vault/vault.hpp"
 

@@ -38,7 +38,7 @@
 #include "bench_support.hpp"
 #include "nodus/node/extension.hpp"
 #include "nodus/node/node.hpp"
-#include "nodus/services/secure_channel.hpp"
+#include "nodus/secure_channel/secure_channel.hpp"
 #include "nodus/transports/tcp.hpp"
 #include "nodus/vault/identity.hpp"
 #include "nodus/vault/vault.hpp"

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "nodus/services/secure_channel/noise.hpp"
+#include "nodus/secure_channel/noise.hpp"
 #include "nodus/vault/vault.hpp"
 
 namespace nodus::fuzz {

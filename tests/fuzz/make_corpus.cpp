@@ -14,8 +14,8 @@
 #include "fuzz_noise.hpp"
 #include "nodus/core/message_codec.hpp"
 #include "nodus/core/transport_message.hpp"
-#include "nodus/services/relay.hpp"
-#include "nodus/services/stream/protocol.hpp"
+#include "nodus/relay/relay.hpp"
+#include "nodus/stream/protocol.hpp"
 #include "nodus/transports/tcp_frame.hpp"
 
 using namespace nodus;
@@ -226,7 +226,7 @@ void protocol_corpus() {
   write_message("stream_protocol", "index-reply", index_reply{.request_id = 6, .stream = "s", .client_id = "bob", .index = 7});
   write("stream_protocol", "short-array", bytes{0x92, 0x01, 0x01});
 
-  using namespace nodus::services;
+  using namespace nodus::relay;
   write_message("relay_protocol", "request", relay_request{.name = "bob"});
   write_message("relay_protocol", "request-random-name", relay_request{});
   write_message("relay_protocol", "reply", relay_reply{.relay = "forward_to_bob"});

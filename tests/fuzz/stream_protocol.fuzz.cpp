@@ -1,4 +1,4 @@
-// Fuzzes the decoders of the stream protocol (services/include/nodus/services/stream/protocol.hpp):
+// Fuzzes the decoders of the stream protocol (services/include/nodus/stream/protocol.hpp):
 // `message_codec<T>::decode` for the requests the hub's stream services take (`stream_request`,
 // `index_request`) and the replies a stream client takes (`stream_reply`, `index_reply`).
 //
@@ -8,7 +8,7 @@
 // to the input, errors are `malformed` or `too_large`, and a decoded value survives a round trip.
 
 #include "fuzz_codec.hpp"
-#include "nodus/services/stream/protocol.hpp"
+#include "nodus/stream/protocol.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const nodus::byte_view wire(data, size);

@@ -1,5 +1,5 @@
 """The hub's stream services on a standalone broker (`nodus kafka-dev`), driven over TCP by a small
-client written here (python3-msgpack, the protocol of services/include/nodus/services/stream/
+client written here (python3-msgpack, the protocol of stream/include/nodus/stream/
 protocol.hpp): records pushed through the hub are in Kafka for kcat and kafka-python to read, the
 saved index is the consumer group's committed offset, and both survive a SIGKILL of the hub.
 Then: the embedded broker, a broker that is not there, a kafka.config with an unknown property,

@@ -8,10 +8,10 @@
 #include <doctest/doctest.h>
 
 #include "nodus/core/transport_message.hpp"
-#include "nodus/services/relay.hpp"
-#include "nodus/services/secure_channel.hpp"
-#include "nodus/services/stream/client.hpp"
-#include "nodus/services/stream/protocol.hpp"
+#include "nodus/relay/relay.hpp"
+#include "nodus/secure_channel/secure_channel.hpp"
+#include "nodus/stream/client.hpp"
+#include "nodus/stream/protocol.hpp"
 #include "fake_stream_service.hpp"
 #include "tcp_nodes.hpp"
 
@@ -55,13 +55,13 @@ struct three_nodes {
   tcp_node alice;
   sc::channel_identity alice_id = new_identity(), bob_id = new_identity();
   std::shared_ptr<std::atomic<int>> reached = std::make_shared<std::atomic<int>>(0);
-  std::shared_ptr<services::relay_client> relay;
+  std::shared_ptr<relay::relay_client> relay;
   std::optional<sc::listener> listener;
   std::optional<sc::channel> channel;  // Alice's end
   address alice_conn, bob_conn;        // the hub's accepted connections from each
 
   three_nodes() {
-    REQUIRE(hub.n.start_worker("forwarding_service", services::forwarding_service{}));
+    REQUIRE(hub.n.start_worker("forwarding_service", relay::forwarding_service{}));
     worker_options guarded;
     guarded.access = sc::only_from({alice_id.id()});
     REQUIRE(bob.n.start_worker("keeper", keeper(reached), guarded));
@@ -69,10 +69,10 @@ struct three_nodes {
     auto l = bob.n.block_on([&](context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", bob_options); });
     REQUIRE(l);
     listener.emplace(l.value());
-    relay = std::make_shared<services::relay_client>(services::relay_client_options{
+    relay = std::make_shared<relay::relay_client>(relay::relay_client_options{
         .service = route{tcp(hub.bound), "forwarding_service"}, .name = "bob", .expose = {"listener"}});
     REQUIRE(bob.n.block_on([&](context& ctx) { return ctx.start_processor_ptr("relay_client", relay); }));
-    REQUIRE(eventually([&] { return relay->status().now == services::relay_status::state::registered; }));
+    REQUIRE(eventually([&] { return relay->status().now == relay::relay_status::state::registered; }));
     bob_conn = accepted_connection(hub);
     REQUIRE_FALSE(bob_conn.value().empty());
 

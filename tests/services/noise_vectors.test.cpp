@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "nodus/services/secure_channel/noise.hpp"
+#include "nodus/secure_channel/noise.hpp"
 #include "nodus/vault/vault.hpp"
 
 namespace nsc = nodus::secure_channel;

@@ -1,7 +1,7 @@
 // Relays over real loopback TCP: a hub with the forwarding service, Bob without a listening
 // port registered through a relay client, Alice reaching Bob's echoer through the hub.
 
-#include "nodus/services/relay.hpp"
+#include "nodus/relay/relay.hpp"
 
 #include <doctest/doctest.h>
 
@@ -17,7 +17,7 @@ namespace {
 struct hub_node : tcp_node {
   explicit hub_node(std::string_view listen = "127.0.0.1:0")
       : tcp_node(listen, {}, /*with_echoer=*/false, {"forwarding_service"}) {
-    REQUIRE(n.start_worker("forwarding_service", services::forwarding_service({.sweep_interval = 50ms})));
+    REQUIRE(n.start_worker("forwarding_service", relay::forwarding_service({.sweep_interval = 50ms})));
   }
   bool has_worker(const std::string& name) {
     for (const auto& w : n.list_workers())
@@ -30,7 +30,7 @@ struct hub_node : tcp_node {
 struct relayed_node : tcp_node {
   relayed_node(const std::string& hub, std::string name)
       : tcp_node({}, tcp_options{.reconnect_backoff = 50ms, .max_reconnect_backoff = 200ms}),
-        client(std::make_shared<services::relay_client>(services::relay_client_options{
+        client(std::make_shared<relay::relay_client>(relay::relay_client_options{
             .service = route{tcp(hub), "forwarding_service"},
             .name = std::move(name),
             .expose = {"echoer"},
@@ -40,10 +40,10 @@ struct relayed_node : tcp_node {
             .max_retry_backoff = 200ms})) {
     REQUIRE(n.block_on([this](context& ctx) { return ctx.start_processor_ptr("relay_client", client); }));
   }
-  services::relay_status status() const { return client->status(); }
-  bool registered() const { return status().now == services::relay_status::state::registered; }
+  relay::relay_status status() const { return client->status(); }
+  bool registered() const { return status().now == relay::relay_status::state::registered; }
 
-  std::shared_ptr<services::relay_client> client;
+  std::shared_ptr<relay::relay_client> client;
 };
 
 }  // namespace
@@ -77,7 +77,7 @@ TEST_CASE("a name held by a live client is refused; once that client is gone it 
   REQUIRE(eventually([&] { return bob->registered(); }));
 
   relayed_node impostor(hub.bound, "bob");
-  REQUIRE(eventually([&] { return impostor.status().now == services::relay_status::state::refused; }));
+  REQUIRE(eventually([&] { return impostor.status().now == relay::relay_status::state::refused; }));
   CHECK(impostor.status().last_error == "relay name 'bob' is taken by a live client");
   tcp_node alice;
   CHECK(echo(alice.n, route{tcp(hub.bound), "forward_to_bob", "echoer"}));  // still the real Bob
@@ -101,7 +101,7 @@ TEST_CASE("a client with no name gets a random one and keeps it") {
 TEST_CASE("invalid names are refused with the reason") {
   hub_node hub;
   relayed_node bad(hub.bound, "no spaces");
-  REQUIRE(eventually([&] { return bad.status().now == services::relay_status::state::refused; }));
+  REQUIRE(eventually([&] { return bad.status().now == relay::relay_status::state::refused; }));
   CHECK(bad.status().last_error.find("not a valid relay name") != std::string::npos);
 }
 
@@ -113,7 +113,7 @@ TEST_CASE("the client registers again by itself after the hub restarts") {
   REQUIRE(eventually([&] { return bob.registered(); }));
 
   hub.reset();  // the hub goes away...
-  CHECK(eventually([&] { return bob.status().now == services::relay_status::state::retrying; }));
+  CHECK(eventually([&] { return bob.status().now == relay::relay_status::state::retrying; }));
   hub.emplace(where);  // ...and comes back on the same port, knowing nothing of Bob
   REQUIRE(eventually([&] { return hub->has_worker("forward_to_bob"); }, 10s));
   CHECK(bob.registered());

@@ -1,4 +1,4 @@
-#include "nodus/services/secure_channel/replay_window.hpp"
+#include "nodus/secure_channel/replay_window.hpp"
 
 #include <doctest/doctest.h>
 

@@ -12,7 +12,7 @@
 #include <fstream>
 
 // verify_peer is private to the library; its declaration is needed to feed it hostile bytes.
-#include "../../services/src/secure_channel/channel_state.hpp"
+#include "../../secure_channel/src/channel_state.hpp"
 #include "secure_channel_fixture.hpp"
 #include "nodus/core/transport_message.hpp"
 #include "nodus/vault/known_identities.hpp"

@@ -8,7 +8,7 @@
 // receiver delivers each stream entry once per run; after a restart it delivers again what
 // came after the last saved index.
 
-#include "nodus/services/stream/client.hpp"
+#include "nodus/stream/client.hpp"
 
 #include <doctest/doctest.h>
 

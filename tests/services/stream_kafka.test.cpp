@@ -13,10 +13,11 @@
 
 #include "log_capture.hpp"
 #include "nodus/node/node.hpp"
-#include "nodus/services/stream/kafka_services.hpp"
+#include "nodus/stream_kafka/services.hpp"
 
 using namespace nodus;
 using namespace nodus::stream;
+using namespace nodus::stream_kafka;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 

@@ -1,6 +1,6 @@
 #pragma once
 // An in-memory stand-in for a hub's "stream_kafka" and "stream_kafka_index" services, speaking
-// nodus/services/stream/protocol.hpp, with switches to make it misbehave: drop the next replies,
+// nodus/stream/protocol.hpp, with switches to make it misbehave: drop the next replies,
 // refuse the next requests with an error, delay every reply, go away for a while (restart).
 
 #include <chrono>
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "nodus/node/node.hpp"
-#include "nodus/services/stream/protocol.hpp"
+#include "nodus/stream/protocol.hpp"
 
 namespace nodus::test {
 

@@ -12,7 +12,7 @@
 #include "log_capture.hpp"
 #include "nodus/node/node.hpp"
 #include "nodus/services/echoer.hpp"
-#include "nodus/services/secure_channel.hpp"
+#include "nodus/secure_channel/secure_channel.hpp"
 
 namespace nodus::test {
 

@@ -24,7 +24,7 @@ struct node_options {
   duration shutdown_timeout = std::chrono::seconds(5);
   /// Where logs go; by default stderr, level from the environment variable `NODUS_LOG`
   /// (trace, debug, info, warn, error, off; info when unset).
-  std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<spdlog::logger> logger = nullptr;
 };
 
 /// A running node. Workers, contexts and routes live inside it; the caller never sees a thread,

@@ -1,0 +1,114 @@
+#pragma once
+/// Relays: a peer that cannot accept connections (behind NAT) registers a name at a hub it
+/// connects to; the hub then forwards whatever reaches `forward_to_<name>` over that peer's
+/// connection. `forwarding_service` runs on the hub, `relay_client` on the peer.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "nodus/node/context.hpp"
+#include "nodus/node/worker.hpp"
+
+namespace nodus::relay {
+
+/// Every relay's address is this prefix followed by the registered name.
+inline constexpr std::string_view relay_prefix = "forward_to_";
+/// The version of the registration messages below.
+inline constexpr std::uint8_t relay_protocol_version = 1;
+
+/// Sent by a client to the forwarding service to register (or keep) a relay. Sending it again
+/// over the same connection keeps the registration alive; it doubles as the ping.
+struct relay_request {
+  std::uint8_t version = relay_protocol_version;
+  std::string name;  ///< empty: the hub picks a random name
+  MSGPACK_DEFINE(version, name)
+};
+
+/// The forwarding service's answer: the relay's address, or why it refused.
+struct relay_reply {
+  std::uint8_t version = relay_protocol_version;
+  std::string relay;  ///< e.g. `forward_to_bob`; empty when refused
+  std::string error;  ///< empty on success
+  MSGPACK_DEFINE(version, relay, error)
+};
+
+/// How the hub treats relays.
+struct forwarding_options {
+  /// How often relays whose client connection has gone are looked for and removed.
+  duration sweep_interval = std::chrono::seconds(1);
+};
+
+/// The hub side. Start it at `forwarding_service`; it starts `forward_to_<name>` for each
+/// registered client. A name held by a client whose connection is still open is refused; a
+/// relay disappears when its client's connection drops.
+class forwarding_service final : public worker<relay_request> {
+public:
+  explicit forwarding_service(forwarding_options options = {});
+  task<result<>> initialize(context& ctx) override;
+  task<result<>> handle_message(context& ctx, routed<relay_request> request) override;
+  task<> shutdown(context& ctx) override;
+
+  struct registry;  // the relays and their routes, shared with their workers
+
+private:
+  forwarding_options options_;
+  std::shared_ptr<registry> registry_;
+};
+
+/// Where a relay client stands; `relay_client::status` reports it.
+struct relay_status {
+  enum class state { registering, registered, retrying, refused };
+  state now = state::registering;
+  std::string relay;       ///< the relay's address at the hub once registered, e.g. `forward_to_bob`
+  std::string last_error;  ///< why the last attempt failed, if it did
+  unsigned registrations = 0;  ///< successful (re-)registrations, pings included
+};
+
+/// How a relay client registers and stays registered.
+struct relay_client_options {
+  /// The route to the hub's forwarding service, e.g. `route{tcp("hub:4000"), "forwarding_service"}`.
+  route service;
+  /// The name to register; empty asks the hub for a random one (kept for re-registrations).
+  std::string name;
+  /// The local workers that messages arriving through the relay may reach, e.g. `{"listener"}`.
+  /// They are exposed to the connection the registration went over (anyone who can reach the
+  /// relay at the hub can reach them); nothing else on this node is.
+  std::vector<address> expose;
+  /// How often the registration is renewed (the ping).
+  duration ping_interval = std::chrono::seconds(2);
+  /// How long to wait for the hub's answer.
+  duration reply_timeout = std::chrono::seconds(2);
+  /// Waits between failed attempts: doubles from `retry_backoff` up to `max_retry_backoff`.
+  duration retry_backoff = std::chrono::milliseconds(250);
+  duration max_retry_backoff = std::chrono::seconds(4);
+};
+
+/// The peer side: a processor that registers at the hub, renews the registration every
+/// `ping_interval`, and registers again by itself (with back-off) when the hub restarts or the
+/// connection drops. Start it with `start_processor_ptr` to read `status()` later.
+class relay_client final : public processor {
+public:
+  explicit relay_client(relay_client_options options);
+  task<result<bool>> process(context& ctx) override;
+  /// Safe from any thread.
+  relay_status status() const;
+
+private:
+  void set_status(context& ctx, relay_status::state now, std::string relay, std::string error);
+
+  /// Exposes `options_.expose` to the flow the hub's answer came in by.
+  void expose_to(context& ctx, const std::shared_ptr<const flow_origin>& origin);
+
+  relay_client_options options_;
+  std::string exposed_flow_;  // the connection's flow the workers are exposed to now
+  unsigned failures_ = 0;
+  mutable std::mutex mutex_;
+  relay_status status_;
+};
+
+}  // namespace nodus::relay

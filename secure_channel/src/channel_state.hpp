@@ -1,0 +1,63 @@
+#pragma once
+// What the workers of a secure channel share with the handles users hold.
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+#include "nodus/secure_channel/secure_channel.hpp"
+
+namespace nodus::secure_channel {
+
+struct channel::state {
+  nodus::address encryptor;  // the channel's address, where users send plaintext
+  nodus::address decryptor;  // where the peer sends frames
+  vault::identifier peer;
+  std::shared_ptr<const flow_origin> origin;  // stamped on what the decryptor delivers; set once established
+  std::atomic<std::uint64_t> sent{0};
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::uint64_t> duplicates_dropped{0};
+  std::atomic<std::uint64_t> rejected{0};
+  std::atomic<std::uint64_t> missing{0};
+  std::atomic<bool> open{false};
+};
+
+struct listener::state {
+  nodus::address at;
+  std::string flow;  // the parent flow of every channel it makes
+  std::atomic<std::size_t> pending{0};  // handshakes in progress
+  mutable std::mutex mutex;
+  std::vector<std::shared_ptr<channel::state>> channels;
+
+  void add(std::shared_ptr<channel::state> c) {
+    std::lock_guard lock(mutex);
+    channels.push_back(std::move(c));
+  }
+};
+
+struct channel_identity::state {
+  vault::identity identity;
+  vault::key_id static_key;  // X25519, ephemeral in the identity's vault
+  bytes static_public;
+  std::chrono::seconds validity;
+
+  std::mutex mutex;
+  bytes payload;  // what handshake messages 2 and 3 carry: [version, history, attestation]
+  std::int64_t expires_at = 0;
+
+  state(vault::identity id, vault::key_id key, bytes pub, std::chrono::seconds v)
+      : identity(std::move(id)), static_key(std::move(key)), static_public(std::move(pub)), validity(v) {}
+  ~state() { (void)identity.key_vault()->remove(static_key); }
+
+  /// The handshake payload, with an attestation renewed once less than a tenth of its
+  /// validity is left.
+  result_or_failure<bytes> handshake_payload();
+};
+
+/// Checks a peer's handshake payload: its history and its attestation of `remote_static` verify,
+/// `local.trust` accepts its identifier, and the history is not older than (nor forks from) the
+/// one last seen under that identifier in the vault of `local.identity`, which then remembers
+/// it. The failure names the identifier when it is known.
+result_or_failure<vault::identifier> verify_peer(byte_view payload, const bytes& remote_static, const options& local);
+
+}  // namespace nodus::secure_channel
