@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   # build
   cmake ninja-build ccache g++ pkg-config
-  # libraries (Boost must stay 1.74: libmsgpack-cxx-dev depends on it, see TOOLCHAIN.md)
+  # libraries (Boost must stay 1.74: libmsgpack-cxx-dev depends on it, see docs/toolchain.md)
   libboost-dev libboost-system-dev libboost-program-options-dev
   libssl-dev librdkafka-dev libmsgpack-cxx-dev libspdlog-dev doctest-dev
   # the Wycheproof vector test reads JSON (header-only)

@@ -1,4 +1,4 @@
-#include <utility>  // before Asio's awaitable.hpp (see README)
+#include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
 #include <algorithm>
 

@@ -1,5 +1,5 @@
 // connect_stream and disconnect_stream, the handle users keep, and what both processors share.
-#include <utility>  // before Asio's awaitable.hpp (see README)
+#include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
 #include <algorithm>
 #include <array>

@@ -11,7 +11,7 @@
 // stream, and the receiver must start again from 0 rather than wait at an index that a new
 // topic will take long to reach; and an operator who moved the index backwards gets the
 // redelivery asked for.
-#include <utility>  // before Asio's awaitable.hpp (see README)
+#include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

@@ -4,7 +4,7 @@
 // stream would hold the later message first, and resending the earlier one could not repair
 // the order. Waiting for each confirmation keeps the stream in the sender's order; a lost
 // confirmation only makes the message appear twice in a row.
-#include <utility>  // before Asio's awaitable.hpp (see README)
+#include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

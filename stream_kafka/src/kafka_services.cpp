@@ -15,7 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
-#include <utility>  // before Asio's awaitable.hpp (see README)
+#include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
 #include "nodus/node/extension.hpp"
 

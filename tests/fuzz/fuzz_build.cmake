@@ -11,5 +11,5 @@ add_compile_options(-fsanitize=fuzzer-no-link ${NODUS_SANITIZERS})
 # The shared warning flags are g++'s; clang does not know -Wshadow=local.
 add_compile_options(-Wno-unknown-warning-option)
 add_link_options(${NODUS_SANITIZERS})
-# clang 14 with libstdc++ 12: Asio 1.18 only enables co_await for g++ unless told (TOOLCHAIN.md).
+# clang 14 with libstdc++ 12: Asio 1.18 only enables co_await for g++ unless told (docs/toolchain.md).
 add_compile_definitions(BOOST_ASIO_HAS_CO_AWAIT=1 BOOST_ASIO_HAS_STD_COROUTINE=1)

@@ -1,7 +1,7 @@
 // One TCP connection: a worker that writes frames, and a read loop that turns frames into
 // local messages. Everything that touches the socket runs on the connection's strand.
 
-#include <utility>  // before Asio's awaitable.hpp (see README)
+#include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>

@@ -1,6 +1,6 @@
 // Listening: binds an acceptor and serves every accepted connection with its own worker.
 
-#include <utility>  // before Asio's awaitable.hpp (see README)
+#include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>

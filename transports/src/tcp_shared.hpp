@@ -2,7 +2,7 @@
 // State shared by the TCP transport's workers and coroutines: options, the connections in use,
 // and the control context that starts connection workers and forwards what sockets receive.
 
-#include <utility>  // before Asio's awaitable.hpp (see README)
+#include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 #include <atomic>
 #include <chrono>
 #include <deque>

@@ -1,7 +1,7 @@
 // The write side of a connection: frames are queued without waiting, and one writer coroutine
 // per link sends everything queued in a single gathered write. Runs on the link's strand.
 
-#include <utility>  // before Asio's awaitable.hpp (see README)
+#include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

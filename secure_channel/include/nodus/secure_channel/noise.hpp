@@ -20,7 +20,7 @@
 
 namespace nodus::secure_channel {
 
-/// The AEAD of a channel. AES-256-GCM is the default (ARCHITECTURE.md, "Wire formats").
+/// The AEAD of a channel. AES-256-GCM is the default (docs/architecture.md, "Wire formats").
 enum class cipher_suite : std::uint8_t { aes256_gcm = 1, chacha20_poly1305 = 2 };
 
 /// "Noise_XX_25519_AESGCM_SHA256" or "Noise_XX_25519_ChaChaPoly_SHA256".

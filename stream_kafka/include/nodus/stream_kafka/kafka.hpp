@@ -61,7 +61,7 @@ struct kafka_config {
 };
 
 /// librdkafka's mock cluster, run inside this process: real Kafka protocol on loopback ports,
-/// data in memory only. See TOOLCHAIN.md for its limits (plaintext only, 5 MiB per partition).
+/// data in memory only. See docs/toolchain.md for its limits (plaintext only, 5 MiB per partition).
 class embedded_kafka {
  public:
   /// Starts `brokers` brokers on random loopback ports. librdkafka's own log lines go to `log`.
