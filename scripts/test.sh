@@ -3,8 +3,16 @@
 # The fuzz targets (tests/fuzz) are built with clang in build-fuzz and run first, each for a fixed
 # number of executions on its corpus (ctest entries fuzz/<target>); the main suite runs even
 # when one of them fails, and the script fails if either did.
+#   scripts/test.sh --repeat N   instead runs the main suite N times in a row (scripts/repeat-tests.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [[ "${1:-}" == "--repeat" ]]; then
+  exec ./scripts/repeat-tests.sh "${2:-20}"
+elif [[ $# -gt 0 ]]; then
+  echo "test.sh: unknown argument '$1' (the only one is --repeat N)" >&2
+  exit 2
+fi
 
 ./scripts/build.sh
 ./scripts/fuzz.sh --build-only

@@ -14,6 +14,8 @@ struct channel::state {
   nodus::address decryptor;  // where the peer sends frames
   vault::identifier peer;
   std::shared_ptr<const flow_origin> origin;  // stamped on what the decryptor delivers; set once established
+  // The counters move (release) only after the log line that goes with them is written, and
+  // stats() reads them with acquire: whoever sees a count also sees the line that explains it.
   std::atomic<std::uint64_t> sent{0};
   std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> duplicates_dropped{0};

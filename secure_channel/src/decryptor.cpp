@@ -61,9 +61,9 @@ task<result<>> decryptor::handle_message(context& ctx, local_message message) {
   auto parsed = frame::parse(message.payload);
   auto& channel = *config_->channel_state;
   if (!parsed) {
-    channel.rejected.fetch_add(1, std::memory_order_relaxed);
     ctx.log().warn("secure channel {}: dropped a frame that does not parse ({} bytes)", channel.decryptor,
                    message.payload.size());
+    channel.rejected.fetch_add(1, std::memory_order_release);
     co_return ok();
   }
   switch (parsed->kind) {
@@ -77,7 +77,7 @@ task<result<>> decryptor::handle_message(context& ctx, local_message message) {
     }
     case frame::kind::handshake_timeout:
       if (message.return_route != route(ctx.address())) {  // only we may send it to ourselves
-        channel.rejected.fetch_add(1, std::memory_order_relaxed);
+        channel.rejected.fetch_add(1, std::memory_order_release);
         co_return ok();
       }
       if (handshake_) {
@@ -94,8 +94,8 @@ task<result<>> decryptor::on_handshake(context& ctx, frame::kind kind, local_mes
   auto& channel = *config_->channel_state;
   const int index = static_cast<int>(kind) - static_cast<int>(frame::kind::handshake_1);
   if (!handshake_ || handshake_->writes_next() || handshake_->next_message() != index) {
-    channel.rejected.fetch_add(1, std::memory_order_relaxed);
     ctx.log().warn("secure channel {}: unexpected {} dropped", channel.decryptor, describe(kind));
+    channel.rejected.fetch_add(1, std::memory_order_release);
     co_return ok();
   }
   auto body = frame::parse(message.payload)->body;
@@ -205,7 +205,7 @@ task<result<>> decryptor::on_abort(context& ctx, std::string reason) {
   auto& channel = *config_->channel_state;
   if (!handshake_ && !(initiator() && !channel.open.load())) {
     // An established channel ignores unauthenticated aborts: anyone on the path could forge one.
-    channel.rejected.fetch_add(1, std::memory_order_relaxed);
+    channel.rejected.fetch_add(1, std::memory_order_release);
     co_return ok();
   }
   failure why{vault::errc::untrusted_identity, "the peer aborted the handshake: " + reason};
@@ -241,19 +241,19 @@ result<> decryptor::open(std::uint64_t sequence, byte_view header, std::span<std
 task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_message message) {
   auto& channel = *config_->channel_state;
   if (!established_) {
-    channel.rejected.fetch_add(1, std::memory_order_relaxed);
     ctx.log().warn("secure channel {}: an encrypted frame before the handshake ended was dropped", channel.decryptor);
+    channel.rejected.fetch_add(1, std::memory_order_release);
     co_return ok();
   }
   switch (window_.check(f.sequence)) {
     case replay_window::verdict::duplicate:
-      channel.duplicates_dropped.fetch_add(1, std::memory_order_relaxed);
       ctx.log().debug("secure channel {}: duplicate of message {} dropped", channel.encryptor, f.sequence);
+      channel.duplicates_dropped.fetch_add(1, std::memory_order_release);
       co_return ok();
     case replay_window::verdict::too_old:
-      channel.rejected.fetch_add(1, std::memory_order_relaxed);
       ctx.log().warn("secure channel {}: message {} is older than the replay window and was rejected",
                      channel.encryptor, f.sequence);
+      channel.rejected.fetch_add(1, std::memory_order_release);
       co_return ok();
     case replay_window::verdict::fresh: break;
   }
@@ -263,21 +263,21 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_mess
   auto& wire = message.payload;
   auto text_and_tag = std::span(wire).subspan(frame::encrypted_header_size);
   if (text_and_tag.size() <= vault::aead_tag_size || !open(f.sequence, header, text_and_tag)) {
-    channel.rejected.fetch_add(1, std::memory_order_relaxed);
     ctx.log().warn("secure channel {}: message {} failed authentication and was dropped", channel.encryptor,
                    f.sequence);
+    channel.rejected.fetch_add(1, std::memory_order_release);
     co_return ok();
   }
   // Authenticated: only now may the window move.
   const auto was_missing = window_.missing();
   const auto skipped = window_.accept(f.sequence);
-  channel.missing.store(window_.missing(), std::memory_order_relaxed);
   if (skipped > 0) {
     ctx.log().warn("secure channel {}: gap: {} message(s) before message {} from {} have not arrived",
                    channel.encryptor, skipped, f.sequence, channel.peer);
   } else if (window_.missing() < was_missing) {
     ctx.log().info("secure channel {}: message {} arrived late, out of order", channel.encryptor, f.sequence);
   }
+  channel.missing.store(window_.missing(), std::memory_order_release);
 
   // The plaintext: the inner message's wire form, then the content kind.
   const auto text = text_and_tag.first(text_and_tag.size() - vault::aead_tag_size);
@@ -299,7 +299,7 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_mess
       co_return ok();
     case frame::content::message: break;
     default:
-      channel.rejected.fetch_add(1, std::memory_order_relaxed);
+      channel.rejected.fetch_add(1, std::memory_order_release);
       co_return ok();
   }
 
@@ -307,12 +307,12 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_mess
   limits.max_payload = config_->opts.max_payload_size;
   auto inner = decode_in_place(std::move(wire), inner_wire, limits);
   if (!inner || inner.value().onward_route.empty()) {
-    channel.rejected.fetch_add(1, std::memory_order_relaxed);
     ctx.log().warn("secure channel {}: message {} from {} does not decode; dropped", channel.encryptor, f.sequence,
                    channel.peer);
+    channel.rejected.fetch_add(1, std::memory_order_release);
     co_return ok();
   }
-  channel.delivered.fetch_add(1, std::memory_order_relaxed);
+  channel.delivered.fetch_add(1, std::memory_order_release);
   auto local = to_local_message(std::move(inner).value());
   local.return_route.prepend(channel.encryptor);
   local.metadata.emplace(identifier_key, channel.peer);

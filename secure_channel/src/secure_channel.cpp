@@ -17,10 +17,10 @@ bool channel::open() const noexcept { return state_->open.load(); }
 channel_stats channel::stats() const noexcept {
   channel_stats s;
   s.sent = state_->sent.load(std::memory_order_relaxed);
-  s.delivered = state_->delivered.load(std::memory_order_relaxed);
-  s.duplicates_dropped = state_->duplicates_dropped.load(std::memory_order_relaxed);
-  s.rejected = state_->rejected.load(std::memory_order_relaxed);
-  s.missing = state_->missing.load(std::memory_order_relaxed);
+  s.delivered = state_->delivered.load(std::memory_order_acquire);
+  s.duplicates_dropped = state_->duplicates_dropped.load(std::memory_order_acquire);
+  s.rejected = state_->rejected.load(std::memory_order_acquire);
+  s.missing = state_->missing.load(std::memory_order_acquire);
   return s;
 }
 

@@ -84,20 +84,23 @@ task<result<stream_reply>> create_stream(context& ctx, context& via, route servi
                                             slice);
 }
 
+// Both write the log line before the status changes, so whoever sees the new state also finds
+// the line that explains it. Each side has one worker, the only caller for that side.
 void client_state::failed(context& ctx, stream_status::state stream_status::*side, std::string_view what,
                           std::string error) {
   bool changed = false;
   {
     std::lock_guard lock(mutex);
     changed = status.*side == stream_status::state::connected;
-    if (changed) status.*side = stream_status::state::retrying;
-    ++status.retries;
-    status.last_error = fmt::format("{}: {}", what, error);
   }
   if (changed)
     ctx.log().warn("stream client '{}': {} failed ({}); retrying with back-off", options.client_id, what, error);
   else
     ctx.log().debug("stream client '{}': {} failed again ({})", options.client_id, what, error);
+  std::lock_guard lock(mutex);
+  if (changed) status.*side = stream_status::state::retrying;
+  ++status.retries;
+  status.last_error = fmt::format("{}: {}", what, error);
 }
 
 void client_state::succeeded(context& ctx, stream_status::state stream_status::*side, std::string_view what) {
@@ -105,9 +108,11 @@ void client_state::succeeded(context& ctx, stream_status::state stream_status::*
   {
     std::lock_guard lock(mutex);
     changed = status.*side == stream_status::state::retrying;
-    if (changed) status.*side = stream_status::state::connected;
   }
-  if (changed) ctx.log().info("stream client '{}': {} works again", options.client_id, what);
+  if (!changed) return;
+  ctx.log().info("stream client '{}': {} works again", options.client_id, what);
+  std::lock_guard lock(mutex);
+  status.*side = stream_status::state::connected;
 }
 
 }  // namespace detail

@@ -104,6 +104,7 @@ void stream_reader::pull(const std::string& stream, std::int64_t index, std::uin
                          std::chrono::milliseconds wait, fetch_callback done) {
   completions out;
   bool wake = false;
+  bool waits = false;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) {
@@ -126,11 +127,13 @@ void stream_reader::pull(const std::string& stream, std::int64_t index, std::uin
       waiter w{index, limit, max_bytes, now + wait, std::move(done)};
       if (!answer(t, w, out, now)) {
         t.waiters.push_back(std::move(w));
-        wake = true;
+        wake = waits = true;
       }
     }
   }
   if (wake) rd_kafka_queue_yield(queue_.get());
+  // The stream's name was checked by the service (a valid stream name needs no escaping).
+  if (waits && logs_.log) logs_.log->debug("kafka reader: a pull of '{}' from {} waits up to {} ms", stream, index, wait.count());
   run_all(out, logs_.log.get());
 }
 

@@ -14,7 +14,6 @@ would run into, each checked as the user would notice it:
 import os
 import re
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -71,12 +70,6 @@ class Alice(Proc):
         return self.popen.returncode
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def received(proc):
     return [m.group(1) for m in (re.search(RECEIVED, l) for l in proc.output) if m]
 
@@ -90,7 +83,7 @@ def test(args):
     bootstrap_file = os.path.join(tempfile.mkdtemp(), "bootstrap")
     dev = Proc("nodus kafka-dev", [args.nodus, "kafka-dev", "--bootstrap-file", bootstrap_file])
     bootstrap = dev.wait_for(r"^kafka-dev bootstrap (127\.0\.0\.1:\d+)$").group(1)
-    where = f"127.0.0.1:{free_port()}"
+    where = f"127.0.0.1:{nodus_processes.restartable_port()}"
     hub_count = [0]
 
     def start_hub():
@@ -128,7 +121,9 @@ def test(args):
     later = [f"a{i:02d}: typed while the hub is down" for i in range(10, 15)]
     for line in later:
         alice.write(line)
-    time.sleep(1)
+    # The hub comes back only once Alice has tried to push and failed: her lines wait in her buffer.
+    check(eventually(lambda: re.search(rf"pushing onto '{receiver}' at .* failed", alice.stderr_text()), 15),
+          f"alice should say her push failed while the hub is down: {alice.stderr_text()}")
     hub = start_hub()
     for line in later:
         alice.echo(line, timeout=60)

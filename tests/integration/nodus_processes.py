@@ -7,8 +7,10 @@ import argparse
 import atexit
 import os
 import queue
+import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -108,6 +110,25 @@ def eventually(condition, timeout, interval=0.1):
             return result
         time.sleep(interval)
     return condition()
+
+
+def restartable_port():
+    """A loopback port that is free now and that the kernel never hands out by itself.
+
+    Port 0 picks from the kernel's ephemeral range (32768-60999 on Linux): while a server that took
+    such a port is down for a restart, any other test running beside it (ctest -j) may be given the
+    port, and the restart fails or talks to a stranger. Below that range only another test doing the
+    same can land, by picking the same random number out of 12 000.
+    """
+    for _ in range(100):
+        port = random.randint(20000, 31999)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))  # bound, never listened on: no TIME_WAIT left behind
+            except OSError:
+                continue
+        return port
+    fail("no free loopback port between 20000 and 31999")
 
 
 def fail(message):

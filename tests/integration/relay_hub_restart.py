@@ -4,7 +4,7 @@ import os
 import signal
 import time
 
-from nodus_processes import Proc, check, eventually, main, run
+from nodus_processes import Proc, check, eventually, main, restartable_port, run
 
 
 def test(args):
@@ -16,7 +16,7 @@ def test(args):
         return run([args.nodus, "message", "send", "--timeout", "2", "--to",
                     f"1#{where} => forward_to_bob => echoer", text], timeout=10)
 
-    hub, where = start_hub("127.0.0.1:0")
+    hub, where = start_hub(f"127.0.0.1:{restartable_port()}")
     bob = Proc("06-relay-bob", [os.path.join(args.examples, "06-relay-bob"), where])
     bob.wait_for(r"^Bob is reachable as 'forward_to_bob'")
 

@@ -15,7 +15,7 @@ import time
 import msgpack
 from kafka import KafkaConsumer, TopicPartition
 
-from nodus_processes import Proc, check, eventually, main, run
+from nodus_processes import Proc, check, eventually, main, restartable_port, run
 
 # stream_request kinds, index_request kinds and stream_errc values (protocol.hpp)
 CREATE, PUSH, PULL = 1, 2, 3
@@ -127,14 +127,6 @@ def kafka_python_committed(bootstrap, group, topic):
         consumer.close()
 
 
-def closed_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
 def test_standalone_broker(args, workdir):
     bootstrap_file = f"{workdir}/bootstrap"
     dev = Proc("nodus kafka-dev", [args.nodus, "kafka-dev", "--bootstrap-file", bootstrap_file])
@@ -208,7 +200,7 @@ def test_embedded_and_hook(args):
 
 
 def test_no_broker(args):
-    nowhere = f"127.0.0.1:{closed_port()}"
+    nowhere = f"127.0.0.1:{restartable_port()}"  # nothing listens there
     hub, host, port, _ = start_hub(args.nodus, "--kafka-bootstrap", nowhere)
     client = StreamClient(host, port)
     start = time.monotonic()

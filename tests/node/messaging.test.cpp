@@ -81,7 +81,7 @@ TEST_CASE("a message to an unknown address is an error for the sender and a log 
   REQUIRE_FALSE(sent);
   CHECK(sent.error() == errc::unknown_address);
   CHECK(sent.error() == condition::not_found);
-  CHECK(logs.contains("no worker at address 'nobody'"));
+  CHECK(logs.eventually_contains("no worker at address 'nobody'"));
 }
 
 TEST_CASE("receive times out when nothing arrives") {
@@ -98,7 +98,7 @@ TEST_CASE("a throwing handler is logged with the worker's address and the worker
   REQUIRE(n.start_worker("shouter", shouter{}));
   auto boom = n.send_and_receive<std::string>(route{"shouter"}, std::string("boom"), 100ms);
   CHECK(boom.error() == errc::timeout);
-  CHECK(logs.contains("worker 'shouter' threw from handle_message: asked to explode"));
+  CHECK(logs.eventually_contains("worker 'shouter' threw from handle_message: asked to explode"));
   CHECK(n.send_and_receive<std::string>(route{"shouter"}, std::string("still here")).value() == "STILL HERE");
 }
 
@@ -109,7 +109,7 @@ TEST_CASE("a message that does not decode is logged and the worker keeps serving
   auto wrong = n.block_on([](context& ctx) { return ctx.send(route{"shouter"}, std::uint64_t{42}); });
   REQUIRE(wrong);
   CHECK(n.send_and_receive<std::string>(route{"shouter"}, std::string("ok")).value() == "OK");
-  CHECK(logs.contains("worker 'shouter' failed to handle a message: malformed input"));
+  CHECK(logs.eventually_contains("worker 'shouter' failed to handle a message: malformed input"));
 }
 
 TEST_CASE("one worker answers at each of its aliases") {
@@ -140,7 +140,7 @@ TEST_CASE("a failing initialize stops that worker cleanly and frees its address"
   auto started = n.start_worker("fragile", failing_init{handled});
   REQUIRE_FALSE(started);
   CHECK(started.error() == errc::worker_failed);
-  CHECK(logs.contains("worker 'fragile' failed to initialize"));
+  CHECK(logs.eventually_contains("worker 'fragile' failed to initialize"));
   CHECK(n.block_on([](context& ctx) { return ctx.send(route{"fragile"}, std::string("x")); }).error() ==
         errc::unknown_address);
   CHECK(handled == 0);

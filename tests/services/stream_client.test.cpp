@@ -269,7 +269,7 @@ TEST_CASE("messages sent while the hub is away are delivered when it comes back"
   REQUIRE(eventually([&] { return bob.status().saved_index == bob.status().index; }, 10s));
   CHECK(without_adjacent_repeats(got->all()) == numbers(0, 30));
   CHECK(eventually([&] { return alice.status().connected() && bob.status().connected(); }, 10s));
-  CHECK(f.logs.contains("stream client 'alice': pushing onto 'alice-to-bob' at stream_kafka works again"));
+  CHECK(f.logs.eventually_contains("stream client 'alice': pushing onto 'alice-to-bob' at stream_kafka works again"));
 }
 
 TEST_CASE("a hub that comes back with an empty broker: the streams are created again, reading starts from 0") {
@@ -289,7 +289,7 @@ TEST_CASE("a hub that comes back with an empty broker: the streams are created a
   REQUIRE(eventually([&] { return bob.status().saved_index == 10 && bob.status().connected(); }, 10s));
   CHECK(without_adjacent_repeats(got->all()) == numbers(0, 20));
   CHECK(bodies_in(f.hub.messages("alice-to-bob")) == numbers(10, 10));
-  CHECK(f.logs.contains("stream client 'bob': 'alice-to-bob' continues from the saved index 0 (was at 10)"));
+  CHECK(f.logs.eventually_contains("stream client 'bob': 'alice-to-bob' continues from the saved index 0 (was at 10)"));
 }
 
 TEST_CASE("a receiver that restarts resumes from the saved index") {
@@ -305,7 +305,7 @@ TEST_CASE("a receiver that restarts resumes from the saved index") {
   f.send("alice_inbox", route{alice.sender(), "collector"}, 30, 30);  // while Bob is away
   REQUIRE(eventually([&] { return alice.status().confirmed == 60; }, 30s));
   auto again = f.bob();  // the same names and client id
-  CHECK(f.logs.contains(fmt::format("receiver '{}' pulls 'alice-to-bob' from 30", again.receiver())));
+  CHECK(f.logs.eventually_contains(fmt::format("receiver '{}' pulls 'alice-to-bob' from 30", again.receiver())));
   REQUIRE(eventually([&] { return again.status().saved_index == 60; }, 30s));
   CHECK(got->all() == numbers(0, 60));  // nothing lost, nothing twice
 
@@ -372,7 +372,7 @@ TEST_CASE("an idle client waits at the hub instead of polling") {
   auto bob = f.bob(fixture::options("bob", 10s));
   REQUIRE(eventually([&] { return f.hub.requests(op::pull) >= 2; }));  // both receivers wait
   const auto before = f.hub.requests(op::pull);
-  std::this_thread::sleep_for(1s);
+  std::this_thread::sleep_for(1s);  // a window to count in: the held pulls last 10 s
   CHECK(f.hub.requests(op::pull) - before <= 2);
   CHECK(f.hub.requests(op::push) == 0);
   CHECK(alice.status().pulls <= 2);
@@ -386,8 +386,12 @@ TEST_CASE("a hub that answers empty pulls at once is not polled in a busy loop")
   auto bob = f.bob(fixture::options("bob", 10s));
   REQUIRE(eventually([&] { return f.hub.requests(op::pull) >= 2; }));
   const auto before = f.hub.requests(op::pull);
-  std::this_thread::sleep_for(1s);
-  CHECK(f.hub.requests(op::pull) - before <= 2 * 11);  // at most ten a second each
+  const auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(1s);  // a window to count in, not a wait for something
+  const auto pulls = f.hub.requests(op::pull) - before;
+  // At most ten a second each, over the time that really passed (longer on a loaded machine).
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(static_cast<double>(pulls) <= 2 * (10 * seconds + 1));
   CHECK(alice.status().connected());
   CHECK(bob.status().connected());
 }
@@ -420,7 +424,7 @@ TEST_CASE("through a hub behind TCP that restarts, nothing is lost") {
   const std::vector<address> hub_services{"stream_kafka", "stream_kafka_index"};
   tcp_options quick{.reconnect_backoff = 20ms, .max_reconnect_backoff = 200ms};
   std::optional<tcp_node> hub_node;
-  hub_node.emplace("127.0.0.1:0", quick, /*with_echoer=*/false, hub_services);
+  hub_node.emplace(restartable_address(), quick, /*with_echoer=*/false, hub_services);
   const auto at = hub_node->bound;
   std::optional<fake_stream_service> services;
   services.emplace(hub_node->n);

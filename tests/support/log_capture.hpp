@@ -1,12 +1,15 @@
 #pragma once
 // A logger that writes into memory, so tests can check what a node logged.
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include <spdlog/logger.h>
 #include <spdlog/sinks/base_sink.h>
+
+#include "eventually.hpp"
 
 namespace nodus::test {
 
@@ -40,6 +43,12 @@ public:
   std::shared_ptr<spdlog::logger> logger() const { return logger_; }
   std::string text() const { return sink_->text(); }
   bool contains(const std::string& needle) const { return text().find(needle) != std::string::npos; }
+  /// Waits (at most `limit`) for a line containing `needle`. Use it for every line a test expects:
+  /// a node writes its log from its own threads, so a line may lag behind the state a test
+  /// waited for, and checking once right after is a race.
+  bool eventually_contains(const std::string& needle, std::chrono::milliseconds limit = std::chrono::seconds(5)) const {
+    return eventually([&] { return contains(needle); }, limit);
+  }
 
 private:
   std::shared_ptr<memory_sink> sink_;

@@ -12,6 +12,7 @@
 #include "nodus/node/node.hpp"
 #include "nodus/services/echoer.hpp"
 #include "nodus/transports/tcp.hpp"
+#include "ports.hpp"
 
 namespace nodus::test {
 
