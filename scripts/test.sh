@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# README command 2: installs what is missing, builds, runs every test. ctest's summary ends the output.
+# README command 2: installs what is missing, builds (warnings are errors), runs every test.
 # The fuzz targets (tests/fuzz) are built with clang in build-fuzz and run first, each for a fixed
-# number of executions on its corpus (ctest entries fuzz/<target>); the main suite runs even
-# when one of them fails, and the script fails if either did.
+# number of executions on its corpus (ctest entries fuzz/<target>); then the main suite; then the
+# unit suites again, built with ASan and UBSan (scripts/check-sanitizers.sh). Each stage runs even
+# when one before it failed, and the script fails if any did.
 #   scripts/test.sh --repeat N   instead runs the main suite N times in a row (scripts/repeat-tests.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +15,11 @@ elif [[ $# -gt 0 ]]; then
   exit 2
 fi
 
-./scripts/build.sh
+./scripts/build.sh -DNODUS_WERROR=ON
 ./scripts/fuzz.sh --build-only
 status=0
 ctest --test-dir "${NODUS_FUZZ_BUILD:-build-fuzz}" --output-on-failure -j2 || status=1
 ctest --test-dir "${NODUS_BUILD_DIR:-build}" --output-on-failure -j2 || status=1
+echo "== the unit suites under AddressSanitizer and UndefinedBehaviorSanitizer (scripts/check-sanitizers.sh)"
+./scripts/check-sanitizers.sh || status=1
 exit $status
