@@ -11,8 +11,10 @@ build=${NODUS_ASAN_BUILD:-build-asan}
 if [[ ! -f "$build/build.ninja" ]]; then
   # -O1: quicker to build and to run than -O2, and what the sanitizers' authors recommend.
   # No NDEBUG: assertions stay on. Examples and the CLI are left out: the unit suites need neither.
+  # No -Werror: the main build has it, and g++ 12's -Wmaybe-uninitialized misfires on Outcome's
+  # results once ASan instruments them (noise_handshake.cpp, read_message).
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-    -DNODUS_SANITIZE=address,undefined -DNODUS_WERROR=ON -DNODUS_BUILD_EXAMPLES=OFF >/dev/null
+    -DNODUS_SANITIZE=address,undefined -DNODUS_BUILD_EXAMPLES=OFF >/dev/null
 fi
 cmake --build "$build" --target core_tests vault_tests node_tests transports_tests services_tests
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:check_initialization_order=1:strict_init_order=1}
