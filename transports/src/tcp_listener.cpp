@@ -106,8 +106,8 @@ task<> accept_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp::acce
     link->origin = std::make_shared<const flow_origin>(
         flow_origin{context::new_flow("tcp-in."), listener_flow,
                     fmt::format("tcp connection from {} ({}, listener {})", link->peer, worker, where)});
-    auto options = shared->connection_worker_options(link->origin);
-    auto started = co_await control->start_worker(worker, tcp_connection_worker(shared, link), std::move(options));
+    auto worker_opts = shared->connection_worker_options(link->origin);
+    auto started = co_await control->start_worker(worker, tcp_connection_worker(shared, link), std::move(worker_opts));
     if (!started) shared->log.warn("tcp: connection from {} not served: {}", link->peer, started.error().message());
     else shared->log.debug("tcp: accepted {} on {} ({})", link->peer, where, worker);
   }
