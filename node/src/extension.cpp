@@ -6,15 +6,10 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include "detail/context_access.hpp"
 #include "detail/node_impl.hpp"
 
 namespace nodus {
-
-namespace detail {
-struct context_access {
-  static const std::shared_ptr<node_impl>& node(const context& ctx) { return ctx.node_; }
-};
-}  // namespace detail
 
 using detail::context_access;
 

@@ -7,6 +7,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "detail/context_access.hpp"
 #include "detail/processor_record.hpp"
 #include "detail/worker_record.hpp"
 
@@ -17,7 +18,7 @@ thread_local const node_impl* current_node = nullptr;
 
 task<> run_with_context(std::shared_ptr<node_impl> node, std::shared_ptr<mailbox> box,
                         std::function<task<>(context&)> f) {
-  context ctx(std::move(node), std::move(box), true);
+  context ctx = context_access::make(std::move(node), std::move(box), true);
   co_await f(ctx);
 }
 
