@@ -340,6 +340,27 @@ void node_impl::request_stop() {
     stop_requested_ = true;
   }
   stop_requested_cv_.notify_all();
+  run_stop_callbacks();
+}
+
+void node_impl::on_stop_request(std::function<void()> f) {
+  {
+    std::lock_guard lock(stop_mutex_);
+    if (!stop_requested_) {
+      on_stop_request_.push_back(std::move(f));
+      return;
+    }
+  }
+  f();
+}
+
+void node_impl::run_stop_callbacks() {
+  std::vector<std::function<void()>> callbacks;
+  {
+    std::lock_guard lock(stop_mutex_);
+    callbacks.swap(on_stop_request_);
+  }
+  for (auto& f : callbacks) f();
 }
 
 void node_impl::wait_for_stop_request() {
@@ -368,6 +389,7 @@ void node_impl::stop() {
     stopped_ = stop_requested_ = true;
   }
   stop_requested_cv_.notify_all();
+  run_stop_callbacks();
   stopping_ = true;
   if (!io_) return;
 

@@ -50,7 +50,8 @@ struct worker_info {
 
 /// A worker's, processor's or program's handle on its node: its address, sending, receiving,
 /// starting and stopping workers, and the node's logger. Workers get one in every call; a
-/// program gets one from `node::create_context` or `node::block_on`. Only the runtime makes contexts over a mailbox (the constructor is private).
+/// program gets one from `run_main` (nodus/node/main.hpp), `node::create_context` or
+/// `node::block_on`. Only the runtime makes contexts over a mailbox (the constructor is private).
 class context {
 public:
   context(context&&) noexcept;
@@ -168,9 +169,10 @@ private:
   bool owns_box_ = false;  // a detached context closes and unregisters its mailbox when destroyed
 };
 
-/// Makes SIGINT and SIGTERM ask the node of `ctx` to stop, so `node::run` returns and the
-/// program ends cleanly; the signal
-/// is logged. For programs that serve until they are told to stop.
+/// Makes SIGINT and SIGTERM ask the node of `ctx` to stop, so `node::run` returns (and
+/// `serve_until_stopped` in nodus/node/main.hpp ends) and the program ends cleanly; the signal
+/// is logged. For programs that serve until they are told to stop. Calling it again on the same
+/// node does nothing more.
 void stop_on_signals(const context& ctx);
 
 }  // namespace nodus
