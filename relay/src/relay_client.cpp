@@ -53,8 +53,7 @@ task<> wake(context& ctx, std::vector<address> waiters) {
 
 }  // namespace
 
-relay_client::relay_client(relay_client_options options)
-    : state_(std::make_shared<shared_state>(std::move(options))) {}
+relay_client::relay_client(relay_client_options options) : state_(std::make_shared<shared_state>(std::move(options))) {}
 
 relay_client::~relay_client() = default;
 
@@ -63,8 +62,8 @@ relay_status relay_client::status() const {
   return state_->status;
 }
 
-void relay_client::shared_state::set_status(context& ctx, relay_status::state now, std::string relay,
-                                            std::string error, std::vector<address>& wake_up) {
+void relay_client::shared_state::set_status(context& ctx, relay_status::state now, std::string relay, std::string error,
+                                            std::vector<address>& wake_up) {
   relay_status::state before;
   {
     std::lock_guard lock(mutex);
@@ -97,7 +96,7 @@ void relay_client::shared_state::set_status(context& ctx, relay_status::state no
 }
 
 void relay_client::shared_state::expose_to(context& ctx, const std::shared_ptr<const flow_origin>& origin) {
-  if (!origin || origin->flow == exposed_flow) return;  // from this node itself, or unchanged
+  if (!origin || origin->flow == exposed_flow) return;         // from this node itself, or unchanged
   if (!exposed_flow.empty()) ctx.unexpose_flow(exposed_flow);  // the connection was replaced
   exposed_flow = origin->flow;
   for (const auto& worker : options.expose) ctx.expose(exposed_flow, worker);
@@ -157,8 +156,9 @@ failure relay_client::shared_state::gave_up(const address& at, duration timeout,
   std::lock_guard lock(mutex);
   std::erase(waiters, at);
   if (why != errc::timeout) return failure(why, "relay client: stopped waiting for the registration: " + why.message());
-  return failure(errc::timeout, fmt::format("relay client: not registered via {} within {} ms: {}", options.service,
-                                            timeout.count(), status.last_error.empty() ? "no answer yet" : status.last_error));
+  return failure(errc::timeout,
+                 fmt::format("relay client: not registered via {} within {} ms: {}", options.service, timeout.count(),
+                             status.last_error.empty() ? "no answer yet" : status.last_error));
 }
 
 task<result_or_failure<relay_status>> relay_client::shared_state::wait_registered(std::shared_ptr<shared_state> s,
