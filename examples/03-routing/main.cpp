@@ -8,34 +8,33 @@
 #include <cstdio>
 #include <string>
 
-#include "nodus/node/node.hpp"
+#include "nodus/node/main.hpp"
 #include "nodus/services/echoer.hpp"
 #include "nodus/services/hop.hpp"
 
-int main() {
-  auto node = nodus::node::create({.name = "03-routing"});
+namespace {
 
-  // 1. An echoer and three hops, each at its own address.
-  for (auto started : {node.start_worker("echoer", nodus::services::echoer{}),
-                       node.start_worker("h1", nodus::services::hop{}),
-                       node.start_worker("h2", nodus::services::hop{}),
-                       node.start_worker("h3", nodus::services::hop{})})
-    if (!started) return std::fprintf(stderr, "start failed: %s\n", started.error().message().c_str()), 1;
+nodus::task<int> program(nodus::context& ctx) {
+  // 1. An echoer and three hops, each at its own address. `.value()` on an error throws
+  //    nodus::error, which run_main prints before exiting with 1.
+  (co_await ctx.start_worker("echoer", nodus::services::echoer{})).value();
+  static constexpr const char* hops[] = {"h1", "h2", "h3"};  // not a braced list: g++ 12 and co_await
+  for (const char* name : hops) (co_await ctx.start_worker(name, nodus::services::hop{})).value();
 
   // 2. The route, written the way users type it on a command line.
-  auto onward = nodus::route::parse("h1 => h2 => h3 => echoer");
-  if (!onward) return std::fprintf(stderr, "bad route\n"), 1;
+  const auto onward = nodus::route::parse("h1 => h2 => h3 => echoer").value();
+  std::printf("Onward route: %s\n", onward.to_string().c_str());
 
-  // 3. Send from a program context and wait for the reply; print both routes.
-  auto reply = node.block_on([&](nodus::context& ctx) -> nodus::task<nodus::result<nodus::routed<std::string>>> {
-    std::printf("Onward route: %s\n", onward.value().to_string().c_str());
-    if (auto sent = co_await ctx.send(onward.value(), std::string("Hello through three hops")); !sent)
-      co_return sent.error();
-    co_return co_await ctx.receive<std::string>();
-  });
-  if (!reply) return std::fprintf(stderr, "no reply: %s\n", reply.error().message().c_str()), 1;
+  // 3. Send from the program's context and wait for the reply; print both routes.
+  const std::string text = "Hello through three hops";
+  (co_await ctx.send(onward, text)).value();
+  auto reply = (co_await ctx.receive<std::string>()).value();
 
-  std::printf("Reply: %s\n", reply.value().body().c_str());
-  std::printf("Return route: %s\n", reply.value().return_route().to_string().c_str());
-  return 0;
+  std::printf("Reply: %s\n", reply.body().c_str());
+  std::printf("Return route: %s\n", reply.return_route().to_string().c_str());
+  co_return 0;
 }
+
+}  // namespace
+
+int main() { return nodus::run_main({.name = "03-routing"}, program); }

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <string>
 
-#include "nodus/node/node.hpp"
+#include "nodus/node/main.hpp"
+
+namespace {
 
 // 1. The worker: counts the messages it has seen and answers with the count and the text in
 //    upper case.
@@ -25,18 +27,29 @@ private:
   int count_ = 0;  // safe without a lock: one message at a time
 };
 
-int main() {
-  auto node = nodus::node::create({.name = "04-custom-worker"});
-
+// The program, one coroutine run by nodus::run_main below.
+nodus::task<int> program(nodus::context& ctx) {
   // 2. Start it at "shouter".
-  if (auto started = node.start_worker("shouter", counting_shouter{}); !started)
-    return std::fprintf(stderr, "start failed: %s\n", started.error().message().c_str()), 1;
+  if (auto started = co_await ctx.start_worker("shouter", counting_shouter{}); !started) {
+    std::fprintf(stderr, "start failed: %s\n", started.error().message().c_str());
+    co_return 1;
+  }
 
   // 3. Talk to it three times; the count grows.
-  for (const char* text : {"hello", "custom", "worker"}) {
-    auto reply = node.send_and_receive<std::string>(nodus::route{"shouter"}, std::string(text));
-    if (!reply) return std::fprintf(stderr, "no reply: %s\n", reply.error().message().c_str()), 1;
-    std::printf("App received: %s\n", reply.value().c_str());
+  const nodus::route to{"shouter"};
+  static constexpr const char* texts[] = {"hello", "custom", "worker"};  // not a braced list: g++ 12 and co_await
+  for (const char* text : texts) {
+    const std::string body = text;
+    auto reply = co_await ctx.send_and_receive<std::string>(to, body);
+    if (!reply) {
+      std::fprintf(stderr, "no reply: %s\n", reply.error().message().c_str());
+      co_return 1;
+    }
+    std::printf("App received: %s\n", reply.value().body().c_str());
   }
-  return 0;
+  co_return 0;
 }
+
+}  // namespace
+
+int main() { return nodus::run_main({.name = "04-custom-worker"}, program); }

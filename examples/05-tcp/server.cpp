@@ -7,30 +7,35 @@
 #include <cstdio>
 #include <string>
 
-#include "nodus/node/extension.hpp"
-#include "nodus/node/node.hpp"
+#include "nodus/node/main.hpp"
 #include "nodus/services/echoer.hpp"
 #include "nodus/transports/tcp.hpp"
 
-int main(int argc, char** argv) {
-  const std::string listen = argc > 1 ? argv[1] : "127.0.0.1:4000";
-  auto node = nodus::node::create({.name = "05-tcp-server"});
+namespace {
 
+nodus::task<int> program(nodus::context& ctx, std::string listen) {
   // 1. The TCP transport: after this, routes may contain tcp("host:port") hops.
-  auto tcp = nodus::tcp_transport::create(node);
+  nodus::tcp_options tcp_options;  // named: no braced temporaries in a co_await (g++ 12)
+  auto tcp = co_await nodus::tcp_transport::create(ctx, tcp_options);
+  if (!tcp) co_return 1;
   // 2. An echoer at "echoer", as in 02-worker.
-  if (!tcp || !node.start_worker("echoer", nodus::services::echoer{})) return 1;
-  // 3. Listen; connections accepted here can reach every worker of this node.
-  auto bound = tcp.value().listen(listen, {.expose = {"echoer"}});  // the only worker reachable over TCP
+  if (!co_await ctx.start_worker("echoer", nodus::services::echoer{})) co_return 1;
+  // 3. Listen; connections accepted here reach only the echoer.
+  auto bound = tcp.value().listen(listen, {.expose = {"echoer"}});
   if (!bound) {
     std::fprintf(stderr, "cannot listen on %s: %s\n", listen.c_str(), bound.error().message().c_str());
-    return 1;
+    co_return 1;
   }
+  // 4. Serve until SIGINT or SIGTERM (handled from here on, before anyone is told we listen).
+  nodus::stop_on_signals(ctx);
   std::printf("Listening on %s\n", bound.value().c_str());
   std::fflush(stdout);
+  co_return co_await nodus::serve_until_stopped(ctx);
+}
 
-  // 4. Serve until told to stop.
-  nodus::stop_on_signals(node.create_context());
-  node.run();
-  return 0;
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string listen = argc > 1 ? argv[1] : "127.0.0.1:4000";
+  return nodus::run_main({.name = "05-tcp-server"}, [listen](nodus::context& ctx) { return program(ctx, listen); });
 }

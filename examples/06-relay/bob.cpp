@@ -8,12 +8,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <memory>
 #include <string>
-#include <thread>
 
-#include "nodus/node/extension.hpp"
-#include "nodus/node/node.hpp"
+#include "nodus/node/main.hpp"
 #include "nodus/relay/relay.hpp"
 #include "nodus/transports/tcp.hpp"
 
@@ -29,29 +26,32 @@ public:
   }
 };
 
+nodus::task<int> program(nodus::context& ctx, std::string hub) {
+  nodus::tcp_options tcp_options;  // named: no braced temporaries in a co_await (g++ 12)
+  auto tcp = co_await nodus::tcp_transport::create(ctx, tcp_options);
+  if (!tcp) co_return 1;
+  if (!co_await ctx.start_worker("echoer", printing_echoer{})) co_return 1;
+
+  // The relay client; copies share its state, so `relay` still reports on the one started.
+  const nodus::relay::relay_client relay(nodus::relay::relay_client_options{
+      .service = nodus::route{nodus::tcp(hub), "forwarding_service"}, .name = "bob", .expose = {"echoer"}});
+  if (!co_await ctx.start_processor("relay_client", relay)) co_return 1;
+
+  // Wait (at most 10 s) for the first registration, so Alice can be started after this line.
+  nodus::stop_on_signals(ctx);
+  auto registered = co_await relay.registered(ctx, std::chrono::seconds(10));
+  if (!registered) {
+    std::fprintf(stderr, "could not register at %s: %s\n", hub.c_str(), registered.error().message().c_str());
+    co_return 1;
+  }
+  std::printf("Bob is reachable as '%s' at %s\n", registered.value().relay.c_str(), hub.c_str());
+  std::fflush(stdout);
+  co_return co_await nodus::serve_until_stopped(ctx);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string hub = argc > 1 ? argv[1] : "127.0.0.1:4000";
-  auto node = nodus::node::create({.name = "06-relay-bob"});
-  if (!nodus::tcp_transport::create(node) || !node.start_worker("echoer", printing_echoer{})) return 1;
-
-  auto relay = std::make_shared<nodus::relay::relay_client>(nodus::relay::relay_client_options{
-      .service = nodus::route{nodus::tcp(hub), "forwarding_service"}, .name = "bob", .expose = {"echoer"}});
-  auto started = node.block_on([&](nodus::context& ctx) { return ctx.start_processor_ptr("relay_client", relay); });
-  if (!started) return 1;
-
-  // Wait (at most 10 s) for the first registration, so Alice can be started after this line.
-  for (int i = 0; i < 100 && relay->status().now != nodus::relay::relay_status::state::registered; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  const auto status = relay->status();
-  if (status.now != nodus::relay::relay_status::state::registered) {
-    std::fprintf(stderr, "could not register at %s: %s\n", hub.c_str(), status.last_error.c_str());
-    return 1;
-  }
-  std::printf("Bob is reachable as '%s' at %s\n", status.relay.c_str(), hub.c_str());
-  std::fflush(stdout);
-  nodus::stop_on_signals(node.create_context());
-  node.run();
-  return 0;
+  return nodus::run_main({.name = "06-relay-bob"}, [hub](nodus::context& ctx) { return program(ctx, hub); });
 }

@@ -8,24 +8,31 @@
 #include <cstdio>
 #include <string>
 
-#include "nodus/node/extension.hpp"
-#include "nodus/node/node.hpp"
+#include "nodus/node/main.hpp"
 #include "nodus/relay/relay.hpp"
 #include "nodus/transports/tcp.hpp"
 
-int main(int argc, char** argv) {
-  const std::string listen = argc > 1 ? argv[1] : "127.0.0.1:4000";
-  auto node = nodus::node::create({.name = "06-relay-hub"});
-  auto tcp = nodus::tcp_transport::create(node);
-  if (!tcp || !node.start_worker("forwarding_service", nodus::relay::forwarding_service{})) return 1;
+namespace {
+
+nodus::task<int> program(nodus::context& ctx, std::string listen) {
+  nodus::tcp_options tcp_options;  // named: no braced temporaries in a co_await (g++ 12)
+  auto tcp = co_await nodus::tcp_transport::create(ctx, tcp_options);
+  if (!tcp) co_return 1;
+  if (!co_await ctx.start_worker("forwarding_service", nodus::relay::forwarding_service{})) co_return 1;
   auto bound = tcp.value().listen(listen, {.expose = {"forwarding_service"}});  // relays are reachable by name
   if (!bound) {
     std::fprintf(stderr, "cannot listen on %s: %s\n", listen.c_str(), bound.error().message().c_str());
-    return 1;
+    co_return 1;
   }
+  nodus::stop_on_signals(ctx);
   std::printf("Hub listening on %s\n", bound.value().c_str());
   std::fflush(stdout);
-  nodus::stop_on_signals(node.create_context());
-  node.run();
-  return 0;
+  co_return co_await nodus::serve_until_stopped(ctx);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string listen = argc > 1 ? argv[1] : "127.0.0.1:4000";
+  return nodus::run_main({.name = "06-relay-hub"}, [listen](nodus::context& ctx) { return program(ctx, listen); });
 }

@@ -9,8 +9,7 @@
 #include <cstdio>
 #include <string>
 
-#include "nodus/node/extension.hpp"
-#include "nodus/node/node.hpp"
+#include "nodus/node/main.hpp"
 #include "nodus/secure_channel/secure_channel.hpp"
 #include "nodus/transports/tcp.hpp"
 
@@ -32,6 +31,48 @@ public:
   }
 };
 
+nodus::task<int> program(nodus::context& ctx, std::string listen) {
+  nodus::tcp_options tcp_options;  // named: no braced temporaries in a co_await (g++ 12)
+  auto tcp = co_await nodus::tcp_transport::create(ctx, tcp_options);
+  if (!tcp) co_return 1;
+
+  // 1. An identity: an Ed25519 key in a vault (here in memory) and a stable identifier. The
+  //    channel_identity adds the X25519 key used in handshakes, attested by the identity.
+  auto identity = nodus::vault::identity::create(nodus::vault::vault::create_in_memory());
+  if (!identity) co_return 1;
+  auto me = sc::channel_identity::create(std::move(identity).value());
+  if (!me) co_return 1;
+  std::printf("server identifier: %s\n", me.value().id().c_str());
+
+  // 2. A secure channel listener at "listener": each initiator that completes the handshake gets
+  //    its own channel. This one trusts every identity whose credentials verify.
+  //    Through a channel, only the echoer is reachable.
+  sc::options listener_options{.identity = me.value(), .trust = sc::trust_policy::everyone(), .expose = {"echoer"}};
+  const nodus::address at = "listener";
+  auto listener = co_await sc::create_secure_channel_listener(ctx, at, listener_options);
+  if (!listener) {
+    std::fprintf(stderr, "%s\n", listener.error().message().c_str());
+    co_return 1;
+  }
+
+  // 3. The worker the client talks to through the channel.
+  if (!co_await ctx.start_worker("echoer", printing_echoer{})) co_return 1;
+
+  // 4. Listen on TCP. The channel runs over it: TCP carries only handshake messages and ciphertext.
+  // Over TCP only the secure channel listener is reachable; the echoer only through a channel.
+  auto bound = tcp.value().listen(listen, {.expose = {"listener"}});
+  if (!bound) {
+    std::fprintf(stderr, "cannot listen on %s: %s\n", listen.c_str(), bound.error().message().c_str());
+    co_return 1;
+  }
+  nodus::stop_on_signals(ctx);
+  std::printf("server listening on %s\n", bound.value().c_str());
+  std::fflush(stdout);
+
+  // 5. Serve until told to stop.
+  co_return co_await nodus::serve_until_stopped(ctx);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,44 +84,6 @@ int main(int argc, char** argv) {
     }
     listen = argv[i + 1];
   }
-  auto node = nodus::node::create({.name = "07-secure-channel-server"});
-  auto tcp = nodus::tcp_transport::create(node);
-  if (!tcp) return 1;
-
-  // 1. An identity: an Ed25519 key in a vault (here in memory) and a stable identifier. The
-  //    channel_identity adds the X25519 key used in handshakes, attested by the identity.
-  auto identity = nodus::vault::identity::create(nodus::vault::vault::create_in_memory());
-  if (!identity) return 1;
-  auto me = sc::channel_identity::create(std::move(identity).value());
-  if (!me) return 1;
-  std::printf("server identifier: %s\n", me.value().id().c_str());
-
-  // 2. A secure channel listener at "listener": each initiator that completes the handshake gets
-  //    its own channel. This one trusts every identity whose credentials verify.
-  //    Through a channel, only the echoer is reachable.
-  sc::options listener_options{.identity = me.value(), .trust = sc::trust_policy::everyone(), .expose = {"echoer"}};
-  auto listener = node.block_on(
-      [&](nodus::context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", listener_options); });
-  if (!listener) {
-    std::fprintf(stderr, "%s\n", listener.error().message().c_str());
-    return 1;
-  }
-
-  // 3. The worker the client talks to through the channel.
-  if (!node.start_worker("echoer", printing_echoer{})) return 1;
-
-  // 4. Listen on TCP. The channel runs over it: TCP carries only handshake messages and ciphertext.
-  // Over TCP only the secure channel listener is reachable; the echoer only through a channel.
-  auto bound = tcp.value().listen(listen, {.expose = {"listener"}});
-  if (!bound) {
-    std::fprintf(stderr, "cannot listen on %s: %s\n", listen.c_str(), bound.error().message().c_str());
-    return 1;
-  }
-  std::printf("server listening on %s\n", bound.value().c_str());
-  std::fflush(stdout);
-
-  // 5. Serve until told to stop.
-  nodus::stop_on_signals(node.create_context());
-  node.run();
-  return 0;
+  return nodus::run_main({.name = "07-secure-channel-server"},
+                         [listen](nodus::context& ctx) { return program(ctx, listen); });
 }

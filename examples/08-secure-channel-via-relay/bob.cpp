@@ -9,12 +9,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <memory>
 #include <string>
-#include <thread>
 
-#include "nodus/node/extension.hpp"
-#include "nodus/node/node.hpp"
+#include "nodus/node/main.hpp"
 #include "nodus/relay/relay.hpp"
 #include "nodus/secure_channel/secure_channel.hpp"
 #include "nodus/transports/tcp.hpp"
@@ -36,6 +33,46 @@ public:
   }
 };
 
+nodus::task<int> program(nodus::context& ctx, std::string hub) {
+  nodus::tcp_options tcp_options;  // named: no braced temporaries in a co_await (g++ 12)
+  if (auto tcp = co_await nodus::tcp_transport::create(ctx, tcp_options); !tcp) co_return 1;
+
+  // 1. Bob's identity (in memory: a new identifier each run) and his secure channel listener,
+  //    which accepts anyone whose credentials verify. The echoer gets what comes out of channels.
+  auto identity = nodus::vault::identity::create(nodus::vault::vault::create_in_memory());
+  if (!identity) co_return 1;
+  auto bob = sc::channel_identity::create(std::move(identity).value());
+  if (!bob) co_return 1;
+  std::printf("bob identifier: %s\n", bob.value().id().c_str());
+  //    Whoever reaches the listener may open a channel (trust everyone), and through a channel
+  //    only the echoer is reachable.
+  sc::options listener_options{.identity = bob.value(), .trust = sc::trust_policy::everyone(), .expose = {"echoer"}};
+  const nodus::address at = "listener";
+  auto listener = co_await sc::create_secure_channel_listener(ctx, at, listener_options);
+  if (!listener) co_return 1;
+  if (!co_await ctx.start_worker("echoer", printing_echoer{})) co_return 1;
+
+  // 2. The relay, as in 06-relay: "forward_to_bob" on the hub now leads to this node, so
+  //    route{tcp(hub), "forward_to_bob", "listener"} reaches the listener above, and nothing
+  //    else on this node: the echoer is reachable only through a secure channel.
+  const nodus::relay::relay_client relay(nodus::relay::relay_client_options{
+      .service = nodus::route{nodus::tcp(hub), "forwarding_service"}, .name = "bob", .expose = {"listener"}});
+  if (!co_await ctx.start_processor("relay_client", relay)) co_return 1;
+
+  // Wait (at most 10 s) for the first registration, so Alice can be started after "bob is ready".
+  nodus::stop_on_signals(ctx);
+  auto registered = co_await relay.registered(ctx, std::chrono::seconds(10));
+  if (!registered) {
+    std::fprintf(stderr, "could not register at %s: %s\n", hub.c_str(), registered.error().message().c_str());
+    co_return 1;
+  }
+  std::printf("bob is ready: reachable as '%s' at %s\n", registered.value().relay.c_str(), hub.c_str());
+  std::fflush(stdout);
+
+  // 3. Serve until told to stop.
+  co_return co_await nodus::serve_until_stopped(ctx);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,43 +81,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string hub = argc == 3 ? argv[2] : "127.0.0.1:4000";
-  auto node = nodus::node::create({.name = "08-secure-channel-via-relay-bob"});
-  if (!nodus::tcp_transport::create(node)) return 1;
-
-  // 1. Bob's identity (in memory: a new identifier each run) and his secure channel listener,
-  //    which accepts anyone whose credentials verify. The echoer gets what comes out of channels.
-  auto identity = nodus::vault::identity::create(nodus::vault::vault::create_in_memory());
-  if (!identity) return 1;
-  auto bob = sc::channel_identity::create(std::move(identity).value());
-  if (!bob) return 1;
-  std::printf("bob identifier: %s\n", bob.value().id().c_str());
-  //    Whoever reaches the listener may open a channel (trust everyone), and through a channel
-  //    only the echoer is reachable.
-  sc::options listener_options{.identity = bob.value(), .trust = sc::trust_policy::everyone(), .expose = {"echoer"}};
-  auto listener = node.block_on(
-      [&](nodus::context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", listener_options); });
-  if (!listener || !node.start_worker("echoer", printing_echoer{})) return 1;
-
-  // 2. The relay, as in 06-relay: "forward_to_bob" on the hub now leads to this node, so
-  //    route{tcp(hub), "forward_to_bob", "listener"} reaches the listener above, and nothing
-  //    else on this node: the echoer is reachable only through a secure channel.
-  auto relay = std::make_shared<nodus::relay::relay_client>(nodus::relay::relay_client_options{
-      .service = nodus::route{nodus::tcp(hub), "forwarding_service"}, .name = "bob", .expose = {"listener"}});
-  if (!node.block_on([&](nodus::context& ctx) { return ctx.start_processor_ptr("relay_client", relay); })) return 1;
-
-  // Wait (at most 10 s) for the first registration, so Alice can be started after "bob is ready".
-  for (int i = 0; i < 100 && relay->status().now != nodus::relay::relay_status::state::registered; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  const auto status = relay->status();
-  if (status.now != nodus::relay::relay_status::state::registered) {
-    std::fprintf(stderr, "could not register at %s: %s\n", hub.c_str(), status.last_error.c_str());
-    return 1;
-  }
-  std::printf("bob is ready: reachable as '%s' at %s\n", status.relay.c_str(), hub.c_str());
-  std::fflush(stdout);
-
-  // 3. Serve until told to stop.
-  nodus::stop_on_signals(node.create_context());
-  node.run();
-  return 0;
+  return nodus::run_main({.name = "08-secure-channel-via-relay-bob"},
+                         [hub](nodus::context& ctx) { return program(ctx, hub); });
 }

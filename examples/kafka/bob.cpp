@@ -21,8 +21,7 @@
 #include <cstdio>
 #include <string>
 
-#include "nodus/node/extension.hpp"
-#include "nodus/node/node.hpp"
+#include "nodus/node/main.hpp"
 #include "nodus/secure_channel/secure_channel.hpp"
 #include "nodus/stream/client.hpp"
 #include "nodus/transports/tcp.hpp"
@@ -50,53 +49,40 @@ int fail(const std::string& why) {
   return 1;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::string hub = "127.0.0.1:4000";
+struct settings {
+  std::string hub;
   std::string fixed_sender_name, fixed_receiver_name, fixed_client_id;  // not in the guide: see above
   examples::identity_options who;
-  for (int i = 1; i < argc; ++i) {
-    const std::string option = argv[i];
-    std::string* value = option == "--hub"             ? &hub
-                         : option == "--sender-name"   ? &fixed_sender_name
-                         : option == "--receiver-name" ? &fixed_receiver_name
-                         : option == "--client-id"     ? &fixed_client_id
-                                                       : nullptr;
-    if (value && i + 1 < argc) *value = argv[++i];
-    else if (!who.take(argc, argv, i))
-      return std::fprintf(stderr, "usage: bob [--hub HOST:PORT] [--sender-name NAME --receiver-name NAME --client-id ID] %s\n",
-                          examples::identity_options::usage),
-             2;
-  }
-  if (auto mistake = who.mistake("Alice"); !mistake.empty()) return std::fprintf(stderr, "bob: %s\n", mistake.c_str()), 2;
+};
 
-  auto node = node::create({.name = "bob"});
-
+// The guide's `#[ockam::node] async fn main(ctx: Context)`: every step co_awaited in order.
+task<int> program(context& ctx, settings s) {
   // Initialize the TCP Transport.
-  auto transport = tcp_transport::create(node);
-  if (!transport) return fail("cannot start the TCP transport: " + transport.error().message());
+  tcp_options transport_options;  // named: no braced temporaries in a co_await (g++ 12)
+  auto transport = co_await tcp_transport::create(ctx, transport_options);
+  if (!transport) co_return fail("cannot start the TCP transport: " + transport.error().message());
 
   // Create a Vault to safely store secret keys for Bob, and an identity to represent Bob
   // (in memory as in the guide, or stored with --identity and --vault).
-  auto bob = who.load();
-  if (!bob) return fail(bob.error().message());
+  auto bob = s.who.load();
+  if (!bob) co_return fail(bob.error().message());
   std::printf("Bob's identifier is: %s\n", bob.value().id().c_str());
 
   // Create a secure channel listener for Bob that will wait for requests to initiate an
   // Authenticated Key Exchange. Through its channels, only the echoer is reachable.
-  sc::options listener_options{.identity = bob.value(), .trust = who.policy(), .expose = {"echoer"}};
-  auto listener = node.block_on([&](context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", listener_options); });
-  if (!listener) return fail(listener.error().message());
+  sc::options listener_options{.identity = bob.value(), .trust = s.who.policy(), .expose = {"echoer"}};
+  const address at = "listener";
+  auto listener = co_await sc::create_secure_channel_listener(ctx, at, listener_options);
+  if (!listener) co_return fail(listener.error().message());
 
   // Start a worker, of type Echoer, at address "echoer" (before the stream, which delivers to it).
-  if (auto started = node.start_worker("echoer", echoer{}); !started) return fail(started.error().message());
+  if (auto started = co_await ctx.start_worker("echoer", echoer{}); !started) co_return fail(started.error().message());
 
   // The computer running this program is likely within a private network and not accessible
   // over the internet. To let Alice initiate a secure channel with Bob, Bob connects to the hub
   // as a TCP client and asks its Kafka services for a bi-directional stream. All messages sent
   // to and arriving at the stream are relayed using the TCP connection Bob created as a client.
-  const route node_in_hub{tcp(hub)};
+  const route node_in_hub{tcp(s.hub)};
   auto sender_name = stream::unique_name("bob-to-alice");
   auto receiver_name = stream::unique_name("alice-to-bob");
   stream::client_options stream_options{.stream_service = "stream_kafka",
@@ -104,21 +90,38 @@ int main(int argc, char** argv) {
                                         .client_id = stream::unique_name("bob"),
                                         .expose = {"listener"}};  // all the stream may reach
   // Not in the guide: the same streams and index as a previous run, when asked for.
-  if (!fixed_sender_name.empty()) sender_name = fixed_sender_name;
-  if (!fixed_receiver_name.empty()) receiver_name = fixed_receiver_name;
-  if (!fixed_client_id.empty()) stream_options.client_id = fixed_client_id;
-  auto connected = node.block_on([&](context& ctx) {
-    return stream::connect_stream(ctx, node_in_hub, sender_name, receiver_name, stream_options);
-  });
-  if (!connected) return fail("no stream on the hub at " + hub + ": " + connected.error().message());
+  if (!s.fixed_sender_name.empty()) sender_name = s.fixed_sender_name;
+  if (!s.fixed_receiver_name.empty()) receiver_name = s.fixed_receiver_name;
+  if (!s.fixed_client_id.empty()) stream_options.client_id = s.fixed_client_id;
+  auto connected = co_await stream::connect_stream(ctx, node_in_hub, sender_name, receiver_name, stream_options);
+  if (!connected) co_return fail("no stream on the hub at " + s.hub + ": " + connected.error().message());
 
-  std::printf("\n[✓] Stream client was created on the node at: %s\n", hub.c_str());
+  // This program runs until you stop it with Ctrl-C.
+  stop_on_signals(ctx);
+  std::printf("\n[✓] Stream client was created on the node at: %s\n", s.hub.c_str());
   std::printf("\nStream sender name is: %s\n", sender_name.c_str());
   std::printf("Stream receiver name is: %s\n\n", receiver_name.c_str());
   std::fflush(stdout);
+  co_return co_await serve_until_stopped(ctx);
+}
 
-  // This program runs until you stop it with Ctrl-C.
-  stop_on_signals(node.create_context());
-  node.run();
-  return 0;
+}  // namespace
+
+int main(int argc, char** argv) {
+  settings s{.hub = "127.0.0.1:4000"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string option = argv[i];
+    std::string* value = option == "--hub"             ? &s.hub
+                         : option == "--sender-name"   ? &s.fixed_sender_name
+                         : option == "--receiver-name" ? &s.fixed_receiver_name
+                         : option == "--client-id"     ? &s.fixed_client_id
+                                                       : nullptr;
+    if (value && i + 1 < argc) *value = argv[++i];
+    else if (!s.who.take(argc, argv, i))
+      return std::fprintf(stderr, "usage: bob [--hub HOST:PORT] [--sender-name NAME --receiver-name NAME --client-id ID] %s\n",
+                          examples::identity_options::usage),
+             2;
+  }
+  if (auto mistake = s.who.mistake("Alice"); !mistake.empty()) return std::fprintf(stderr, "bob: %s\n", mistake.c_str()), 2;
+  return run_main({.name = "bob"}, [s](context& ctx) { return program(ctx, s); });
 }

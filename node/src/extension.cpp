@@ -6,15 +6,10 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include "detail/context_access.hpp"
 #include "detail/node_impl.hpp"
 
 namespace nodus {
-
-namespace detail {
-struct context_access {
-  static const std::shared_ptr<node_impl>& node(const context& ctx) { return ctx.node_; }
-};
-}  // namespace detail
 
 using detail::context_access;
 
@@ -25,6 +20,7 @@ bool is_served(const context& ctx, const nodus::address& a) {
 }
 
 void stop_on_signals(const context& ctx) {
+  if (!context_access::node(ctx)->claim_signals()) return;  // once per node (serve_until_stopped calls it too)
   auto signals = std::make_shared<boost::asio::signal_set>(context_access::node(ctx)->executor(), SIGINT, SIGTERM);
   signals->async_wait([signals, node = std::weak_ptr(context_access::node(ctx))](boost::system::error_code ec, int signal) {
     auto alive = node.lock();

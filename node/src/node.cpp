@@ -1,5 +1,6 @@
 #include "nodus/node/node.hpp"
 
+#include "detail/context_access.hpp"
 #include "detail/node_impl.hpp"
 
 namespace nodus {
@@ -30,7 +31,7 @@ const std::string& node::name() const noexcept { return impl_->options().name; }
 spdlog::logger& node::log() const noexcept { return impl_->log(); }
 
 context node::create_context(std::string_view prefix) {
-  return context(impl_, impl_->new_context_mailbox(prefix), true);
+  return detail::context_access::make(impl_, impl_->new_context_mailbox(prefix), true);
 }
 
 result<> node::run_blocking(std::function<task<>(context&)> f) { return impl_->run_blocking(std::move(f)); }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <mutex>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

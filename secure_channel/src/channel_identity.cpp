@@ -86,7 +86,7 @@ result_or_failure<vault::identifier> verify_peer(byte_view payload, const bytes&
   // Last, so that only trusted identities are remembered: with any other order, every stranger
   // who handshakes would leave a file in a directory vault. A history older than the one seen
   // (a key rotated away since) or forking from it is refused here.
-  auto& keys = local.identity.internals()->identity.key_vault();
+  auto& keys = detail::access::state(local.identity)->identity.key_vault();
   return keys->known().check_and_remember(history.value());
 }
 

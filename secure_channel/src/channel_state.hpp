@@ -9,6 +9,25 @@
 
 namespace nodus::secure_channel {
 
+namespace detail {
+/// The library's access to what the public handles keep private: their state, and making
+/// handles over it.
+struct access {
+  using channel_state = channel::state;
+  using listener_state = listener::state;
+  using identity_state = channel_identity::state;
+
+  static const std::shared_ptr<identity_state>& state(const channel_identity& id) noexcept { return id.state_; }
+  static std::shared_ptr<identity_state>& state(channel_identity& id) noexcept { return id.state_; }
+  static const std::shared_ptr<listener_state>& state(const listener& l) noexcept { return l.state_; }
+  static channel make_channel(std::shared_ptr<channel_state> s) { return channel(std::move(s)); }
+  static listener make_listener(std::shared_ptr<listener_state> s) { return listener(std::move(s)); }
+};
+}  // namespace detail
+
+using channel_shared_state = detail::access::channel_state;
+using listener_shared_state = detail::access::listener_state;
+
 struct channel::state {
   nodus::address encryptor;  // the channel's address, where users send plaintext
   nodus::address decryptor;  // where the peer sends frames
@@ -29,9 +48,9 @@ struct listener::state {
   std::string flow;  // the parent flow of every channel it makes
   std::atomic<std::size_t> pending{0};  // handshakes in progress
   mutable std::mutex mutex;
-  std::vector<std::shared_ptr<channel::state>> channels;
+  std::vector<std::shared_ptr<channel_shared_state>> channels;
 
-  void add(std::shared_ptr<channel::state> c) {
+  void add(std::shared_ptr<channel_shared_state> c) {
     std::lock_guard lock(mutex);
     channels.push_back(std::move(c));
   }

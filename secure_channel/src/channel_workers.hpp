@@ -19,8 +19,8 @@ namespace nodus::secure_channel {
 /// What both workers of one channel end know.
 struct end_config {
   options opts;
-  std::shared_ptr<channel::state> channel_state;
-  std::shared_ptr<listener::state> listener_state;  // responders only
+  std::shared_ptr<channel_shared_state> channel_state;
+  std::shared_ptr<listener_shared_state> listener_state;  // responders only
   std::optional<nodus::address> waiter;       // initiators only: told when the handshake ends
   std::optional<failure> outcome;             // initiators only: why it failed (set before telling)
 };
@@ -100,12 +100,12 @@ private:
 /// The listener: one responder (a decryptor in handshake state) per handshake message 1.
 class listener_worker final : public raw_worker {
 public:
-  explicit listener_worker(std::shared_ptr<listener::state> state, options o)
+  explicit listener_worker(std::shared_ptr<listener_shared_state> state, options o)
       : state_(std::move(state)), opts_(std::move(o)) {}
   task<result<>> handle_message(context& ctx, local_message message) override;
 
 private:
-  std::shared_ptr<listener::state> state_;
+  std::shared_ptr<listener_shared_state> state_;
   options opts_;
 };
 

@@ -116,7 +116,7 @@ task<result<>> decryptor::on_handshake(context& ctx, frame::kind kind, local_mes
   if (index == 2) co_return co_await complete_handshake(ctx);  // responder: done
 
   // Our turn: message 2 (responder) or 3 (initiator), carrying our identity.
-  auto ours = config_->opts.identity.internals()->handshake_payload();
+  auto ours = detail::access::state(config_->opts.identity)->handshake_payload();
   if (!ours) co_return co_await end_handshake(ctx, ours.error(), true);
   auto reply = handshake_->write_message(ours.value());
   if (!reply) {

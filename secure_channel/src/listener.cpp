@@ -24,9 +24,9 @@ task<result<>> listener_worker::handle_message(context& ctx, local_message messa
   noise_xx_handshake::options hs;
   hs.side = noise_xx_handshake::role::responder;
   hs.suite = opts_.suite;
-  hs.static_key = opts_.identity.internals()->static_key;
+  hs.static_key = detail::access::state(opts_.identity)->static_key;
   hs.prologue.assign(handshake_prologue().begin(), handshake_prologue().end());
-  auto handshake = noise_xx_handshake::create(opts_.identity.internals()->identity.key_vault(), std::move(hs));
+  auto handshake = noise_xx_handshake::create(detail::access::state(opts_.identity)->identity.key_vault(), std::move(hs));
   if (!handshake) {
     ctx.log().error("secure channel listener {}: cannot start a handshake: {}", state_->at, handshake.error().message());
     co_return ok();
@@ -34,7 +34,7 @@ task<result<>> listener_worker::handle_message(context& ctx, local_message messa
 
   auto config = std::make_shared<end_config>();
   config->opts = opts_;
-  config->channel_state = std::make_shared<channel::state>();
+  config->channel_state = std::make_shared<channel_shared_state>();
   config->channel_state->encryptor = random_address("sc.");
   config->channel_state->decryptor = random_address("sc.in.");
   config->listener_state = state_;

@@ -31,7 +31,7 @@ std::vector<channel> listener::channels() const {
   std::lock_guard lock(state_->mutex);
   std::vector<channel> out;
   out.reserve(state_->channels.size());
-  for (const auto& c : state_->channels) out.emplace_back(c);
+  for (const auto& c : state_->channels) out.push_back(detail::access::make_channel(c));
   return out;
 }
 
@@ -56,16 +56,16 @@ task<result_or_failure<channel>> create_secure_channel(context& ctx, route to_li
   noise_xx_handshake::options hs;
   hs.side = noise_xx_handshake::role::initiator;
   hs.suite = o.suite;
-  hs.static_key = o.identity.internals()->static_key;
+  hs.static_key = detail::access::state(o.identity)->static_key;
   hs.prologue.assign(handshake_prologue().begin(), handshake_prologue().end());
-  auto handshake = noise_xx_handshake::create(o.identity.internals()->identity.key_vault(), std::move(hs));
+  auto handshake = noise_xx_handshake::create(detail::access::state(o.identity)->identity.key_vault(), std::move(hs));
   if (!handshake) co_return fail(handshake.error(), "cannot start a handshake: " + handshake.error().message());
 
   context waiter = ctx.new_detached("sc.wait.");
   auto config = std::make_shared<end_config>();
   const auto timeout = o.handshake_timeout;
   config->opts = std::move(o);
-  config->channel_state = std::make_shared<channel::state>();
+  config->channel_state = std::make_shared<channel_shared_state>();
   // Two independent random addresses: knowing where the peer sends frames (the decryptor, on
   // every return route) says nothing about where local workers send plaintext.
   config->channel_state->encryptor = random_address("sc.");
@@ -87,12 +87,12 @@ task<result_or_failure<channel>> create_secure_channel(context& ctx, route to_li
                                              std::to_string(timeout.count()) + " ms");
   }
   if (config->outcome) co_return *config->outcome;  // the decryptor has stopped itself
-  co_return channel(config->channel_state);
+  co_return detail::access::make_channel(config->channel_state);
 }
 
 task<result_or_failure<listener>> create_secure_channel_listener(context& ctx, nodus::address at, options o) {
   if (auto checked = check_options(o); !checked) co_return checked.error();
-  auto state = std::make_shared<listener::state>();
+  auto state = std::make_shared<listener_shared_state>();
   state->at = at;
   state->flow = context::new_flow("sc-listener.");
   for (const auto& worker : o.expose) ctx.expose(state->flow, worker);
@@ -100,7 +100,7 @@ task<result_or_failure<listener>> create_secure_channel_listener(context& ctx, n
   if (auto started = co_await ctx.start_worker(at, std::move(worker)); !started)
     co_return fail(started.error(), "cannot start a secure channel listener at " + at.value() + ": " +
                                         started.error().message());
-  co_return listener(std::move(state));
+  co_return detail::access::make_listener(std::move(state));
 }
 
 task<result<>> close_secure_channel(context& ctx, const nodus::address& channel_address) {

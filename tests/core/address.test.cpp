@@ -23,13 +23,13 @@ TEST_CASE("a typed address parses and prints back") {
 }
 
 TEST_CASE("a local value containing '#' round-trips through its explicit type") {
-  const address a("odd#name");
+  const address a(address::local_type, "odd#name");
   CHECK(a.to_string() == "0#odd#name");
   CHECK(address::parse(a.to_string()).value() == a);
 }
 
 TEST_CASE("malformed address texts are refused") {
-  for (const char* text : {"", " ", "a b", "x#y", "256#h:1", "1#", "#a", "1234#a", "-1#a", "a=>b", "1# a"}) {
+  for (const char* text : {"", " ", "a b", "x#y", "256#h:1", "7#h:1", "1#", "#a", "1234#a", "-1#a", "a=>b", "1# a"}) {
     CAPTURE(text);
     auto a = address::parse(text);
     REQUIRE_FALSE(a);

@@ -7,6 +7,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "detail/context_access.hpp"
 #include "detail/processor_record.hpp"
 #include "detail/worker_record.hpp"
 
@@ -17,7 +18,7 @@ thread_local const node_impl* current_node = nullptr;
 
 task<> run_with_context(std::shared_ptr<node_impl> node, std::shared_ptr<mailbox> box,
                         std::function<task<>(context&)> f) {
-  context ctx(std::move(node), std::move(box), true);
+  context ctx = context_access::make(std::move(node), std::move(box), true);
   co_await f(ctx);
 }
 
@@ -339,6 +340,27 @@ void node_impl::request_stop() {
     stop_requested_ = true;
   }
   stop_requested_cv_.notify_all();
+  run_stop_callbacks();
+}
+
+void node_impl::on_stop_request(std::function<void()> f) {
+  {
+    std::lock_guard lock(stop_mutex_);
+    if (!stop_requested_) {
+      on_stop_request_.push_back(std::move(f));
+      return;
+    }
+  }
+  f();
+}
+
+void node_impl::run_stop_callbacks() {
+  std::vector<std::function<void()>> callbacks;
+  {
+    std::lock_guard lock(stop_mutex_);
+    callbacks.swap(on_stop_request_);
+  }
+  for (auto& f : callbacks) f();
 }
 
 void node_impl::wait_for_stop_request() {
@@ -367,6 +389,7 @@ void node_impl::stop() {
     stopped_ = stop_requested_ = true;
   }
   stop_requested_cv_.notify_all();
+  run_stop_callbacks();
   stopping_ = true;
   if (!io_) return;
 

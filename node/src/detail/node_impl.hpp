@@ -80,6 +80,11 @@ public:
   // Lifecycle.
   void request_stop();
   void wait_for_stop_request();
+  /// Runs `f` once something asks the node to stop (at once if something has): `request_stop`,
+  /// a signal (`stop_on_signals`) or `stop`. `f` runs on the asking thread and must not block.
+  void on_stop_request(std::function<void()> f);
+  /// True the first time only: `stop_on_signals` installs its handler once per node.
+  bool claim_signals() noexcept { return !signals_claimed_.exchange(true); }
   void stop();
   bool stopping() const noexcept { return stopping_.load(); }
 
@@ -129,6 +134,9 @@ private:
   std::condition_variable stop_requested_cv_;
   bool stop_requested_ = false;
   bool stopped_ = false;
+  std::atomic<bool> signals_claimed_{false};
+  std::vector<std::function<void()>> on_stop_request_;  // under stop_mutex_; run once, by run_stop_callbacks
+  void run_stop_callbacks();
 };
 
 }  // namespace nodus::detail

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "detail/context_access.hpp"
 #include "detail/node_impl.hpp"
 
 namespace nodus::detail {
@@ -13,7 +14,7 @@ processor_record::processor_record(node_impl& node, address at, std::size_t capa
   draining_ = true;  // the loop counts as running from the start: stop waits for it
 }
 
-context processor_record::make_context() { return context(node().shared(), shared_from_this(), false); }
+context processor_record::make_context() { return context_access::make(node().shared(), shared_from_this(), false); }
 
 task<result<>> processor_record::start() {
   auto ctx = make_context();

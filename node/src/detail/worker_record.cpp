@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "detail/context_access.hpp"
 #include "detail/node_impl.hpp"
 
 namespace nodus::detail {
@@ -15,7 +16,7 @@ worker_record::worker_record(node_impl& node, std::vector<address> addresses, st
   draining_ = true;  // messages that arrive during initialize wait for it
 }
 
-context worker_record::make_context() { return context(node().shared(), shared_from_this(), false); }
+context worker_record::make_context() { return context_access::make(node().shared(), shared_from_this(), false); }
 
 task<result<>> worker_record::start() {
   auto ctx = make_context();

@@ -25,17 +25,29 @@ public:
   using transport_type = std::uint8_t;
   /// The type of addresses served by workers on this node.
   static constexpr transport_type local_type = 0;
+  /// The type of TCP addresses (`host:port`), served by nodus::tcp_transport.
+  static constexpr transport_type tcp_type = 1;
 
   address() = default;
-  /// A local address; not validated (use `parse` for text from users).
-  address(const char* value) : value_(value) {}
-  /// A local address; not validated (use `parse` for text from users).
-  address(std::string value) : value_(std::move(value)) {}
-  /// An address of the given transport type.
+  /// An address from its text form, as `parse` reads it: `1#127.0.0.1:4000` is a TCP address,
+  /// a text without `#` a local one (`"echoer"`). A text with `#` that is not a well-formed
+  /// typed address (`"1#"`, `"x#y"`, `"7#h:1"`: a type no transport of this build knows) throws
+  /// `nodus::error` with `errc::invalid_address`; use `parse` to get a result instead.
+  /// Local names are not otherwise validated (see `valid_value`).
+  address(const char* text) : address(std::string_view(text)) {}  // NOLINT(google-explicit-constructor)
+  /// As `address(const char*)`.
+  address(std::string text);  // NOLINT(google-explicit-constructor)
+  /// As `address(const char*)`.
+  explicit address(std::string_view text);
+  /// An address of the given transport type, as it is (no parsing, any type).
   address(transport_type type, std::string value) : type_(type), value_(std::move(value)) {}
 
-  /// Parses the text form; refuses empty values, whitespace, `=>` and a non-numeric type.
+  /// Parses the text form; refuses empty values, whitespace, `=>`, a non-numeric type and a
+  /// type other than `local_type` and `tcp_type` (`errc::invalid_address`).
   static result<address> parse(std::string_view text);
+  /// True for the transport types the text form may name: `local_type` and `tcp_type`.
+  /// Addresses of other types can still be made in code, with `address(type, value)`.
+  static bool known_type(unsigned type) noexcept { return type == local_type || type == tcp_type; }
   /// A fresh local address, `prefix` followed by 16 hex digits from a CSPRNG (OpenSSL's), so
   /// the address cannot be guessed by whoever sees others.
   static address random_local(std::string_view prefix = "");

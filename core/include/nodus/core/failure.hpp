@@ -26,9 +26,10 @@ struct failure {
 /// Lets Outcome treat `failure` like an error code (e.g. when converting from `result<T>`).
 inline std::error_code make_error_code(const failure& f) noexcept { return f.code; }
 
-/// A value of type T, or a `failure` that explains itself.
+/// A value of type T, or a `failure` that explains itself. `.value()` on a failure throws
+/// `nodus::error` with the failure's code, and its reason in `what()` (nodus/core/result.hpp).
 template <class T = void>
-using result_or_failure = outcome::basic_result<T, failure, outcome::policy::terminate>;
+using result_or_failure = outcome::basic_result<T, failure, detail::throw_nodus_error>;
 
 /// A failure with code `code` and reason `reason`, ready to return from a `result_or_failure`.
 inline auto fail(std::error_code code, std::string reason) {

@@ -50,7 +50,8 @@ struct worker_info {
 
 /// A worker's, processor's or program's handle on its node: its address, sending, receiving,
 /// starting and stopping workers, and the node's logger. Workers get one in every call; a
-/// program gets one from `node::create_context` or `node::block_on`.
+/// program gets one from `run_main` (nodus/node/main.hpp), `node::create_context` or
+/// `node::block_on`. Only the runtime makes contexts over a mailbox (the constructor is private).
 class context {
 public:
   context(context&&) noexcept;
@@ -154,11 +155,10 @@ public:
   /// Asks the node to stop; `node::run` returns once it has. Does not wait.
   void stop_node() const;
 
-  /// For the runtime: a context over an existing mailbox.
-  context(std::shared_ptr<detail::node_impl> node, std::shared_ptr<detail::mailbox> box, bool owns_box);
-
 private:
-  friend struct detail::context_access;  // the functions of nodus/node/extension.hpp
+  friend struct detail::context_access;  // the runtime (node/src/detail/context_access.hpp)
+
+  context(std::shared_ptr<detail::node_impl> node, std::shared_ptr<detail::mailbox> box, bool owns_box);
 
   task<result<>> send_payload(nodus::address from, route to, bytes payload);
   void send_payload_after(duration delay, route to, bytes payload);
@@ -168,5 +168,11 @@ private:
   std::shared_ptr<detail::mailbox> box_;
   bool owns_box_ = false;  // a detached context closes and unregisters its mailbox when destroyed
 };
+
+/// Makes SIGINT and SIGTERM ask the node of `ctx` to stop, so `node::run` returns (and
+/// `serve_until_stopped` in nodus/node/main.hpp ends) and the program ends cleanly; the signal
+/// is logged. For programs that serve until they are told to stop. Calling it again on the same
+/// node does nothing more.
+void stop_on_signals(const context& ctx);
 
 }  // namespace nodus

@@ -1,6 +1,8 @@
 #pragma once
-/// What transports and services built on the runtime need beyond the context's API. Workers
-/// that only exchange messages never need this header.
+/// The extension API: what transports and services built on the runtime need beyond the
+/// context's API (the node's executor, the address table, transport registration). Programs
+/// and workers that only exchange messages never need this header; it is the only public
+/// header besides nodus/node/task.hpp that brings in Asio.
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -16,9 +18,7 @@ boost::asio::any_io_executor io_executor(const context& ctx);
 /// address), e.g. to learn whether a connection's worker still exists.
 bool is_served(const context& ctx, const nodus::address& a);
 
-/// Makes SIGINT and SIGTERM ask the node to stop, so `node::run` returns and the program ends
-/// cleanly; the signal is logged. For programs that serve until they are told to stop.
-void stop_on_signals(const context& ctx);
+// stop_on_signals, once here, is declared in nodus/node/context.hpp: ordinary programs use it.
 
 /// Makes every message whose next hop has transport type `type` go to the worker at `handler`
 /// (which replaces that hop and passes the message on). For transports.

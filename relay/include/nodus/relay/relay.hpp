@@ -5,12 +5,12 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include <msgpack.hpp>
 
+#include "nodus/core/failure.hpp"
 #include "nodus/node/context.hpp"
 #include "nodus/node/worker.hpp"
 
@@ -90,25 +90,42 @@ struct relay_client_options {
 
 /// The peer side: a processor that registers at the hub, renews the registration every
 /// `ping_interval`, and registers again by itself (with back-off) when the hub restarts or the
-/// connection drops. Start it with `start_processor_ptr` to read `status()` later.
+/// connection drops. Copies share one state (options, status, waiters): start one copy, e.g.
+/// with `start_processor_ptr`, and keep another (or the pointer) to call `status()` and
+/// `registered()`.
+///
+///   auto relay = std::make_shared<relay::relay_client>(relay::relay_client_options{
+///       .service = route{tcp("hub:4000"), "forwarding_service"}, .name = "bob", .expose = {"echoer"}});
+///   co_await ctx.start_processor_ptr("relay_client", relay);
+///   auto registered = co_await relay->registered(ctx, std::chrono::seconds(10));
 class relay_client final : public processor {
 public:
   explicit relay_client(relay_client_options options);
+  relay_client(const relay_client&) = default;
+  relay_client(relay_client&&) noexcept = default;
+  relay_client& operator=(const relay_client&) = default;
+  relay_client& operator=(relay_client&&) noexcept = default;
+  ~relay_client() override;
+
   task<result<bool>> process(context& ctx) override;
-  /// Safe from any thread.
+  task<> shutdown(context& ctx) override;
+
+  /// Where the client stands now. Safe from any thread. The state becomes `registered` only
+  /// once everything the hub's answer causes has happened: the exposures, the log line
+  /// (`relay client: registered as ...`) and the `registrations` counter.
   relay_status status() const;
 
+  /// Waits until the client is registered (at once if it already is) and returns its status
+  /// then, e.g. `.relay` for the name the hub gave. `ctx` is any context of the client's node.
+  /// Fails with `errc::timeout` after `timeout`, the reason saying what the last attempt got
+  /// (`relay client: not registered via ... within 2000 ms: ...`), and with `errc::stopped`
+  /// when the client or the node stops first. A refusal by the hub is not final (the client
+  /// retries), so it ends the wait only through the timeout, with the hub's words as reason.
+  task<result_or_failure<relay_status>> registered(context& ctx, duration timeout = default_timeout) const;
+
 private:
-  void set_status(context& ctx, relay_status::state now, std::string relay, std::string error);
-
-  /// Exposes `options_.expose` to the flow the hub's answer came in by.
-  void expose_to(context& ctx, const std::shared_ptr<const flow_origin>& origin);
-
-  relay_client_options options_;
-  std::string exposed_flow_;  // the connection's flow the workers are exposed to now
-  unsigned failures_ = 0;
-  mutable std::mutex mutex_;
-  relay_status status_;
+  struct shared_state;  // options, status, lock and waiters (relay/src/relay_client.cpp)
+  std::shared_ptr<shared_state> state_;
 };
 
 }  // namespace nodus::relay

@@ -31,6 +31,10 @@
 
 namespace nodus::secure_channel {
 
+namespace detail {
+struct access;  // the library's own access to the handles' state (secure_channel/src/channel_state.hpp)
+}  // namespace detail
+
 /// Which peer identities a channel end accepts. A refusal aborts the handshake on both sides
 /// with an error naming the refused identifier.
 class trust_policy {
@@ -69,13 +73,14 @@ public:
   static result_or_failure<channel_identity> create(
       vault::identity id, std::chrono::seconds attestation_validity = std::chrono::hours(24 * 30));
 
+  /// The identity's identifier (`I` and 40 hex digits).
   const vault::identifier& id() const;
+  /// False for an empty `channel_identity`.
   explicit operator bool() const noexcept { return state_ != nullptr; }
 
-  struct state;
-  const std::shared_ptr<state>& internals() const noexcept { return state_; }
-
 private:
+  struct state;
+  friend struct detail::access;
   std::shared_ptr<state> state_;
 };
 
@@ -114,11 +119,9 @@ struct channel_stats {
 };
 
 /// One established channel end, as its creator sees it.
+/// Made by `create_secure_channel` and `listener::channels`; copies share the channel end.
 class channel {
 public:
-  struct state;
-  explicit channel(std::shared_ptr<state> s) : state_(std::move(s)) {}
-
   /// Where to send plaintext: `route{ch.address(), "echoer"}` reaches "echoer" at the far end.
   /// Only workers of this node can send there.
   const nodus::address& address() const noexcept;
@@ -133,6 +136,9 @@ public:
   bool open() const noexcept;
 
 private:
+  struct state;
+  friend struct detail::access;
+  explicit channel(std::shared_ptr<state> s) : state_(std::move(s)) {}
   std::shared_ptr<state> state_;
 };
 
@@ -141,11 +147,10 @@ private:
 /// the reason names the identifier), or on a handshake error.
 task<result_or_failure<channel>> create_secure_channel(context& ctx, route to_listener, options o);
 
-/// A running listener.
+/// A running listener, made by `create_secure_channel_listener`; copies share it.
 class listener {
 public:
-  struct state;
-  explicit listener(std::shared_ptr<state> s) : state_(std::move(s)) {}
+  /// Where initiators send their handshakes.
   const nodus::address& address() const noexcept;
   /// The flow that messages of this listener's channels come in by (its channels' parent flow),
   /// to expose more workers later with `context::expose`.
@@ -154,6 +159,9 @@ public:
   std::vector<channel> channels() const;
 
 private:
+  struct state;
+  friend struct detail::access;
+  explicit listener(std::shared_ptr<state> s) : state_(std::move(s)) {}
   std::shared_ptr<state> state_;
 };
 

@@ -15,7 +15,7 @@
 namespace nodus {
 
 /// The transport type byte of TCP addresses (`1#host:port`).
-inline constexpr address::transport_type tcp_type = 1;
+inline constexpr address::transport_type tcp_type = address::tcp_type;
 
 /// A TCP hop for routes: `route{tcp("127.0.0.1:4000"), "echoer"}`.
 inline address tcp(std::string host_port) { return address(tcp_type, std::move(host_port)); }
