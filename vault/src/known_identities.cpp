@@ -19,6 +19,8 @@
 #include <optional>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "identity_codec.hpp"
 #include "known_file.hpp"
 #include "known_store.hpp"
@@ -123,8 +125,8 @@ struct known_identities::impl {
     if (!dir) return std::move(dir).error();
     const dir_lock lock(dir.value());
     if (!lock.locked())
-      return fail(errc::storage_failed, std::string(known_dir_label) + " " + dir.value().path().string() +
-                                            ": cannot lock: " + std::strerror(lock.error()));
+      return fail(errc::storage_failed, fmt::format("{} {}: cannot lock: {}", known_dir_label,
+                                                    dir.value().path().string(), std::strerror(lock.error())));
     auto seen = read_seen(dir.value(), id);
     if (!seen) return std::move(seen).error();
     bool longer = true;
