@@ -49,10 +49,9 @@ result_or_failure<std::vector<std::string>> parse_host_ports(const std::string& 
     const auto port = colon == std::string::npos ? std::string() : entry.substr(colon + 1);
     const bool numeric = !port.empty() && port.size() <= 5 &&
                          std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
-    if (colon == 0 || !numeric || std::stoul(port) == 0 || std::stoul(port) > 65535 ||
-        !address::valid_value(entry))
+    if (colon == 0 || !numeric || std::stoul(port) == 0 || std::stoul(port) > 65535 || !address::valid_value(entry))
       return nodus::fail(std::make_error_code(std::errc::invalid_argument),
-                  "'" + printable(as_bytes(entry)) + "' is not HOST:PORT (e.g. 127.0.0.1:9092)");
+                         "'" + printable(as_bytes(entry)) + "' is not HOST:PORT (e.g. 127.0.0.1:9092)");
     out.push_back(entry);
   }
   return out;

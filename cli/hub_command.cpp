@@ -9,8 +9,8 @@
 #include "cli.hpp"
 #include "nodus/node/extension.hpp"
 #include "nodus/node/node.hpp"
-#include "nodus/services/echoer.hpp"
 #include "nodus/relay/relay.hpp"
+#include "nodus/services/echoer.hpp"
 #include "nodus/stream_kafka/services.hpp"
 #include "nodus/transports/tcp.hpp"
 
@@ -144,8 +144,8 @@ int hub(const std::vector<std::string>& args) {
     return fail("hub", "cannot start echoer: " + started.error().message());
   const auto& client = kafka.value().client;
   stream_kafka::stream_service_options stream_options{.kafka = client, .test_drop_push = kafka_options.test_drop_push};
-  if (auto started =
-          n.start_worker(std::string(stream_kafka::stream_service_address), stream_kafka::stream_kafka_service(stream_options));
+  if (auto started = n.start_worker(std::string(stream_kafka::stream_service_address),
+                                    stream_kafka::stream_kafka_service(stream_options));
       !started)
     return fail("hub", "cannot start stream_kafka: " + started.error().message());
   if (auto started = n.start_worker(std::string(stream_kafka::index_service_address),
@@ -154,7 +154,8 @@ int hub(const std::vector<std::string>& args) {
     return fail("hub", "cannot start stream_kafka_index: " + started.error().message());
   // What peers may reach: exactly the services a hub offers (relays are reachable by name).
   tcp_listener_options exposed;
-  exposed.expose = {address("forwarding_service"), address("echoer"), address(std::string(stream_kafka::stream_service_address)),
+  exposed.expose = {address("forwarding_service"), address("echoer"),
+                    address(std::string(stream_kafka::stream_service_address)),
                     address(std::string(stream_kafka::index_service_address))};
   auto bound = transport.value().listen(listen, std::move(exposed));
   if (!bound) return fail("hub", "cannot listen on " + listen + ": " + bound.error().message());

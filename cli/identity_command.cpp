@@ -38,11 +38,10 @@ int rotate(vault::identity_store& store, vault::vault& keys, const std::string& 
 int identity(const std::vector<std::string>& args) {
   std::string action, name, directory;
   po::options_description options("options");
-  options.add_options()
-      ("help,h", "show this help")
-      ("vault", po::value(&directory)->required(), "the vault directory (created with mode 0700 if missing)")
-      ("action", po::value(&action)->required(), "create, list, show or rotate (positional)")
-      ("name", po::value(&name), "the identity's name (positional; not for list)");
+  options.add_options()("help,h", "show this help")("vault", po::value(&directory)->required(),
+                                                    "the vault directory (created with mode 0700 if missing)")(
+      "action", po::value(&action)->required(), "create, list, show or rotate (positional)")(
+      "name", po::value(&name), "the identity's name (positional; not for list)");
   po::positional_options_description positional;
   positional.add("action", 1).add("name", 1);
   po::variables_map values;

@@ -25,17 +25,17 @@ int message_send(const std::vector<std::string>& args) {
   std::string text;
   double timeout_seconds = 0;
   po::options_description options("options");
-  options.add_options()
-      ("help,h", "show this help")
-      ("to", po::value(&to)->required(), "the route, e.g. '1#127.0.0.1:4000 => echoer'")
-      ("timeout", po::value(&timeout_seconds)->default_value(5), "seconds to wait for the reply")
-      ("text", po::value(&text)->required(), "the message (positional)");
+  options.add_options()("help,h", "show this help")("to", po::value(&to)->required(),
+                                                    "the route, e.g. '1#127.0.0.1:4000 => echoer'")(
+      "timeout", po::value(&timeout_seconds)->default_value(5), "seconds to wait for the reply")(
+      "text", po::value(&text)->required(), "the message (positional)");
   po::positional_options_description positional;
   positional.add("text", 1);
   po::variables_map values;
   if (auto done = parse("message send", "--to ROUTE TEXT", args, options, positional, values)) return *done;
   auto destination = route::parse(to);
-  if (!destination) return fail("message send", "'" + to + "' is not a route (" + destination.error().message() + ")", exit_usage);
+  if (!destination)
+    return fail("message send", "'" + to + "' is not a route (" + destination.error().message() + ")", exit_usage);
   if (timeout_seconds <= 0) return fail("message send", "--timeout must be positive", exit_usage);
   const auto timeout = std::chrono::duration_cast<duration>(std::chrono::duration<double>(timeout_seconds));
 
@@ -48,7 +48,8 @@ int message_send(const std::vector<std::string>& args) {
   const auto& first = destination.value().next();
   if (first.type() == tcp_type) {
     auto connected = n.block_on([&](context&) { return connect_first_hop(transport.value(), first.value()); });
-    if (!connected) return fail("message send", "cannot connect to " + first.value() + ": " + connected.error().message());
+    if (!connected)
+      return fail("message send", "cannot connect to " + first.value() + ": " + connected.error().message());
   }
   auto reply = n.send_and_receive<std::string>(destination.value(), text, timeout);
   if (!reply) {

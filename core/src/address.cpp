@@ -35,8 +35,8 @@ result<address> parse_typed(std::string_view text, std::size_t hash) {
   const auto type_text = text.substr(0, hash);
   unsigned type = 0;
   const auto [end, ec] = std::from_chars(type_text.data(), type_text.data() + type_text.size(), type);
-  if (type_text.empty() || type_text.size() > 3 || ec != std::errc{} ||
-      end != type_text.data() + type_text.size() || !address::known_type(type))
+  if (type_text.empty() || type_text.size() > 3 || ec != std::errc{} || end != type_text.data() + type_text.size() ||
+      !address::known_type(type))
     return errc::invalid_address;
   const auto value = text.substr(hash + 1);
   if (!address::valid_value(value)) return errc::invalid_address;

@@ -79,8 +79,6 @@ const std::error_category& condition_category() noexcept {
 
 std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
 
-std::error_condition make_error_condition(condition c) noexcept {
-  return {static_cast<int>(c), condition_category()};
-}
+std::error_condition make_error_condition(condition c) noexcept { return {static_cast<int>(c), condition_category()}; }
 
 }  // namespace nodus

@@ -13,8 +13,8 @@ result<msgpack::object_handle> unpack_bounded(byte_view data) {
     // (and an allocation) of every payload, only for callers to copy them out again.
     const auto reference_in_place = [](msgpack::type::object_type, std::size_t, void*) { return true; };
     bool referenced = false;
-    auto handle = msgpack::unpack(reinterpret_cast<const char*>(data.data()), n, offset, referenced,
-                                  reference_in_place, nullptr, limits);
+    auto handle = msgpack::unpack(reinterpret_cast<const char*>(data.data()), n, offset, referenced, reference_in_place,
+                                  nullptr, limits);
     if (offset != n) return errc::malformed;  // trailing bytes
     return handle;
   } catch (const msgpack::size_overflow&) {

@@ -160,8 +160,10 @@ public:
     auto b = byte();
     if (!b) return false;
     std::optional<std::uint64_t> n;
-    if (*b >= 0xa0 && *b <= 0xbf) n = *b & 0x1f;
-    else if (*b >= 0xd9 && *b <= 0xdb) n = big_endian(std::size_t{1} << (*b - 0xd9));
+    if (*b >= 0xa0 && *b <= 0xbf)
+      n = *b & 0x1f;
+    else if (*b >= 0xd9 && *b <= 0xdb)
+      n = big_endian(std::size_t{1} << (*b - 0xd9));
     return n && skip(*n);
   }
   std::optional<std::uint64_t> bin_header() {

@@ -65,13 +65,15 @@ int main(int argc, char** argv) {
                          : option == "--client-id"    ? &fixed_client_id
                          : option == "--echo-timeout" ? &echo_timeout
                                                       : nullptr;
-    if (value && i + 1 < argc) *value = argv[++i];
+    if (value && i + 1 < argc)
+      *value = argv[++i];
     else if (!who.take(argc, argv, i))
       return std::fprintf(stderr, "usage: alice [--hub HOST:PORT] [--client-id ID] [--echo-timeout SECONDS] %s\n",
                           examples::identity_options::usage),
              2;
   }
-  if (auto mistake = who.mistake("Bob"); !mistake.empty()) return std::fprintf(stderr, "alice: %s\n", mistake.c_str()), 2;
+  if (auto mistake = who.mistake("Bob"); !mistake.empty())
+    return std::fprintf(stderr, "alice: %s\n", mistake.c_str()), 2;
   char* parsed_to = nullptr;
   const long echo_seconds = std::strtol(echo_timeout.c_str(), &parsed_to, 10);
   if (echo_timeout.empty() || *parsed_to || echo_seconds < 1 || echo_seconds > 86400)
@@ -130,7 +132,7 @@ int main(int argc, char** argv) {
 
     // Send the provided message, through the channel, to Bob's echoer, and wait for the echo.
     auto reply = node.send_and_receive<std::string>(route{channel.value().address(), "echoer"}, message,
-                                                          std::chrono::seconds(echo_seconds));
+                                                    std::chrono::seconds(echo_seconds));
     ++sent;
     if (!reply) {  // not in the guide: noted, and Alice carries on with her next line
       if (missing++ == 0) first_missing = "'" + message + "' (" + reply.error().message() + ")";

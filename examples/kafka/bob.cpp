@@ -116,12 +116,15 @@ int main(int argc, char** argv) {
                          : option == "--receiver-name" ? &s.fixed_receiver_name
                          : option == "--client-id"     ? &s.fixed_client_id
                                                        : nullptr;
-    if (value && i + 1 < argc) *value = argv[++i];
+    if (value && i + 1 < argc)
+      *value = argv[++i];
     else if (!s.who.take(argc, argv, i))
-      return std::fprintf(stderr, "usage: bob [--hub HOST:PORT] [--sender-name NAME --receiver-name NAME --client-id ID] %s\n",
+      return std::fprintf(stderr,
+                          "usage: bob [--hub HOST:PORT] [--sender-name NAME --receiver-name NAME --client-id ID] %s\n",
                           examples::identity_options::usage),
              2;
   }
-  if (auto mistake = s.who.mistake("Alice"); !mistake.empty()) return std::fprintf(stderr, "bob: %s\n", mistake.c_str()), 2;
+  if (auto mistake = s.who.mistake("Alice"); !mistake.empty())
+    return std::fprintf(stderr, "bob: %s\n", mistake.c_str()), 2;
   return run_main({.name = "bob"}, [s](context& ctx) { return program(ctx, s); });
 }

@@ -33,7 +33,10 @@ struct identity_options {
   bool take(int argc, char** argv, int& i) {
     const std::string option = argv[i];
     if (option == "--trust-everyone") return trust_everyone = true;
-    std::string* value = option == "--identity" ? &identity : option == "--vault" ? &vault : option == "--trust" ? &trust : nullptr;
+    std::string* value = option == "--identity" ? &identity
+                         : option == "--vault"  ? &vault
+                         : option == "--trust"  ? &trust
+                                                : nullptr;
     if (!value || i + 1 >= argc) return false;
     *value = argv[++i];
     return true;

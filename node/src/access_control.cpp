@@ -10,8 +10,7 @@ incoming_access_control incoming_access_control::allow_all() { return incoming_a
 
 incoming_access_control incoming_access_control::allow_from(std::vector<address> senders) {
   return incoming_access_control([senders = std::move(senders)](const local_message& m) -> std::string {
-    if (!m.return_route.empty() &&
-        std::find(senders.begin(), senders.end(), m.return_route.next()) != senders.end())
+    if (!m.return_route.empty() && std::find(senders.begin(), senders.end(), m.return_route.next()) != senders.end())
       return {};
     return m.return_route.empty() ? "no sender on the return route" : "sender is not on the allow list";
   });

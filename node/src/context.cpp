@@ -1,9 +1,9 @@
 #include "nodus/node/context.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include "detail/node_impl.hpp"
 #include "nodus/core/random.hpp"
@@ -44,9 +44,7 @@ task<result<>> context::send_payload(nodus::address from, route to, bytes payloa
   return node_->route_message(local_message{std::move(to), route{std::move(from)}, std::move(payload), {}}, box_.get());
 }
 
-task<result<>> context::forward(local_message message) {
-  return node_->route_message(std::move(message), box_.get());
-}
+task<result<>> context::forward(local_message message) { return node_->route_message(std::move(message), box_.get()); }
 
 namespace {
 
@@ -74,8 +72,7 @@ task<result<>> context::start_worker_ptr(std::vector<nodus::address> addresses, 
   return node_->start_worker(std::move(addresses), std::move(w), std::move(options));
 }
 
-task<result<>> context::start_processor_ptr(nodus::address at, std::shared_ptr<processor> p,
-                                            worker_options options) {
+task<result<>> context::start_processor_ptr(nodus::address at, std::shared_ptr<processor> p, worker_options options) {
   return node_->start_processor(std::move(at), std::move(p), std::move(options));
 }
 

@@ -22,12 +22,13 @@ bool is_served(const context& ctx, const nodus::address& a) {
 void stop_on_signals(const context& ctx) {
   if (!context_access::node(ctx)->claim_signals()) return;  // once per node (serve_until_stopped calls it too)
   auto signals = std::make_shared<boost::asio::signal_set>(context_access::node(ctx)->executor(), SIGINT, SIGTERM);
-  signals->async_wait([signals, node = std::weak_ptr(context_access::node(ctx))](boost::system::error_code ec, int signal) {
-    auto alive = node.lock();
-    if (ec || !alive) return;
-    alive->log().info("{} received; stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
-    alive->request_stop();
-  });
+  signals->async_wait(
+      [signals, node = std::weak_ptr(context_access::node(ctx))](boost::system::error_code ec, int signal) {
+        auto alive = node.lock();
+        if (ec || !alive) return;
+        alive->log().info("{} received; stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        alive->request_stop();
+      });
 }
 
 void register_transport(const context& ctx, address::transport_type type, address handler) {

@@ -120,15 +120,15 @@ task<result<>> forwarding_service::handle_message(context& ctx, routed<relay_req
   relay_reply answer;
   const auto& body = request.body();
   if (body.version != relay_protocol_version) {
-    answer.error = fmt::format("unsupported relay protocol version {} (this hub speaks {})", body.version,
-                               relay_protocol_version);
+    answer.error =
+        fmt::format("unsupported relay protocol version {} (this hub speaks {})", body.version, relay_protocol_version);
     co_return co_await reply(ctx, request, std::move(answer));
   }
   const auto name = body.name.empty() ? random_name() : body.name;
   if (!valid_name(name)) {
-    answer.error = fmt::format("'{}' is not a valid relay name (1 to {} letters, digits, '-', '_', '.')",
-                               printable(as_bytes(std::string_view(name).substr(0, 2 * max_name_length))),
-                               max_name_length);
+    answer.error =
+        fmt::format("'{}' is not a valid relay name (1 to {} letters, digits, '-', '_', '.')",
+                    printable(as_bytes(std::string_view(name).substr(0, 2 * max_name_length))), max_name_length);
     co_return co_await reply(ctx, request, std::move(answer));
   }
   // The route back to the client, without the client's own (per-request) reply address.
@@ -169,8 +169,10 @@ task<result<>> forwarding_service::handle_message(context& ctx, routed<relay_req
       ctx.log().info("relay: '{}' registered; forwards to {}", relay, *to_client);
     }
   }
-  if (answer.error.empty()) answer.relay = relay.value();
-  else ctx.log().warn("relay: registration of '{}' refused: {}", name, answer.error);
+  if (answer.error.empty())
+    answer.relay = relay.value();
+  else
+    ctx.log().warn("relay: registration of '{}' refused: {}", name, answer.error);
   co_return co_await reply(ctx, request, std::move(answer));
 }
 

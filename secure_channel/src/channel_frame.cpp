@@ -9,8 +9,7 @@ std::optional<parsed> parse(byte_view wire) {
     case kind::handshake_1:
     case kind::handshake_2:
     case kind::handshake_3:
-    case kind::handshake_timeout:
-      return parsed{k, wire.subspan(header_size)};
+    case kind::handshake_timeout: return parsed{k, wire.subspan(header_size)};
     case kind::abort:
       if (wire.size() > header_size + max_abort_reason) return std::nullopt;
       return parsed{k, wire.subspan(header_size)};

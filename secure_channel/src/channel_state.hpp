@@ -45,7 +45,7 @@ struct channel::state {
 
 struct listener::state {
   nodus::address at;
-  std::string flow;  // the parent flow of every channel it makes
+  std::string flow;                     // the parent flow of every channel it makes
   std::atomic<std::size_t> pending{0};  // handshakes in progress
   mutable std::mutex mutex;
   std::vector<std::shared_ptr<channel_shared_state>> channels;

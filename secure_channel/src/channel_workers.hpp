@@ -21,8 +21,8 @@ struct end_config {
   options opts;
   std::shared_ptr<channel_shared_state> channel_state;
   std::shared_ptr<listener_shared_state> listener_state;  // responders only
-  std::optional<nodus::address> waiter;       // initiators only: told when the handshake ends
-  std::optional<failure> outcome;             // initiators only: why it failed (set before telling)
+  std::optional<nodus::address> waiter;                   // initiators only: told when the handshake ends
+  std::optional<failure> outcome;                         // initiators only: why it failed (set before telling)
 };
 
 /// The prologue both sides mix in: binds handshakes to this protocol and its version.
@@ -41,7 +41,10 @@ result<bytes> control_frame(noise_cipher& cipher, std::uint64_t sequence, frame:
 class encryptor final : public raw_worker {
 public:
   encryptor(noise_cipher send, std::uint64_t next_sequence, route remote, std::shared_ptr<end_config> config)
-      : cipher_(std::move(send)), next_(next_sequence), remote_(std::move(remote)), config_(std::move(config)),
+      : cipher_(std::move(send)),
+        next_(next_sequence),
+        remote_(std::move(remote)),
+        config_(std::move(config)),
         close_at_(close_address(config_->channel_state->encryptor)) {}
 
   /// Where `close_secure_channel` asks the encryptor to close: the channel address + ".close".
@@ -68,7 +71,9 @@ public:
   /// `remote`: for an initiator, the route to the listener; for a responder, empty (it is
   /// learnt from handshake message 1).
   decryptor(noise_xx_handshake handshake, route remote, std::shared_ptr<end_config> config)
-      : handshake_(std::move(handshake)), remote_(std::move(remote)), config_(std::move(config)),
+      : handshake_(std::move(handshake)),
+        remote_(std::move(remote)),
+        config_(std::move(config)),
         window_(config_->opts.replay_window) {}
 
   task<result<>> initialize(context& ctx) override;

@@ -67,8 +67,7 @@ task<result<>> decryptor::handle_message(context& ctx, local_message message) {
     co_return ok();
   }
   switch (parsed->kind) {
-    case frame::kind::encrypted:
-      co_return co_await on_encrypted(ctx, *parsed, std::move(message));
+    case frame::kind::encrypted: co_return co_await on_encrypted(ctx, *parsed, std::move(message));
     case frame::kind::abort: {
       // The peer's words, unauthenticated: escaped and cut short before they reach a log.
       constexpr std::size_t max_reason = 300;
@@ -85,8 +84,7 @@ task<result<>> decryptor::handle_message(context& ctx, local_message message) {
         (void)co_await ctx.stop_worker(ctx.address());
       }
       co_return ok();
-    default:
-      co_return co_await on_handshake(ctx, parsed->kind, std::move(message));
+    default: co_return co_await on_handshake(ctx, parsed->kind, std::move(message));
   }
 }
 
@@ -120,12 +118,14 @@ task<result<>> decryptor::on_handshake(context& ctx, frame::kind kind, local_mes
   if (!ours) co_return co_await end_handshake(ctx, ours.error(), true);
   auto reply = handshake_->write_message(ours.value());
   if (!reply) {
-    failure why{reply.error(), "cannot write handshake message " + std::to_string(index + 2) + ": " + reply.error().message()};
+    failure why{reply.error(),
+                "cannot write handshake message " + std::to_string(index + 2) + ": " + reply.error().message()};
     co_return co_await end_handshake(ctx, std::move(why), true);
   }
   auto framed = frame::handshake(index + 1, reply.value());
   if (auto sent = co_await ctx.send(remote_, std::move(framed)); !sent) {
-    failure why{sent.error(), "cannot send the handshake reply to " + remote_.to_string() + ": " + sent.error().message()};
+    failure why{sent.error(),
+                "cannot send the handshake reply to " + remote_.to_string() + ": " + sent.error().message()};
     co_return co_await end_handshake(ctx, std::move(why), false);
   }
   if (index == 1) co_return co_await complete_handshake(ctx);  // initiator: keys ready
@@ -298,9 +298,7 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_mess
       (void)co_await ctx.stop_worker(ctx.address());
       co_return ok();
     case frame::content::message: break;
-    default:
-      channel.rejected.fetch_add(1, std::memory_order_release);
-      co_return ok();
+    default: channel.rejected.fetch_add(1, std::memory_order_release); co_return ok();
   }
 
   decode_limits limits;

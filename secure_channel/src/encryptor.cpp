@@ -100,7 +100,8 @@ task<result<>> encryptor::close(context& ctx) {
   if (sealed) {
     local_message out{remote_, route(channel.decryptor), std::move(sealed.value()), {}};
     if (auto sent = co_await ctx.forward(std::move(out)); !sent)
-      ctx.log().info("secure channel {}: the Close message could not be sent: {}", channel.encryptor, sent.error().message());
+      ctx.log().info("secure channel {}: the Close message could not be sent: {}", channel.encryptor,
+                     sent.error().message());
   }
   channel.open.store(false);
   ctx.log().info("secure channel {} with {} closed by this side", channel.encryptor, channel.peer);

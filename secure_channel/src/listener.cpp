@@ -26,9 +26,11 @@ task<result<>> listener_worker::handle_message(context& ctx, local_message messa
   hs.suite = opts_.suite;
   hs.static_key = detail::access::state(opts_.identity)->static_key;
   hs.prologue.assign(handshake_prologue().begin(), handshake_prologue().end());
-  auto handshake = noise_xx_handshake::create(detail::access::state(opts_.identity)->identity.key_vault(), std::move(hs));
+  auto handshake =
+      noise_xx_handshake::create(detail::access::state(opts_.identity)->identity.key_vault(), std::move(hs));
   if (!handshake) {
-    ctx.log().error("secure channel listener {}: cannot start a handshake: {}", state_->at, handshake.error().message());
+    ctx.log().error("secure channel listener {}: cannot start a handshake: {}", state_->at,
+                    handshake.error().message());
     co_return ok();
   }
 

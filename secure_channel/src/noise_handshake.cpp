@@ -11,8 +11,7 @@ constexpr std::size_t dh_size = 32;
 constexpr std::size_t hash_size = 32;
 
 vault::key_type aead_key_type(cipher_suite suite) {
-  return suite == cipher_suite::chacha20_poly1305 ? vault::key_type::chacha20_poly1305
-                                                  : vault::key_type::aes256_gcm;
+  return suite == cipher_suite::chacha20_poly1305 ? vault::key_type::chacha20_poly1305 : vault::key_type::aes256_gcm;
 }
 
 // Noise's nonce formats: 32 zero bits then the counter, big-endian for AESGCM and
@@ -21,8 +20,10 @@ std::array<std::uint8_t, vault::aead_nonce_size> nonce_bytes(cipher_suite suite,
   std::array<std::uint8_t, vault::aead_nonce_size> nonce{};
   for (int i = 0; i < 8; ++i) {
     auto byte = static_cast<std::uint8_t>(n >> (8 * i));
-    if (suite == cipher_suite::aes256_gcm) nonce[11 - i] = byte;
-    else nonce[4 + i] = byte;
+    if (suite == cipher_suite::aes256_gcm)
+      nonce[11 - i] = byte;
+    else
+      nonce[4 + i] = byte;
   }
   return nonce;
 }
@@ -30,8 +31,7 @@ std::array<std::uint8_t, vault::aead_nonce_size> nonce_bytes(cipher_suite suite,
 }  // namespace
 
 std::string noise_protocol_name(cipher_suite suite) {
-  return suite == cipher_suite::chacha20_poly1305 ? "Noise_XX_25519_ChaChaPoly_SHA256"
-                                                  : "Noise_XX_25519_AESGCM_SHA256";
+  return suite == cipher_suite::chacha20_poly1305 ? "Noise_XX_25519_ChaChaPoly_SHA256" : "Noise_XX_25519_AESGCM_SHA256";
 }
 
 result<> noise_cipher::seal(std::uint64_t nonce, byte_view ad, byte_view plaintext, bytes& out) {
@@ -62,12 +62,12 @@ struct noise_xx_handshake::state {
   int next = 0;
   bool failed = false;
 
-  bytes h;                                 // handshake hash
-  std::optional<vault::key_id> ck;         // chaining key
-  std::optional<vault::aead_cipher> k;     // handshake cipher, once a DH has been mixed in
-  std::uint64_t n = 0;                     // its nonce
-  vault::key_id e;                         // our ephemeral key
-  bool own_ephemeral = false;              // generated here (so removed here)
+  bytes h;                              // handshake hash
+  std::optional<vault::key_id> ck;      // chaining key
+  std::optional<vault::aead_cipher> k;  // handshake cipher, once a DH has been mixed in
+  std::uint64_t n = 0;                  // its nonce
+  vault::key_id e;                      // our ephemeral key
+  bool own_ephemeral = false;           // generated here (so removed here)
   bytes e_public, s_public, re, rs;
 
   ~state() {
@@ -88,9 +88,8 @@ struct noise_xx_handshake::state {
   // MixKey(ikm): ck, temp_k = HKDF(ck, ikm, 2); k = temp_k, n = 0. The DH output is a vault
   // handle and is removed once mixed in.
   result<> mix_key(const vault::key_id& ikm) {
-    const std::array<vault::derived_key, 2> outputs{
-        vault::derived_key{vault::key_type::secret_bytes, hash_size},
-        vault::derived_key{aead_key_type(opts.suite), 32}};
+    const std::array<vault::derived_key, 2> outputs{vault::derived_key{vault::key_type::secret_bytes, hash_size},
+                                                    vault::derived_key{aead_key_type(opts.suite), 32}};
     auto derived = vault->hkdf_sha256(*ck, ikm, {}, outputs);
     (void)vault->remove(ikm);
     if (!derived) return derived.error();
@@ -266,8 +265,10 @@ result<bytes> noise_xx_handshake::read_message(byte_view message) {
     }
   };
   result<bytes> payload = nodus::errc::malformed;
-  if (auto done = step(); done) payload = st.decrypt_and_hash(message);
-  else payload = done.error();
+  if (auto done = step(); done)
+    payload = st.decrypt_and_hash(message);
+  else
+    payload = done.error();
   if (!payload) {
     st.failed = true;
     return payload.error();
@@ -291,8 +292,7 @@ result<noise_transport> noise_xx_handshake::split() {
   if (!c2) return c2.error();
   // The initiator sends with the first key, the responder with the second.
   noise_cipher first(std::move(c1.value()), st.opts.suite), second(std::move(c2.value()), st.opts.suite);
-  if (st.is_initiator())
-    return noise_transport{std::move(first), std::move(second), st.h, st.rs};
+  if (st.is_initiator()) return noise_transport{std::move(first), std::move(second), st.h, st.rs};
   return noise_transport{std::move(second), std::move(first), st.h, st.rs};
 }
 

@@ -43,7 +43,8 @@ result_or_failure<> check_options(const options& o) {
     return fail(nodus::errc::not_supported,
                 "secure channel options need a trust policy: trust_policy::identifier(ID) or any_of(IDS) for the "
                 "peers you expect, or everyone() to accept anyone who can reach you");
-  if (o.rekey_interval == 0) return fail(nodus::errc::not_supported, "secure channel rekey_interval must be at least 1");
+  if (o.rekey_interval == 0)
+    return fail(nodus::errc::not_supported, "secure channel rekey_interval must be at least 1");
   return ok();
 }
 
@@ -51,7 +52,8 @@ result_or_failure<> check_options(const options& o) {
 
 task<result_or_failure<channel>> create_secure_channel(context& ctx, route to_listener, options o) {
   if (auto checked = check_options(o); !checked) co_return checked.error();
-  if (to_listener.empty()) co_return fail(nodus::errc::empty_route, "create_secure_channel needs a route to a listener");
+  if (to_listener.empty())
+    co_return fail(nodus::errc::empty_route, "create_secure_channel needs a route to a listener");
 
   noise_xx_handshake::options hs;
   hs.side = noise_xx_handshake::role::initiator;
@@ -82,7 +84,8 @@ task<result_or_failure<channel>> create_secure_channel(context& ctx, route to_li
   if (!told) {
     (void)co_await ctx.stop_worker(decryptor_address);
     // The encryptor exists only if our side of the handshake finished (the confirmation is late).
-    if (is_served(ctx, config->channel_state->encryptor)) (void)co_await ctx.stop_worker(config->channel_state->encryptor);
+    if (is_served(ctx, config->channel_state->encryptor))
+      (void)co_await ctx.stop_worker(config->channel_state->encryptor);
     co_return fail(nodus::errc::timeout, "no secure channel handshake with " + described + " within " +
                                              std::to_string(timeout.count()) + " ms");
   }
@@ -98,8 +101,8 @@ task<result_or_failure<listener>> create_secure_channel_listener(context& ctx, n
   for (const auto& worker : o.expose) ctx.expose(state->flow, worker);
   listener_worker worker(state, std::move(o));
   if (auto started = co_await ctx.start_worker(at, std::move(worker)); !started)
-    co_return fail(started.error(), "cannot start a secure channel listener at " + at.value() + ": " +
-                                        started.error().message());
+    co_return fail(started.error(),
+                   "cannot start a secure channel listener at " + at.value() + ": " + started.error().message());
   co_return detail::access::make_listener(std::move(state));
 }
 

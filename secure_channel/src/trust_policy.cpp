@@ -30,12 +30,13 @@ trust_policy trust_policy::custom(std::string description, std::function<bool(co
 incoming_access_control only_from(std::vector<vault::identifier> ids) {
   std::set<vault::identifier, std::less<>> set(ids.begin(), ids.end());
   auto allowed = fmt::format("{}", fmt::join(ids, ", "));
-  return incoming_access_control([set = std::move(set), allowed = std::move(allowed)](const local_message& m) -> std::string {
-    auto found = m.metadata.find(identifier_key);
-    if (found == m.metadata.end()) return "not received through a secure channel (allowed: " + allowed + ")";
-    if (!set.contains(found->second)) return "from identity " + found->second + ", not one of " + allowed;
-    return {};
-  });
+  return incoming_access_control(
+      [set = std::move(set), allowed = std::move(allowed)](const local_message& m) -> std::string {
+        auto found = m.metadata.find(identifier_key);
+        if (found == m.metadata.end()) return "not received through a secure channel (allowed: " + allowed + ")";
+        if (!set.contains(found->second)) return "from identity " + found->second + ", not one of " + allowed;
+        return {};
+      });
 }
 
 }  // namespace nodus::secure_channel

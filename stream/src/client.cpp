@@ -29,8 +29,8 @@ std::error_code to_error_code(stream_errc e) noexcept {
 }
 
 std::string describe(const stream_error& e) {
-  static constexpr std::string_view names[] = {"none",   "bad_request",       "unsupported_version", "unknown_stream",
-                                               "kafka_unavailable", "too_large", "internal"};
+  static constexpr std::string_view names[] = {
+      "none", "bad_request", "unsupported_version", "unknown_stream", "kafka_unavailable", "too_large", "internal"};
   const auto code = static_cast<std::size_t>(e.code);
   const std::string_view name = code < std::size(names) ? names[code] : "unknown error";
   // The hub's words: escaped and cut short, since they end up in this node's log.
@@ -181,8 +181,8 @@ task<result_or_failure<std::int64_t>> prepare(context& via, std::shared_ptr<deta
     create.stream = name;
     auto encoded = message_codec<stream_request>::encode(create);
     auto what = fmt::format("creating stream '{}' at {}", name, state->stream_service);
-    auto created = co_await insist<stream_reply>(via, state->stream_service, id, std::move(encoded), std::move(what),
-                                                 deadline, o);
+    auto created =
+        co_await insist<stream_reply>(via, state->stream_service, id, std::move(encoded), std::move(what), deadline, o);
     if (!created) co_return created.error();
   }
   index_request get;
@@ -192,8 +192,8 @@ task<result_or_failure<std::int64_t>> prepare(context& via, std::shared_ptr<deta
   get.client_id = o.client_id;
   auto encoded = message_codec<index_request>::encode(get);
   auto what = fmt::format("reading the index of '{}' for '{}' at {}", get.stream, get.client_id, state->index_service);
-  auto index = co_await insist<index_reply>(via, state->index_service, id, std::move(encoded), std::move(what),
-                                            deadline, o);
+  auto index =
+      co_await insist<index_reply>(via, state->index_service, id, std::move(encoded), std::move(what), deadline, o);
   if (!index) co_return index.error();
   co_return index.value().index;
 }
@@ -201,10 +201,9 @@ task<result_or_failure<std::int64_t>> prepare(context& via, std::shared_ptr<deta
 result_or_failure<> check(const std::string& sender_name, const std::string& receiver_name, const client_options& o) {
   for (const auto* name : {&sender_name, &receiver_name, &o.client_id})
     if (!detail::valid_name(*name))
-      return fail(errc::invalid_address,
-                  fmt::format("stream client: '{}' is not a valid stream name or client id "
-                              "(1 to 200 letters, digits, '.', '_', '-')",
-                              *name));
+      return fail(errc::invalid_address, fmt::format("stream client: '{}' is not a valid stream name or client id "
+                                                     "(1 to 200 letters, digits, '.', '_', '-')",
+                                                     *name));
   if (o.pull_limit == 0) return fail(errc::not_supported, "stream client: pull_limit must be at least 1");
   if (o.stream_service.empty() || o.index_service.empty())
     return fail(errc::empty_route, "stream client: stream_service and index_service must name the hub's services");
@@ -226,7 +225,8 @@ task<result_or_failure<connected_stream>> connect_stream(context& ctx, route to_
   state->sender = address::random_local("stream_sender.");
   state->receiver = address::random_local("stream_receiver.");
   state->origin = std::make_shared<const flow_origin>(
-      flow_origin{context::new_flow("stream."), {},
+      flow_origin{context::new_flow("stream."),
+                  {},
                   fmt::format("stream '{}' at {}", state->receiver_stream, state->stream_service)});
   state->options = std::move(options);
 

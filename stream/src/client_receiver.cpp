@@ -147,8 +147,10 @@ task<> stream_receiver::deliver(context& ctx, stream_message message) {
   } else if (wire.value().onward_route.empty()) {
     trouble = "has an empty onward route";
   } else {
-    local_message local{std::move(wire.value().onward_route), std::move(wire.value().return_route),
-                        std::move(wire.value().payload), {}};
+    local_message local{std::move(wire.value().onward_route),
+                        std::move(wire.value().return_route),
+                        std::move(wire.value().payload),
+                        {}};
     local.return_route.prepend(state_->sender);  // replies go back through the paired sender
     local.origin = state_->origin;               // from a stranger, as far as this node knows
     const address to = local.onward_route.next();

@@ -89,14 +89,9 @@ task<bool> stream_sender::push_once(context& ctx) {
       state_->succeeded(ctx, &stream_status::sender, what);
       co_return true;
     case stream_errc::bad_request:
-    case stream_errc::too_large:
-      reject(ctx, describe(error));
-      co_return true;
-    case stream_errc::unknown_stream:
-      recreate_ = true;
-      break;
-    default:
-      break;
+    case stream_errc::too_large: reject(ctx, describe(error)); co_return true;
+    case stream_errc::unknown_stream: recreate_ = true; break;
+    default: break;
   }
   state_->failed(ctx, &stream_status::sender, what, "the hub says " + describe(error));
   co_return false;

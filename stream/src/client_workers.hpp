@@ -138,7 +138,7 @@ private:
   std::optional<bytes> pending_;    // the encoded push being sent
   std::uint64_t request_id_ = 0;    // pending_'s, the same for each of its retries
   std::uint64_t next_id_ = 1;
-  bool recreate_ = false;           // the hub forgot the stream: create it before the next push
+  bool recreate_ = false;  // the hub forgot the stream: create it before the next push
   backoff backoff_;
 };
 

@@ -167,13 +167,9 @@ result_or_failure<std::shared_ptr<kafka_client>> kafka_client::create(kafka_clie
 
 kafka_client::kafka_client(std::shared_ptr<impl> p) : impl_(std::move(p)) {}
 
-kafka_client::~kafka_client() {
-  impl_->shutdown();
-}
+kafka_client::~kafka_client() { impl_->shutdown(); }
 
-const std::string& kafka_client::bootstrap() const noexcept {
-  return impl_->options.config.bootstrap_servers;
-}
+const std::string& kafka_client::bootstrap() const noexcept { return impl_->options.config.bootstrap_servers; }
 
 void kafka_client::create_stream(std::string stream, std::function<void(stream_error)> done) {
   bool exists = false;

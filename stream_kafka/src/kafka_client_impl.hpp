@@ -20,9 +20,7 @@ namespace detail {
 
 using error_callback = std::function<void(stream_error)>;
 
-inline stream_error stopping_error() {
-  return {stream_errc::internal, "the hub's Kafka client is stopping"};
-}
+inline stream_error stopping_error() { return {stream_errc::internal, "the hub's Kafka client is stopping"}; }
 
 /// Calls a completion; an exception from it is logged and never ends a Kafka thread.
 template <class F, class... A>

@@ -213,15 +213,12 @@ result_or_failure<conf_ptr> make_conf(const kafka_config& config,
 stream_error to_stream_error(rd_kafka_resp_err_t err, const std::string& what) {
   auto reason = fmt::format("{}: {}", what, rd_kafka_err2str(err));
   switch (err) {
-    case RD_KAFKA_RESP_ERR_NO_ERROR:
-      return {};
+    case RD_KAFKA_RESP_ERR_NO_ERROR: return {};
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
-      return {stream_errc::too_large, std::move(reason)};
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE: return {stream_errc::too_large, std::move(reason)};
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-      return {stream_errc::unknown_stream, std::move(reason)};
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION: return {stream_errc::unknown_stream, std::move(reason)};
     case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
     case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
@@ -238,10 +235,8 @@ stream_error to_stream_error(rd_kafka_resp_err_t err, const std::string& what) {
     case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
     case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
     case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
-    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
-      return {stream_errc::kafka_unavailable, std::move(reason)};
-    default:
-      return {stream_errc::internal, std::move(reason)};
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS: return {stream_errc::kafka_unavailable, std::move(reason)};
+    default: return {stream_errc::internal, std::move(reason)};
   }
 }
 

@@ -93,9 +93,7 @@ embedded_kafka::embedded_kafka(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 embedded_kafka::~embedded_kafka() = default;
 
-const std::string& embedded_kafka::bootstrap() const noexcept {
-  return impl_->bootstrap;
-}
+const std::string& embedded_kafka::bootstrap() const noexcept { return impl_->bootstrap; }
 
 stream_error embedded_kafka::create_topic(const std::string& topic, int partitions) {
   // The mock's replication factor cannot exceed its broker count; 1 is always possible.
@@ -104,12 +102,8 @@ stream_error embedded_kafka::create_topic(const std::string& topic, int partitio
   return detail::to_stream_error(err, fmt::format("cannot create topic '{}'", topic));
 }
 
-void embedded_kafka::set_broker_down(int broker_id) {
-  rd_kafka_mock_broker_set_down(impl_->cluster, broker_id);
-}
+void embedded_kafka::set_broker_down(int broker_id) { rd_kafka_mock_broker_set_down(impl_->cluster, broker_id); }
 
-void embedded_kafka::set_broker_up(int broker_id) {
-  rd_kafka_mock_broker_set_up(impl_->cluster, broker_id);
-}
+void embedded_kafka::set_broker_up(int broker_id) { rd_kafka_mock_broker_set_up(impl_->cluster, broker_id); }
 
 }  // namespace nodus::stream_kafka

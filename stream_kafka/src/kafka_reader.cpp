@@ -19,9 +19,7 @@ constexpr unsigned quiet_after = 4;
 constexpr std::chrono::milliseconds probe_interval{100};
 constexpr std::chrono::milliseconds probe_limit{1000};
 
-stream_error stopping_error() {
-  return {stream_errc::internal, "the hub's Kafka client is stopping"};
-}
+stream_error stopping_error() { return {stream_errc::internal, "the hub's Kafka client is stopping"}; }
 
 void run_all(std::vector<std::function<void()>>& out, spdlog::logger* log) {
   for (auto& f : out) {
@@ -78,9 +76,7 @@ result_or_failure<std::unique_ptr<stream_reader>> stream_reader::start(const kaf
   return r;
 }
 
-stream_reader::~stream_reader() {
-  stop();
-}
+stream_reader::~stream_reader() { stop(); }
 
 void stream_reader::stop() {
   completions out;
@@ -133,7 +129,8 @@ void stream_reader::pull(const std::string& stream, std::int64_t index, std::uin
   }
   if (wake) rd_kafka_queue_yield(queue_.get());
   // The stream's name was checked by the service (a valid stream name needs no escaping).
-  if (waits && logs_.log) logs_.log->debug("kafka reader: a pull of '{}' from {} waits up to {} ms", stream, index, wait.count());
+  if (waits && logs_.log)
+    logs_.log->debug("kafka reader: a pull of '{}' from {} waits up to {} ms", stream, index, wait.count());
   run_all(out, logs_.log.get());
 }
 

@@ -23,7 +23,7 @@ namespace nodus::stream_kafka::detail {
 using fetch_callback = std::function<void(std::vector<stream_message>, stream_error)>;
 
 class stream_reader {
- public:
+public:
   /// Creates the consumer (it fails like `kafka_client::create`) and starts the thread.
   static result_or_failure<std::unique_ptr<stream_reader>> start(const kafka_client_options& options,
                                                                  std::shared_ptr<broker_state> brokers);
@@ -39,7 +39,7 @@ class stream_reader {
   /// Answers every waiting pull (`internal`: stopping), stops the thread, closes the consumer.
   void stop();
 
- private:
+private:
   using clock = std::chrono::steady_clock;
   struct waiter {
     std::int64_t index;

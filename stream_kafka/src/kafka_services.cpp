@@ -215,9 +215,7 @@ void stream_kafka_service::handle(context& ctx, stream_request request, route re
         r->send(std::move(to), reply);
       });
       break;
-    case kind::push:
-      push(ctx, std::move(request), std::move(reply), std::move(reply_to));
-      break;
+    case kind::push: push(ctx, std::move(request), std::move(reply), std::move(reply_to)); break;
     case kind::pull: {
       const auto wait = std::min(std::chrono::milliseconds(request.wait_ms), options_.max_pull_wait);
       options_.kafka->fetch(

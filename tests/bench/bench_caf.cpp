@@ -152,8 +152,7 @@ int main(int argc, char** argv) {
                static_cast<unsigned long long>(sizes.ping_pong), static_cast<unsigned long long>(sizes.idle));
   // Memory first: its runs fork, which must happen before this process has any thread.
   bench::report_memory_median("caf_idle_worker", [&] { return idle_bytes_once(sizes.idle, false); });
-  bench::report_memory_median("caf_idle_worker_after_message",
-                              [&] { return idle_bytes_once(sizes.idle, true); });
+  bench::report_memory_median("caf_idle_worker_after_message", [&] { return idle_bytes_once(sizes.idle, true); });
   bench::report_median("caf_one_way_msgs_per_s", [&] { return one_way_once(sizes.one_way); });
   bench::report_median("caf_ping_pong_round_trips_per_s", [&] { return ping_pong_once(sizes.ping_pong); });
   return 0;

@@ -111,7 +111,7 @@ std::string read_until(int fd, const std::string& prefix, std::string& buffer) {
 
 // Bob's echoer: sends each payload back, as it is, on its return route.
 class echoer final : public raw_worker {
- public:
+public:
   task<result<>> handle_message(context& ctx, local_message message) override {
     co_return co_await ctx.send(message.return_route, std::move(message.payload));
   }
@@ -256,8 +256,8 @@ int main(int argc, char** argv) {
     auto us = alice.block_on([&](context& ctx) { return round_trips(ctx, to_echoer, latency_n); });
     if (!us) fail("round trips: " + us.error().message());
     std::fprintf(stderr, "  round trips: %llu, p50 %.0f us, p99 %.0f us, max %.0f us\n",
-                 static_cast<unsigned long long>(latency_n), percentile(us.value(), 0.5),
-                 percentile(us.value(), 0.99), percentile(us.value(), 1.0));
+                 static_cast<unsigned long long>(latency_n), percentile(us.value(), 0.5), percentile(us.value(), 0.99),
+                 percentile(us.value(), 1.0));
 
     // Throughput: a fresh conversation per round, so each topic holds at most M + a few records.
     std::vector<double> rates;
@@ -269,10 +269,12 @@ int main(int argc, char** argv) {
       if (!seconds) fail("windowed run: " + seconds.error().message());
       rates.push_back(static_cast<double>(throughput_m) / seconds.value());
       const auto sa = last.alice->status(), sb = last.bob->status();
-      std::fprintf(stderr, "    bob: %llu delivered in %llu pulls, %llu retries; alice: %llu delivered in %llu pulls, %llu retries\n",
-                   static_cast<unsigned long long>(sb.delivered), static_cast<unsigned long long>(sb.pulls),
-                   static_cast<unsigned long long>(sb.retries), static_cast<unsigned long long>(sa.delivered),
-                   static_cast<unsigned long long>(sa.pulls), static_cast<unsigned long long>(sa.retries));
+      std::fprintf(
+          stderr,
+          "    bob: %llu delivered in %llu pulls, %llu retries; alice: %llu delivered in %llu pulls, %llu retries\n",
+          static_cast<unsigned long long>(sb.delivered), static_cast<unsigned long long>(sb.pulls),
+          static_cast<unsigned long long>(sb.retries), static_cast<unsigned long long>(sa.delivered),
+          static_cast<unsigned long long>(sa.pulls), static_cast<unsigned long long>(sa.retries));
       std::fprintf(stderr, "  throughput round %d: %.0f msgs/s one way (%llu echoes in %.3f s, window %llu)\n", i + 1,
                    rates.back(), static_cast<unsigned long long>(throughput_m), seconds.value(),
                    static_cast<unsigned long long>(window));
@@ -280,8 +282,8 @@ int main(int argc, char** argv) {
 
     // What one of those messages is in Kafka: the records on the last round's alice-to-bob
     // topic (sizes and the oldest offset left).
-    const auto sizes = run_capture({"kcat", "-C", "-b", bootstrap, "-t", last.to_bob, "-p", "0", "-o", "0", "-e",
-                                    "-q", "-f", "%o %S\n", "-X", "fetch.wait.max.ms=10"},
+    const auto sizes = run_capture({"kcat", "-C", "-b", bootstrap, "-t", last.to_bob, "-p", "0", "-o", "0", "-e", "-q",
+                                    "-f", "%o %S\n", "-X", "fetch.wait.max.ms=10"},
                                    dir, "sizes");
     std::istringstream lines(sizes);
     long long first_offset = -1, offset = 0, bytes_ = 0, records = 0, total = 0;
@@ -297,8 +299,9 @@ int main(int argc, char** argv) {
     std::printf("kafka_rtt_p50_us %.0f\nkafka_rtt_p99_us %.0f\n", percentile(us.value(), 0.5),
                 percentile(us.value(), 0.99));
     std::printf("kafka_msgs_per_s_one_way %.0f\n", median(rates));
-    std::printf("kafka_record_bytes %.0f\nkafka_topic_records %lld\nkafka_topic_value_bytes %lld\nkafka_first_offset %lld\n",
-                median(record_sizes), records, total, first_offset);
+    std::printf(
+        "kafka_record_bytes %.0f\nkafka_topic_records %lld\nkafka_topic_value_bytes %lld\nkafka_first_offset %lld\n",
+        median(record_sizes), records, total, first_offset);
     std::fflush(stdout);
   }
 

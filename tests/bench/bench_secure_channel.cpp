@@ -145,9 +145,7 @@ double measure_aes_gcm(std::size_t size, bool per_message = false) {
 // key generation and three DH: ee, es, se) and 4 Ed25519 verifications (each side verifies the
 // peer's history, one self-signed change, and the attestation of the peer's static key); no
 // signature (attestations are made once per channel_identity). On one core, at best:
-double handshake_cpu_limit(const asymmetric_speed& s) {
-  return 1.0 / (8.0 / s.x25519 + 4.0 / s.ed25519_verify);
-}
+double handshake_cpu_limit(const asymmetric_speed& s) { return 1.0 / (8.0 / s.x25519 + 4.0 / s.ed25519_verify); }
 
 // ---- the two parties ----------------------------------------------------------------------
 
@@ -172,9 +170,7 @@ sc::options options_for(const sc::channel_identity& who) {
   return o;
 }
 
-nodus::node make_node() {
-  return nodus::node::create({.name = "bench", .threads = node_threads});
-}
+nodus::node make_node() { return nodus::node::create({.name = "bench", .threads = node_threads}); }
 
 void start_listener(nodus::node& node, const parties& p) {
   auto l = node.block_on(
@@ -199,7 +195,7 @@ struct handshake_run {
 
 /// On a kick, makes `count` channels to the listener one after the other.
 class initiator final : public nodus::worker<std::uint64_t> {
- public:
+public:
   initiator(sc::options o, handshake_run& run) : options_(std::move(o)), run_(&run) {}
   task<result<>> handle_message(context& ctx, nodus::routed<std::uint64_t> kick) override {
     for (std::uint64_t i = 0; i < kick.body(); ++i) {
@@ -210,7 +206,7 @@ class initiator final : public nodus::worker<std::uint64_t> {
     co_return nodus::ok();
   }
 
- private:
+private:
   route to_{"listener"};
   sc::options options_;
   handshake_run* run_;
@@ -243,7 +239,7 @@ double handshakes_once(const parties& p, std::uint64_t n, unsigned concurrent) {
 /// Counts messages; tells `ack_to` how many it has after every `ack_every` (0: never) and
 /// after the last.
 class sink final : public nodus::raw_worker {
- public:
+public:
   sink(std::uint64_t expected, std::uint64_t ack_every, route ack_to)
       : expected_(expected), ack_every_(ack_every), ack_to_(std::move(ack_to)) {}
   task<result<>> handle_message(context& ctx, local_message) override {
@@ -253,7 +249,7 @@ class sink final : public nodus::raw_worker {
     co_return nodus::ok();
   }
 
- private:
+private:
   std::uint64_t expected_;
   std::uint64_t ack_every_;
   route ack_to_;

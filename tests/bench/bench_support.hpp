@@ -4,8 +4,8 @@
 // Header-only and free of Nodus and CAF types so both executables can include it.
 
 #include <malloc.h>
-#include <unistd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>

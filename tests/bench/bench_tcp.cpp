@@ -246,7 +246,8 @@ int main(int argc, char** argv) {
     auto rt = n.block_on([&](context& ctx) { return nodus_round_trips(ctx, to_echoer, latency_n); });
     if (!rt) fail("nodus round trips: " + rt.error().message());
     const auto raw_rt = raw_round_trips(static_cast<std::uint16_t>(raw_port), latency_n);
-    std::printf("tcp_rtt_p50_us %.1f\ntcp_rtt_p99_us %.1f\n", percentile(rt.value(), 0.5), percentile(rt.value(), 0.99));
+    std::printf("tcp_rtt_p50_us %.1f\ntcp_rtt_p99_us %.1f\n", percentile(rt.value(), 0.5),
+                percentile(rt.value(), 0.99));
     std::printf("raw_rtt_p50_us %.1f\nraw_rtt_p99_us %.1f\n", percentile(raw_rt, 0.5), percentile(raw_rt, 0.99));
 
     const auto nodus_rate = [&](std::uint64_t count, std::size_t size) {
@@ -263,7 +264,8 @@ int main(int argc, char** argv) {
         nodus_values.push_back(scale / nodus_rate(count, size));
         raw_values.push_back(scale / raw_stream(port, count, size));
         ratios.push_back(nodus_values.back() / raw_values.back());
-        std::fprintf(stderr, "  %s run %d: nodus %.0f, raw %.0f %s\n", name, i + 1, nodus_values.back(), raw_values.back(), unit);
+        std::fprintf(stderr, "  %s run %d: nodus %.0f, raw %.0f %s\n", name, i + 1, nodus_values.back(),
+                     raw_values.back(), unit);
       }
       std::printf("tcp_%s_%s %.0f\nraw_%s_%s %.0f\nratio_%s %.3f\n", name, unit, median(nodus_values), name, unit,
                   median(raw_values), name, median(ratios));

@@ -56,8 +56,10 @@ TEST_CASE("every single bit flip is refused or decodes to a valid message") {
     auto flipped = wire;
     flipped[i / 8] ^= static_cast<std::uint8_t>(1u << (i % 8));
     auto decoded = decode_transport_message(flipped);
-    if (decoded) check_valid(decoded.value());
-    else ++refused;
+    if (decoded)
+      check_valid(decoded.value());
+    else
+      ++refused;
   }
   CHECK(refused > 0);
 }
@@ -116,11 +118,10 @@ TEST_CASE("encoded_size matches the length of the wire form without encoding") {
   auto m = sample();
   const auto size_of = [](const transport_message& x) {
     return encoded_size(std::span<const address>(x.onward_route.begin(), x.onward_route.end()),
-                        std::span<const address>(x.return_route.begin(), x.return_route.end()),
-                        x.payload.size());
+                        std::span<const address>(x.return_route.begin(), x.return_route.end()), x.payload.size());
   };
   CHECK(size_of(m) == encode(m).size());
-  m.payload.assign(70000, 7);  // bin32 header
+  m.payload.assign(70000, 7);                              // bin32 header
   m.return_route.prepend(address(std::string(300, 'r')));  // str16 header
   CHECK(size_of(m) == encode(m).size());
   CHECK(size_of(transport_message{}) == encode(transport_message{}).size());
@@ -167,8 +168,13 @@ TEST_CASE("a message received as head and payload apart decodes as the whole") {
 }
 
 TEST_CASE("addresses that could forge log lines or terminal escapes are refused on decode") {
-  const std::vector<std::string> forgeries{"echoer\n[info] relay: 'forward_to_bob' registered", "a\x1b[2Jb",
-                                           "tab\there", "space here", "a=>b", std::string("nul\0x", 5), "caf\xc3\xa9"};
+  const std::vector<std::string> forgeries{"echoer\n[info] relay: 'forward_to_bob' registered",
+                                           "a\x1b[2Jb",
+                                           "tab\there",
+                                           "space here",
+                                           "a=>b",
+                                           std::string("nul\0x", 5),
+                                           "caf\xc3\xa9"};
   for (const auto& evil : forgeries) {
     const transport_message m{route{address(evil)}, route{"app"}, bytes{1}};
     auto decoded = decode_transport_message(encode(m));

@@ -19,8 +19,8 @@ using nodus::fuzz::allocation_watch;
 namespace {
 
 bool same(const vault::attestation& a, const vault::attestation& b) {
-  return a.version == b.version && a.change_hash == b.change_hash && a.subject_key == b.subject_key && a.expires_at == b.expires_at &&
-         a.signature == b.signature;
+  return a.version == b.version && a.change_hash == b.change_hash && a.subject_key == b.subject_key &&
+         a.expires_at == b.expires_at && a.signature == b.signature;
 }
 
 // The time of the checks: fixed, so a run does not depend on the clock.

@@ -22,14 +22,10 @@ bool is_frame(byte_view wire) {
     case 1:
     case 2:
     case 3:
-    case 6:
-      return true;
-    case 5:
-      return wire.size() - frame::header_size <= frame::max_abort_reason;
-    case 4:
-      return wire.size() >= frame::encrypted_header_size;
-    default:
-      return false;
+    case 6: return true;
+    case 5: return wire.size() - frame::header_size <= frame::max_abort_reason;
+    case 4: return wire.size() >= frame::encrypted_header_size;
+    default: return false;
   }
 }
 
@@ -37,8 +33,7 @@ bytes rebuilt(const frame::parsed& p) {
   switch (p.kind) {
     case frame::kind::handshake_1:
     case frame::kind::handshake_2:
-    case frame::kind::handshake_3:
-      return frame::handshake(static_cast<int>(p.kind) - 1, p.body);
+    case frame::kind::handshake_3: return frame::handshake(static_cast<int>(p.kind) - 1, p.body);
     case frame::kind::abort:
       return frame::abort(std::string_view(reinterpret_cast<const char*>(p.body.data()), p.body.size()));
     case frame::kind::handshake_timeout: {

@@ -29,7 +29,8 @@ struct fixed_identity {
   explicit fixed_identity(int changes) {
     std::vector<vault::identity_change> list;
     for (int i = 0; i < changes; ++i) {
-      keys.push_back(v->import_secret(vault::key_type::ed25519, bytes(32, static_cast<std::uint8_t>(0x70 + i))).value());
+      keys.push_back(
+          v->import_secret(vault::key_type::ed25519, bytes(32, static_cast<std::uint8_t>(0x70 + i))).value());
       vault::identity_change c{.public_key = v->public_key(keys.back()).value(), .created_at = 1'700'000'000 + i};
       if (i > 0) c.previous = vault::sha256(list.back().signed_content());
       c.self_signature = v->sign(keys.back(), c.signed_content()).value();

@@ -18,12 +18,12 @@ namespace nodus::fuzz {
 
 /// Stops the run with a report when a property that must hold does not (libFuzzer saves the
 /// input as a crash).
-#define NODUS_FUZZ_CHECK(condition)                                                                 \
-  do {                                                                                              \
-    if (!(condition)) {                                                                             \
-      std::fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, #condition);     \
-      std::abort();                                                                                 \
-    }                                                                                               \
+#define NODUS_FUZZ_CHECK(condition)                                                           \
+  do {                                                                                        \
+    if (!(condition)) {                                                                       \
+      std::fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, #condition); \
+      std::abort();                                                                           \
+    }                                                                                         \
   } while (false)
 
 /// Reads the fuzz input from the front; past its end every read gives zeros or nothing.

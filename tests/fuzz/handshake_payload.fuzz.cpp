@@ -20,9 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The verifying side: an identity of its own, whose vault remembers the histories it has seen
   // (so inputs interact through that store, as a long-running node's handshakes do).
   static const secure_channel::options local{
-      .identity = secure_channel::channel_identity::create(
-                      vault::identity::create(vault::vault::create_in_memory()).value())
-                      .value(),
+      .identity =
+          secure_channel::channel_identity::create(vault::identity::create(vault::vault::create_in_memory()).value())
+              .value(),
       .trust = secure_channel::trust_policy::everyone()};
   static const bytes remote_static = nodus::fuzz::attested_static_key();
   const byte_view payload(data, size);

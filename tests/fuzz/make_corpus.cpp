@@ -211,19 +211,32 @@ void write_message(const std::string& target, const std::string& name, const T& 
 
 void protocol_corpus() {
   using namespace nodus::stream;
-  write_message("stream_protocol", "create", stream_request{.kind = stream_request::kind_t::create, .request_id = 1, .stream = "alice-to-bob"});
-  write_message("stream_protocol", "push",
-                stream_request{.kind = stream_request::kind_t::push, .request_id = 2, .stream = "s", .data = encode(small_message())});
+  write_message("stream_protocol", "create",
+                stream_request{.kind = stream_request::kind_t::create, .request_id = 1, .stream = "alice-to-bob"});
+  write_message(
+      "stream_protocol", "push",
+      stream_request{
+          .kind = stream_request::kind_t::push, .request_id = 2, .stream = "s", .data = encode(small_message())});
   write_message("stream_protocol", "pull",
-                stream_request{.kind = stream_request::kind_t::pull, .request_id = 3, .stream = "s", .index = 5, .limit = 10, .wait_ms = 500});
+                stream_request{.kind = stream_request::kind_t::pull,
+                               .request_id = 3,
+                               .stream = "s",
+                               .index = 5,
+                               .limit = 10,
+                               .wait_ms = 500});
   write_message("stream_protocol", "pull-reply",
-                stream_reply{.kind = stream_request::kind_t::pull, .request_id = 3, .stream = "s",
+                stream_reply{.kind = stream_request::kind_t::pull,
+                             .request_id = 3,
+                             .stream = "s",
                              .messages = {stream_message{5, text("five")}, stream_message{6, text("six")}}});
   write_message("stream_protocol", "error-reply",
                 stream_reply{.request_id = 4, .stream = "s", .error = {stream_errc::unknown_stream, "no such stream"}});
-  write_message("stream_protocol", "index-save",
-                index_request{.kind = index_request::kind_t::save, .request_id = 5, .stream = "s", .client_id = "bob", .index = 7});
-  write_message("stream_protocol", "index-reply", index_reply{.request_id = 6, .stream = "s", .client_id = "bob", .index = 7});
+  write_message(
+      "stream_protocol", "index-save",
+      index_request{
+          .kind = index_request::kind_t::save, .request_id = 5, .stream = "s", .client_id = "bob", .index = 7});
+  write_message("stream_protocol", "index-reply",
+                index_reply{.request_id = 6, .stream = "s", .client_id = "bob", .index = 7});
   write("stream_protocol", "short-array", bytes{0x92, 0x01, 0x01});
 
   using namespace nodus::relay;

@@ -11,8 +11,8 @@
 // `encoded_size`, whose head is found and which decode (in all three forms) to the same message;
 // no decode makes an allocation out of proportion to its input.
 
-#include "fuzz_support.hpp"
 #include "nodus/core/transport_message.hpp"
+#include "fuzz_support.hpp"
 
 using namespace nodus;
 using nodus::fuzz::allocation_watch;
@@ -40,8 +40,7 @@ std::optional<result<transport_message>> decode_split(byte_view wire, const deco
   if (!head) return std::nullopt;
   NODUS_FUZZ_CHECK(head->length <= wire.size());
   if (wire.size() - head->length != head->payload_size) return std::nullopt;
-  return decode_transport_message(wire.first(head->length), bytes(wire.begin() + head->length, wire.end()),
-                                  limits);
+  return decode_transport_message(wire.first(head->length), bytes(wire.begin() + head->length, wire.end()), limits);
 }
 
 // A decoded message, re-encoded, must come back the same through every form.

@@ -29,18 +29,17 @@ TEST_CASE("allow_from accepts listed senders and denies others with a logged rea
   REQUIRE_FALSE(from_stranger);
   CHECK(from_stranger.error() == errc::access_denied);
   CHECK(from_stranger.error() == condition::denied);
-  CHECK(logs.eventually_contains(fmt::format("'guarded' denied a message from '{}': sender is not on the allow list",
-                                  stranger.address())));
+  CHECK(logs.eventually_contains(
+      fmt::format("'guarded' denied a message from '{}': sender is not on the allow list", stranger.address())));
 }
 
 TEST_CASE("a predicate over local metadata decides, and its description appears in the denial") {
   test::log_capture logs;
   auto n = node::create({.threads = 2, .logger = logs.logger()});
-  auto only_trusted = incoming_access_control::predicate(
-      "metadata trusted=yes", [](const local_message& m) {
-        auto it = m.metadata.find("trusted");
-        return it != m.metadata.end() && it->second == "yes";
-      });
+  auto only_trusted = incoming_access_control::predicate("metadata trusted=yes", [](const local_message& m) {
+    auto it = m.metadata.find("trusted");
+    return it != m.metadata.end() && it->second == "yes";
+  });
   REQUIRE(n.start_worker("vault", services::echoer{}, {.access = only_trusted}));
 
   auto send_with = [&](local_metadata metadata) {

@@ -44,7 +44,8 @@ TEST_CASE("a worker is reachable from elsewhere only when exposed to that flow, 
   auto refused = arrive(n, route{"echoer"}, from);
   REQUIRE_FALSE(refused);
   CHECK(refused.error() == errc::access_denied);
-  CHECK(logs.eventually_contains("flow control: 'echoer' refused a message from test flow: it is not exposed to that origin"));
+  CHECK(logs.eventually_contains(
+      "flow control: 'echoer' refused a message from test flow: it is not exposed to that origin"));
 
   auto ctx = n.create_context();
   ctx.expose("flow.listener", "echoer");  // the parent: every flow the listener spawns

@@ -54,7 +54,9 @@ private:
   route requester_;
 };
 
-node make_node(test::log_capture& logs) { return node::create({.name = "test", .threads = 2, .logger = logs.logger()}); }
+node make_node(test::log_capture& logs) {
+  return node::create({.name = "test", .threads = 2, .logger = logs.logger()});
+}
 
 }  // namespace
 

@@ -7,12 +7,12 @@
 
 #include <doctest/doctest.h>
 
+#include "fake_stream_service.hpp"
 #include "nodus/core/transport_message.hpp"
 #include "nodus/relay/relay.hpp"
 #include "nodus/secure_channel/secure_channel.hpp"
 #include "nodus/stream/client.hpp"
 #include "nodus/stream/protocol.hpp"
-#include "fake_stream_service.hpp"
 #include "tcp_nodes.hpp"
 
 using namespace nodus;
@@ -65,8 +65,10 @@ struct three_nodes {
     worker_options guarded;
     guarded.access = sc::only_from({alice_id.id()});
     REQUIRE(bob.n.start_worker("keeper", keeper(reached), guarded));
-    sc::options bob_options{.identity = bob_id, .trust = sc::trust_policy::identifier(alice_id.id()), .expose = {"keeper"}};
-    auto l = bob.n.block_on([&](context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", bob_options); });
+    sc::options bob_options{
+        .identity = bob_id, .trust = sc::trust_policy::identifier(alice_id.id()), .expose = {"keeper"}};
+    auto l =
+        bob.n.block_on([&](context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", bob_options); });
     REQUIRE(l);
     listener.emplace(l.value());
     relay = std::make_shared<relay::relay_client>(relay::relay_client_options{
@@ -115,8 +117,8 @@ TEST_CASE("the hub cannot make a channel end encrypt for it, reach what the chan
   //    (only_from Alice) would answer, and the answer would come back to the hub in clear.
   t.hub_sends(attacker, route{t.alice_conn, alice_encryptor, "keeper"});
   CHECK(eventually([&] {
-    return t.alice.logs.contains("flow control: '" + alice_encryptor.value() + "' refused a message from tcp connection to " +
-                                 t.hub.bound) &&
+    return t.alice.logs.contains("flow control: '" + alice_encryptor.value() +
+                                 "' refused a message from tcp connection to " + t.hub.bound) &&
            t.alice.logs.contains("it accepts messages from this node only");
   }));
   // 2. The same into Bob's end, towards Alice's side.
@@ -130,7 +132,8 @@ TEST_CASE("the hub cannot make a channel end encrypt for it, reach what the chan
   }));
   // 4. Close Alice's end, unauthenticated.
   t.hub_sends(attacker, route{t.alice_conn, address(alice_encryptor.value() + ".close")});
-  CHECK(eventually([&] { return t.alice.logs.contains("flow control: '" + alice_encryptor.value() + ".close' refused"); }));
+  CHECK(eventually(
+      [&] { return t.alice.logs.contains("flow control: '" + alice_encryptor.value() + ".close' refused"); }));
 
   // Every forged message was refused where it landed, so none can arrive later: the channel is
   // open, the keeper was reached once more (by Alice, now), and the hub got nothing back.
@@ -153,12 +156,15 @@ TEST_CASE("a stranger who pushes to a channel's stream reaches nothing but the l
   worker_options guarded;
   guarded.access = sc::only_from({alice_id.id()});
   REQUIRE(bob.n.start_worker("keeper", keeper(reached), guarded));
-  sc::options bob_options{.identity = bob_id, .trust = sc::trust_policy::identifier(alice_id.id()), .expose = {"keeper"}};
-  REQUIRE(bob.n.block_on([&](context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", bob_options); }));
+  sc::options bob_options{
+      .identity = bob_id, .trust = sc::trust_policy::identifier(alice_id.id()), .expose = {"keeper"}};
+  REQUIRE(
+      bob.n.block_on([&](context& ctx) { return sc::create_secure_channel_listener(ctx, "listener", bob_options); }));
 
   stream::client_options o{.client_id = "bob", .poll_wait = 200ms, .expose = {"listener"}};
   auto connect = [&](node& n, std::string sender, std::string receiver, stream::client_options opts) {
-    auto s = n.block_on([&](context& ctx) { return stream::connect_stream(ctx, route{tcp(hub.bound)}, sender, receiver, opts); });
+    auto s = n.block_on(
+        [&](context& ctx) { return stream::connect_stream(ctx, route{tcp(hub.bound)}, sender, receiver, opts); });
     REQUIRE_MESSAGE(s, s.error().message());
     return s.value();
   };
@@ -166,7 +172,8 @@ TEST_CASE("a stranger who pushes to a channel's stream reaches nothing but the l
   o.client_id = "alice";
   o.expose.clear();  // Alice exposes nothing: she only gets replies
   auto alice_stream = connect(alice.n, "alice-to-bob", "bob-to-alice", o);
-  sc::options alice_options{.identity = alice_id, .trust = sc::trust_policy::identifier(bob_id.id()), .handshake_timeout = 20s};
+  sc::options alice_options{
+      .identity = alice_id, .trust = sc::trust_policy::identifier(bob_id.id()), .handshake_timeout = 20s};
   auto channel = alice.n.block_on([&](context& ctx) {
     return sc::create_secure_channel(ctx, route{alice_stream.sender(), "listener"}, alice_options);
   });
@@ -191,13 +198,14 @@ TEST_CASE("a stranger who pushes to a channel's stream reaches nothing but the l
   };
   push("bob-to-alice", route{channel.value().address(), "keeper"});
   push("alice-to-bob", route{"keeper"});
-  CHECK(eventually([&] {
-    return alice.logs.contains("flow control: '" + channel.value().address().value() +
-                               "' refused a message from stream 'bob-to-alice'");
-  }, 20s));
-  CHECK(eventually([&] {
-    return bob.logs.contains("flow control: 'keeper' refused a message from stream 'alice-to-bob'");
-  }, 20s));
+  CHECK(eventually(
+      [&] {
+        return alice.logs.contains("flow control: '" + channel.value().address().value() +
+                                   "' refused a message from stream 'bob-to-alice'");
+      },
+      20s));
+  CHECK(eventually(
+      [&] { return bob.logs.contains("flow control: 'keeper' refused a message from stream 'alice-to-bob'"); }, 20s));
   REQUIRE(ask().value() == "the secret");
   CHECK(reached->load() == 2);  // Alice's two questions, nothing else
   CHECK(channel.value().open());

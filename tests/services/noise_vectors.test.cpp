@@ -23,7 +23,8 @@ namespace {
 nodus::bytes from_hex(const std::string& hex) {
   REQUIRE(hex.size() % 2 == 0);
   nodus::bytes out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  for (std::size_t i = 0; i < hex.size(); i += 2)
+    out.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   return out;
 }
 

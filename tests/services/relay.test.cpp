@@ -30,14 +30,14 @@ struct hub_node : tcp_node {
 struct relayed_node : tcp_node {
   relayed_node(const std::string& hub, std::string name)
       : tcp_node({}, tcp_options{.reconnect_backoff = 50ms, .max_reconnect_backoff = 200ms}),
-        client(std::make_shared<relay::relay_client>(relay::relay_client_options{
-            .service = route{tcp(hub), "forwarding_service"},
-            .name = std::move(name),
-            .expose = {"echoer"},
-            .ping_interval = 100ms,
-            .reply_timeout = 500ms,
-            .retry_backoff = 50ms,
-            .max_retry_backoff = 200ms})) {
+        client(std::make_shared<relay::relay_client>(
+            relay::relay_client_options{.service = route{tcp(hub), "forwarding_service"},
+                                        .name = std::move(name),
+                                        .expose = {"echoer"},
+                                        .ping_interval = 100ms,
+                                        .reply_timeout = 500ms,
+                                        .retry_backoff = 50ms,
+                                        .max_retry_backoff = 200ms})) {
     REQUIRE(n.block_on([this](context& ctx) { return ctx.start_processor_ptr("relay_client", client); }));
   }
   relay::relay_status status() const { return client->status(); }

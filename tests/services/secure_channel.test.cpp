@@ -13,9 +13,9 @@
 
 // verify_peer is private to the library; its declaration is needed to feed it hostile bytes.
 #include "../../secure_channel/src/channel_state.hpp"
-#include "secure_channel_fixture.hpp"
 #include "nodus/core/transport_message.hpp"
 #include "nodus/vault/known_identities.hpp"
+#include "secure_channel_fixture.hpp"
 
 using namespace nodus;
 using namespace std::chrono_literals;
@@ -133,7 +133,8 @@ TEST_CASE("a trust policy that refuses the peer fails the handshake on both side
     secure_channel_fixture f;
     auto bob_options = f.options_for(f.bob);
     const auto alice_id = f.alice.id();
-    bob_options.trust = sc::trust_policy::custom("only Alice", [alice_id](const vault::identifier& id) { return id == alice_id; });
+    bob_options.trust =
+        sc::trust_policy::custom("only Alice", [alice_id](const vault::identifier& id) { return id == alice_id; });
     REQUIRE(f.listen(bob_options));
     auto o = f.options_for(f.alice);
     o.trust = sc::trust_policy::identifier(f.bob.id());
@@ -168,9 +169,13 @@ TEST_CASE("closing a channel stops both ends; the peer learns it from an authent
   REQUIRE(f.n.block_on([&](context& ctx) { return sc::close_secure_channel(ctx, ch.value().address()); }));
   CHECK(test::eventually([&] { return !bob_side.open() && !ch.value().open(); }));
   CHECK(test::eventually([&] { return f.logs.contains("closed by " + f.alice.id()); }));
-  auto after = f.n.block_on([&](context& ctx) { return ctx.send(route{ch.value().address(), "echoer"}, std::string("after")); });
+  auto after = f.n.block_on([&](context& ctx) {
+    return ctx.send(route{ch.value().address(), "echoer"}, std::string("after"));
+  });
   CHECK(after.error() == errc::unknown_address);
-  auto bob_after = f.n.block_on([&](context& ctx) { return ctx.send(route{bob_side.address(), "echoer"}, std::string("x")); });
+  auto bob_after = f.n.block_on([&](context& ctx) {
+    return ctx.send(route{bob_side.address(), "echoer"}, std::string("x"));
+  });
   CHECK(bob_after.error() == errc::unknown_address);
 }
 
@@ -182,14 +187,17 @@ TEST_CASE("a message over the channel's limit is refused to its sender") {
   auto ch = f.connect(o);
   REQUIRE(ch);
   bytes big(1001, 7);
-  auto sent = f.n.block_on([&](context& ctx) { return ctx.send(route{ch.value().address(), "echoer"}, std::move(big)); });
+  auto sent = f.n.block_on([&](context& ctx) {
+    return ctx.send(route{ch.value().address(), "echoer"}, std::move(big));
+  });
   CHECK(sent.error() == errc::too_large);
   CHECK(f.echo(ch.value(), "small still works").value() == "small still works");
 }
 
 TEST_CASE("only_from: a worker accepts only messages from the identities it names") {
   secure_channel_fixture f;
-  auto carol = sc::channel_identity::create(vault::identity::create(f.keys, vault::key_lifetime::ephemeral).value()).value();
+  auto carol =
+      sc::channel_identity::create(vault::identity::create(f.keys, vault::key_lifetime::ephemeral).value()).value();
   worker_options guarded;
   guarded.access = sc::only_from({f.alice.id()});
   REQUIRE(f.n.start_worker("vault_door", services::echoer{}, guarded));
@@ -199,13 +207,15 @@ TEST_CASE("only_from: a worker accepts only messages from the identities it name
 
   auto from_alice = f.connect(f.options_for(f.alice));
   REQUIRE(from_alice);
-  auto ok_reply = f.n.send_and_receive<std::string>(route{from_alice.value().address(), "vault_door"}, std::string("open"), 3s);
+  auto ok_reply =
+      f.n.send_and_receive<std::string>(route{from_alice.value().address(), "vault_door"}, std::string("open"), 3s);
   REQUIRE(ok_reply);
   CHECK(ok_reply.value() == "open");
 
   auto from_carol = f.connect(f.options_for(carol));
   REQUIRE(from_carol);
-  auto refused = f.n.send_and_receive<std::string>(route{from_carol.value().address(), "vault_door"}, std::string("open"), 500ms);
+  auto refused =
+      f.n.send_and_receive<std::string>(route{from_carol.value().address(), "vault_door"}, std::string("open"), 500ms);
   CHECK_FALSE(refused);
   CHECK(test::eventually([&] { return f.logs.contains("from identity " + carol.id()); }));
 

@@ -25,8 +25,7 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
 std::size_t channel_workers(node& n) {
   std::size_t count = 0;
   for (const auto& w : n.list_workers())
-    if (w.addresses.front().value().starts_with("sc.") && !w.addresses.front().value().starts_with("sc.wait."))
-      ++count;
+    if (w.addresses.front().value().starts_with("sc.") && !w.addresses.front().value().starts_with("sc.wait.")) ++count;
   return count;
 }
 
@@ -52,7 +51,9 @@ std::vector<local_message> send_and_hold(secure_channel_fixture& f, const establ
     return m.onward_route.next() == bob_in ? tap::action::hold : tap::action::forward;
   });
   for (int i = 0; i < count; ++i)
-    REQUIRE(f.n.block_on([&](context& ctx) { return ctx.send(route{e.alice->address(), "echoer"}, std::to_string(i)); }));
+    REQUIRE(f.n.block_on([&](context& ctx) {
+      return ctx.send(route{e.alice->address(), "echoer"}, std::to_string(i));
+    }));
   REQUIRE(test::eventually([&] { return f.relay->held() == static_cast<std::size_t>(count); }));
   f.relay->set(nullptr);
   return f.relay->take_held();
@@ -87,7 +88,8 @@ TEST_CASE("every bit flip of every handshake message fails the handshake cleanly
     const std::size_t bits = (sizes[message] - 2) * 8;
     for (std::size_t bit = 0; bit < bits; ++bit) {
       f.relay->set([message, bit](local_message& m) {
-        if (m.payload.size() >= 2 && m.payload[1] == message + 1) m.payload[2 + bit / 8] ^= std::uint8_t(1u << (bit % 8));
+        if (m.payload.size() >= 2 && m.payload[1] == message + 1)
+          m.payload[2 + bit / 8] ^= std::uint8_t(1u << (bit % 8));
         return tap::action::forward;
       });
       auto ch = f.connect(o);
@@ -97,13 +99,16 @@ TEST_CASE("every bit flip of every handshake message fails the handshake cleanly
     }
   }
   MESSAGE("handshakes with one flipped bit: ", attempts, ", of which timed out: ", timeouts);
-  CHECK(timeouts == 0);  // each failure was detected and told to the other side at once
+  CHECK(timeouts == 0);                     // each failure was detected and told to the other side at once
   CHECK(l.value().channels().size() == 1);  // only the clean one
   // Both ends of every broken handshake logged it and went away.
   CHECK(test::eventually([&] { return channel_workers(f.n) == baseline_workers; }, 10s));
-  CHECK(test::eventually([&] {
-    return count_of(f.logs.text(), "handshake failed") - baseline_failures == 2 * static_cast<std::size_t>(attempts);
-  }, 10s));
+  CHECK(test::eventually(
+      [&] {
+        return count_of(f.logs.text(), "handshake failed") - baseline_failures ==
+               2 * static_cast<std::size_t>(attempts);
+      },
+      10s));
 
   // A flipped frame-header byte makes the frame unreadable: dropped, and the handshake times out.
   f.relay->set([](local_message& m) {
@@ -156,7 +161,9 @@ TEST_CASE("replayed messages are dropped; messages reordered inside the window a
   const auto rejected_before = e.bob->stats().rejected;
   // The default window is 1024: move it past held[0] by sending more than that.
   for (int i = 0; i < 1170; ++i)
-    REQUIRE(f.n.block_on([&](context& ctx) { return ctx.send(route{e.alice->address(), "echoer"}, std::string("x")); }));
+    REQUIRE(f.n.block_on([&](context& ctx) {
+      return ctx.send(route{e.alice->address(), "echoer"}, std::string("x"));
+    }));
   REQUIRE(test::eventually([&] { return e.bob->stats().delivered == 1175; }));
   inject(f, held[0]);
   CHECK(test::eventually([&] { return e.bob->stats().rejected == rejected_before + 1; }));
@@ -201,8 +208,9 @@ TEST_CASE("malformed frames sent to a channel end are dropped without harming th
   secure_channel_fixture f;
   established e(f, f.options_for(f.alice), f.options_for(f.bob));
   const auto bob_in = decryptor_of(*e.bob);
-  std::vector<bytes> junk{{}, {1}, {2, 4}, {1, 4, 0, 0}, {1, 4, 0, 0, 0, 0, 0, 0, 0, 9}, {1, 5, 'n', 'o'},
-                          {1, 1, 0}, {1, 9}, bytes(100, 0xff)};
+  std::vector<bytes> junk{
+      {},        {1},    {2, 4},          {1, 4, 0, 0}, {1, 4, 0, 0, 0, 0, 0, 0, 0, 9}, {1, 5, 'n', 'o'},
+      {1, 1, 0}, {1, 9}, bytes(100, 0xff)};
   for (auto& j : junk) {
     local_message m{route{bob_in}, route{"nobody"}, j, {}};
     inject(f, std::move(m));

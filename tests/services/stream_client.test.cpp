@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "fake_stream_service.hpp"
-#include "secure_channel_fixture.hpp"
 #include "nodus/core/transport_message.hpp"
+#include "secure_channel_fixture.hpp"
 #include "tcp_nodes.hpp"
 
 using namespace nodus;
@@ -459,8 +459,7 @@ TEST_CASE("through a hub behind TCP that restarts, nothing is lost") {
   hub_node.emplace(at, quick, /*with_echoer=*/false, hub_services);  // back on the same port, with the same streams
   services.emplace(hub_node->n, state);
 
-  REQUIRE(eventually([&] { return alice_inbox->distinct().size() == 20; },
-                     60s));
+  REQUIRE(eventually([&] { return alice_inbox->distinct().size() == 20; }, 60s));
   CHECK(without_adjacent_repeats(alice_inbox->all()) == numbers(0, 20));
   CHECK(eventually([&] { return alice.status().connected() && bob.status().connected(); }, 20s));
 }
@@ -469,9 +468,8 @@ TEST_CASE("a secure channel through the streams: the application sees each messa
   secure_channel_fixture f;  // its echoer is Bob's
   fake_stream_service hub(f.n);
   auto connect = [&](std::string sender, std::string receiver, std::string id) {
-    auto s = f.n.block_on([&](context& ctx) {
-      return stream::connect_stream(ctx, route{}, sender, receiver, fixture::options(id));
-    });
+    auto s = f.n.block_on(
+        [&](context& ctx) { return stream::connect_stream(ctx, route{}, sender, receiver, fixture::options(id)); });
     REQUIRE_MESSAGE(s, s.error().message());
     return s.value();
   };

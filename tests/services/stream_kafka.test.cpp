@@ -9,9 +9,9 @@
 #include <optional>
 
 #include "log_capture.hpp"
-#include "ports.hpp"
 #include "nodus/node/node.hpp"
 #include "nodus/stream_kafka/services.hpp"
+#include "ports.hpp"
 
 using namespace nodus;
 using namespace nodus::stream;
@@ -115,17 +115,14 @@ struct stream_hub {
   std::atomic<std::uint64_t> ids{0};
 };
 
-std::string text(const stream_message& m) {
-  return {m.data.begin(), m.data.end()};
-}
+std::string text(const stream_message& m) { return {m.data.begin(), m.data.end()}; }
 
 // A loopback port nothing listens on (bound, then released).
 /// Starts a pull that waits at `hub`, and returns once the hub's reader holds it waiting.
 std::future<stream_reply> waiting_pull(stream_hub& hub, const std::string& stream, std::int64_t index,
                                        std::uint32_t wait_ms, std::uint32_t limit = 10) {
-  auto reply = std::async(std::launch::async, [&hub, stream, index, limit, wait_ms] {
-    return hub.pull(stream, index, limit, wait_ms);
-  });
+  auto reply = std::async(std::launch::async,
+                          [&hub, stream, index, limit, wait_ms] { return hub.pull(stream, index, limit, wait_ms); });
   REQUIRE(hub.logs.eventually_contains(fmt::format("kafka reader: a pull of '{}' from {} waits", stream, index)));
   return reply;
 }
@@ -306,7 +303,7 @@ TEST_CASE("streams and indexes survive a restart of the services on the same clu
 
 TEST_CASE("with no broker at all, every request gets kafka_unavailable in bounded time") {
   test::log_capture logs;
-  auto kafka = start_kafka(logs);  // only for the fixture; the client goes elsewhere
+  auto kafka = start_kafka(logs);                    // only for the fixture; the client goes elsewhere
   const auto nowhere = test::restartable_address();  // free: nothing listens there
   stream_hub hub(kafka, nowhere, {}, 1s);
   const auto start = clock_type::now();

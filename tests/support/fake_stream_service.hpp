@@ -33,12 +33,12 @@ struct fake_stream_state {
   mutable std::mutex mutex;
   std::map<std::string, std::vector<bytes>> streams;
   std::map<std::pair<std::string, std::string>, std::int64_t> indexes;
-  std::vector<pending_pull> pending;  // long polls waiting for a push
-  std::map<op, unsigned> requests;    // every request received, per kind
-  std::map<op, unsigned> drops;       // handle the next N but send no reply
+  std::vector<pending_pull> pending;                                // long polls waiting for a push
+  std::map<op, unsigned> requests;                                  // every request received, per kind
+  std::map<op, unsigned> drops;                                     // handle the next N but send no reply
   std::map<op, std::pair<unsigned, stream::stream_errc>> failures;  // refuse the next N
-  duration delay{0};                  // every reply is sent this much later
-  bool hold_pulls = true;             // false: empty pulls are answered at once (no long poll)
+  duration delay{0};                                                // every reply is sent this much later
+  bool hold_pulls = true;  // false: empty pulls are answered at once (no long poll)
 
   /// Counts a request of kind `o`; the error to refuse it with, if a failure is armed.
   stream::stream_errc admit(op o) {
@@ -116,7 +116,8 @@ public:
         reply.error = {stream::stream_errc::bad_request, "bad index or limit"};
       } else {
         reply.messages = slice(s_->streams[r.stream], r.index, r.limit);
-        if (reply.messages.empty() && r.wait_ms > 0 && s_->hold_pulls && !silent) {  // long poll: a push answers it, or the timer
+        if (reply.messages.empty() && r.wait_ms > 0 && s_->hold_pulls &&
+            !silent) {  // long poll: a push answers it, or the timer
           const auto wait = std::chrono::milliseconds(r.wait_ms);
           s_->pending.push_back({message.return_route(), r, std::chrono::steady_clock::now() + wait});
           delay = std::max(delay, duration(wait));
@@ -229,15 +230,21 @@ public:
   }
 
   /// The next `n` requests of kind `o` are handled (a push is stored) but get no reply.
-  void drop_replies(op o, unsigned n) { with([&](fake_stream_state& s) { s.drops[o] += n; }); }
+  void drop_replies(op o, unsigned n) {
+    with([&](fake_stream_state& s) { s.drops[o] += n; });
+  }
   /// The next `n` requests of kind `o` are refused with `code` (nothing is stored).
   void fail_next(op o, unsigned n, stream::stream_errc code = stream::stream_errc::kafka_unavailable) {
     with([&](fake_stream_state& s) { s.failures[o] = {n, code}; });
   }
   /// Every reply is sent `d` later.
-  void delay_replies(duration d) { with([&](fake_stream_state& s) { s.delay = d; }); }
+  void delay_replies(duration d) {
+    with([&](fake_stream_state& s) { s.delay = d; });
+  }
   /// With false, pulls that find nothing are answered at once, as by a hub without long polls.
-  void hold_pulls(bool hold) { with([&](fake_stream_state& s) { s.hold_pulls = hold; }); }
+  void hold_pulls(bool hold) {
+    with([&](fake_stream_state& s) { s.hold_pulls = hold; });
+  }
   /// Loses every stream and index, as a hub whose embedded broker restarted.
   void forget_everything() {
     with([&](fake_stream_state& s) {
@@ -257,9 +264,8 @@ public:
   }
   /// What `stream` holds, in index order.
   std::vector<bytes> messages(const std::string& stream) const {
-    return with([&](fake_stream_state& s) {
-      return s.streams.contains(stream) ? s.streams[stream] : std::vector<bytes>{};
-    });
+    return with(
+        [&](fake_stream_state& s) { return s.streams.contains(stream) ? s.streams[stream] : std::vector<bytes>{}; });
   }
   /// The index saved for (`stream`, `client`), if any.
   std::optional<std::int64_t> saved_index(const std::string& stream, const std::string& client) const {

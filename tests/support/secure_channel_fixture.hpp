@@ -11,8 +11,8 @@
 #include "eventually.hpp"
 #include "log_capture.hpp"
 #include "nodus/node/node.hpp"
-#include "nodus/services/echoer.hpp"
 #include "nodus/secure_channel/secure_channel.hpp"
+#include "nodus/services/echoer.hpp"
 
 namespace nodus::test {
 

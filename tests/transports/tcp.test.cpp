@@ -2,12 +2,12 @@
 
 #include "nodus/transports/tcp.hpp"
 
+#include <doctest/doctest.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <doctest/doctest.h>
 
 #include "tcp_nodes.hpp"
 
@@ -32,8 +32,10 @@ struct raw_client {
     while (std::chrono::steady_clock::now() < end) {
       boost::system::error_code ec;
       socket.read_some(boost::asio::buffer(buf), ec);
-      if (ec == boost::asio::error::would_block) std::this_thread::sleep_for(10ms);
-      else if (ec) return true;
+      if (ec == boost::asio::error::would_block)
+        std::this_thread::sleep_for(10ms);
+      else if (ec)
+        return true;
     }
     return false;
   }
@@ -90,7 +92,7 @@ TEST_CASE("messages cross any number of nodes that allow the next hop, and the r
   REQUIRE(reply);
   CHECK(reply.value().body() == "hello");
   CHECK(reply.value().return_route().size() == 3);  // alice's connection, the hub's, bob's echoer
-  CHECK(hub.transport.connections().size() == 2);  // one accepted from alice, one dialled to bob
+  CHECK(hub.transport.connections().size() == 2);   // one accepted from alice, one dialled to bob
 }
 
 TEST_CASE("a message over the frame limit is refused to its sender, never truncated") {
@@ -189,11 +191,15 @@ TEST_CASE("a slow receiver makes the sender wait; every message arrives, in orde
   REQUIRE(server.n.start_worker("recorder", slow_recorder(seen), worker_options{.mailbox_capacity = 4}));
   tcp_node client({}, tcp_options{.write_queue_capacity = 4, .max_unsent_bytes = 256});
   constexpr std::uint64_t count = 5000;
-  REQUIRE(client.n.block_on([&](context& ctx) { return send_numbers(ctx, route{tcp(server.bound), "recorder"}, count); }));
-  REQUIRE(eventually([&] {
-    std::lock_guard lock(slow_recorder::mutex_);
-    return seen->size() == count;
-  }, 30s));
+  REQUIRE(client.n.block_on([&](context& ctx) {
+    return send_numbers(ctx, route{tcp(server.bound), "recorder"}, count);
+  }));
+  REQUIRE(eventually(
+      [&] {
+        std::lock_guard lock(slow_recorder::mutex_);
+        return seen->size() == count;
+      },
+      30s));
   std::lock_guard lock(slow_recorder::mutex_);
   for (std::uint64_t i = 0; i < count; ++i) REQUIRE((*seen)[i] == i);
 }

@@ -223,8 +223,7 @@ TEST_CASE("a large frame with no sound head grows the same way and is refused wh
 TEST_CASE("the staging area grows for a busy stream and stays small for a quiet one") {
   tcp_frame::decoder quiet;
   REQUIRE(commit_bytes(quiet, stream_of({sample(), sample()})));
-  while (quiet.next_frame().value()) {
-  }
+  while (quiet.next_frame().value()) {}
   (void)quiet.buffer();
   CHECK(quiet.buffered_capacity() == tcp_frame::decoder::staging_start);
 

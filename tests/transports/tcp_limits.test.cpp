@@ -10,10 +10,10 @@
 #include <regex>
 #include <vector>
 
+#include <doctest/doctest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
-#include <doctest/doctest.h>
 
 #include "nodus/transports/tcp.hpp"
 #include "tcp_nodes.hpp"
@@ -148,17 +148,16 @@ TEST_CASE("a partial frame sent slowly, every byte well before the deadline, is 
   tcp_node server("127.0.0.1:0", tcp_options{.frame_deadline = 300ms});
   raw_client slow(server.bound);
   REQUIRE(slow.served());
-  const auto started = std::chrono::steady_clock::now();  // before the frame starts
+  const auto started = std::chrono::steady_clock::now();      // before the frame starts
   slow.send(bytes{tcp_frame::protocol_version, 0, 0, 4, 0});  // a 1024-byte body, then a byte every 50 ms
-  for (int i = 0; i < 200 && !slow.closed; ++i) {  // 10 s at most; the deadline is 300 ms
+  for (int i = 0; i < 200 && !slow.closed; ++i) {             // 10 s at most; the deadline is 300 ms
     slow.send(bytes{0x94});
     (void)slow.closed_by_server(50ms);
   }
   REQUIRE(slow.closed);
   CHECK(std::chrono::steady_clock::now() - started >= 300ms);
-  CHECK(eventually([&] {
-    return server.logs.contains("it did not send the whole of a frame within the 300 ms frame deadline");
-  }));
+  CHECK(eventually(
+      [&] { return server.logs.contains("it did not send the whole of a frame within the 300 ms frame deadline"); }));
 }
 
 TEST_CASE("a partial frame that would take the listener over max_buffered_bytes closes its connection only") {

@@ -24,9 +24,7 @@ bytes hex(std::string_view text) {
   return out;
 }
 
-bytes text_bytes(std::string_view s) {
-  return bytes(s.begin(), s.end());
-}
+bytes text_bytes(std::string_view s) { return bytes(s.begin(), s.end()); }
 
 // Secrets never leave the vault: two keys hold the same bytes when they MAC a probe alike.
 bytes probe(vault& v, const key_id& key) {

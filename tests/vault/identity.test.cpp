@@ -49,9 +49,7 @@ void flip(bytes& b, std::size_t at = 0) {
   b[at] ^= 0x01;
 }
 
-bool is_lower_hex(const std::string& s) {
-  return s.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
+bool is_lower_hex(const std::string& s) { return s.find_first_not_of("0123456789abcdef") == std::string::npos; }
 
 }  // namespace
 

@@ -59,9 +59,7 @@ void write_file(const fs::path& p, const bytes& content) {
   out.write(reinterpret_cast<const char*>(content.data()), static_cast<std::streamsize>(content.size()));
 }
 
-bytes x25519_public(vault& v) {
-  return v.public_key(v.generate(key_type::x25519).value()).value();
-}
+bytes x25519_public(vault& v) { return v.public_key(v.generate(key_type::x25519).value()).value(); }
 
 void check_failure(const result_or_failure<identity>& r, errc code, const std::string& in_reason) {
   REQUIRE_FALSE(r);

@@ -49,9 +49,7 @@ void write_file(const fs::path& p, byte_view b) {
   out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
-bytes probe(vault& v, const key_id& key) {
-  return v.hmac_sha256(key, nodus::as_bytes("probe")).value();
-}
+bytes probe(vault& v, const key_id& key) { return v.hmac_sha256(key, nodus::as_bytes("probe")).value(); }
 
 // Opening must fail with `code`, and the reason must name `path`.
 void check_refused(const fs::path& dir, errc code, const fs::path& path) {

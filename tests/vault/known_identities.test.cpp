@@ -116,9 +116,9 @@ TEST_CASE("a truncated history is refused once a longer one was seen, naming the
   auto alice = make_identity(vault::create_in_memory(), 2);
   auto& known = verifier->known();
   REQUIRE(known.check_and_remember(alice.history()));
-  check_refused(known.check_and_remember(cut(alice.history(), 1)), errc::untrusted_identity,
-                {"identity " + alice.id() + ": history of 1 change is older than one already seen (3 changes)",
-                 "rotated away"});
+  check_refused(
+      known.check_and_remember(cut(alice.history(), 1)), errc::untrusted_identity,
+      {"identity " + alice.id() + ": history of 1 change is older than one already seen (3 changes)", "rotated away"});
   check_refused(known.check_and_remember(cut(alice.history(), 2)), errc::untrusted_identity,
                 {"identity " + alice.id(), "history of 2 changes is older than one already seen (3 changes)"});
   CHECK(known.latest(alice.id()).value().changes().size() == 3);  // the refusals changed nothing
@@ -161,9 +161,9 @@ TEST_CASE("an attestation by a rotated-away key is refused, with the full histor
   const attestation by_old_key = thief.attest(channel_key, 1h).value();
 
   // With the owner's history, the attestation names change 0, whose key change 1 replaced.
-  check_refused(verify_attestation(owner.history(), by_old_key, channel_key), errc::untrusted_identity,
-                {"identity " + owner.id() + ": attestation was made under change 0 of 2",
-                 "signed by a key rotated away since"});
+  check_refused(
+      verify_attestation(owner.history(), by_old_key, channel_key), errc::untrusted_identity,
+      {"identity " + owner.id() + ": attestation was made under change 0 of 2", "signed by a key rotated away since"});
   // With the history cut back to change 0 it verifies on its own, so a verifier that has seen
   // the rotation refuses the cut history.
   REQUIRE(verify_attestation(thief.history(), by_old_key, channel_key));

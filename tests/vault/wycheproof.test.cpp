@@ -73,9 +73,7 @@ tally for_each_case(const json& doc, F check) {
 }
 
 // Derived secrets never leave the vault: compare them through the MAC of a probe message.
-bytes probe(vault& v, const key_id& key) {
-  return v.hmac_sha256(key, nodus::as_bytes("wycheproof probe")).value();
-}
+bytes probe(vault& v, const key_id& key) { return v.hmac_sha256(key, nodus::as_bytes("wycheproof probe")).value(); }
 
 bool holds(vault& v, const key_id& key, byte_view expected) {
   auto id = v.import_secret(key_type::secret_bytes, expected).value();

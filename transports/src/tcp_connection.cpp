@@ -23,7 +23,8 @@ namespace {
 std::error_code to_std(const boost::system::error_code& ec) { return ec; }
 
 // Runs on the link's strand: looks `peer` up and connects, within `timeout`.
-task<std::error_code> dial_on_strand(std::shared_ptr<tcp_link> link, std::string host, std::string port, duration timeout) {
+task<std::error_code> dial_on_strand(std::shared_ptr<tcp_link> link, std::string host, std::string port,
+                                     duration timeout) {
   auto resolver = std::make_shared<tcp::resolver>(link->strand);
   auto timed_out = std::make_shared<bool>(false);
   asio::steady_timer timer(link->strand, timeout);
@@ -134,8 +135,10 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
   }
   deadline_timer.cancel();
   if (close_once(*link)) {  // otherwise the writer or the worker closed it first, and said why
-    if (orderly) shared->log.info("tcp: {} closed the connection ({})", link->peer, worker);
-    else shared->log.warn("tcp: closing the connection with {} ({}): {}", link->peer, worker, reason);
+    if (orderly)
+      shared->log.info("tcp: {} closed the connection ({})", link->peer, worker);
+    else
+      shared->log.warn("tcp: closing the connection with {} ({}): {}", link->peer, worker, reason);
   }
   link->budget.release();  // before the worker stops: once it is gone, another may take its place
   // Every way a connection ends passes here (a closed socket ends the pending read), so this is
@@ -147,7 +150,10 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
 
 tcp_connection_worker::tcp_connection_worker(std::shared_ptr<tcp_shared> shared, std::string peer, bool connect_now,
                                              std::shared_ptr<const flow_origin> origin)
-    : shared_(std::move(shared)), peer_(std::move(peer)), origin_(std::move(origin)), outgoing_(true),
+    : shared_(std::move(shared)),
+      peer_(std::move(peer)),
+      origin_(std::move(origin)),
+      outgoing_(true),
       connect_now_(connect_now) {}
 
 tcp_connection_worker::tcp_connection_worker(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> accepted)
@@ -178,7 +184,8 @@ task<result<>> tcp_connection_worker::dial(context& ctx) {
   auto strand = link->strand;
   auto [host, port] = std::move(host_port).value();
   const auto dial_error = co_await asio::co_spawn(
-      strand, dial_on_strand(link, std::move(host), std::move(port), shared_->options.connect_timeout), asio::use_awaitable);
+      strand, dial_on_strand(link, std::move(host), std::move(port), shared_->options.connect_timeout),
+      asio::use_awaitable);
   if (dial_error) {
     attempt_failed_ = true;
     last_error_ = dial_error;
@@ -215,7 +222,8 @@ task<result<>> tcp_connection_worker::handle_message(context& ctx, local_message
   auto outgoing = to_transport_message(std::move(message));
   bytes head;
   if (!tcp_frame::append_head(outgoing, shared_->options.max_frame_size, head)) {
-    ctx.log().warn("tcp: message to {} refused: its frame is over the {}-byte limit", peer_, shared_->options.max_frame_size);
+    ctx.log().warn("tcp: message to {} refused: its frame is over the {}-byte limit", peer_,
+                   shared_->options.max_frame_size);
     co_return ok();
   }
   send_frame(link_, std::move(head), std::move(outgoing.payload), shared_->log);

@@ -2,11 +2,11 @@
 
 #include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
 
 #include "tcp_shared.hpp"
 
@@ -108,8 +108,10 @@ task<> accept_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp::acce
                     fmt::format("tcp connection from {} ({}, listener {})", link->peer, worker, where)});
     auto worker_opts = shared->connection_worker_options(link->origin);
     auto started = co_await control->start_worker(worker, tcp_connection_worker(shared, link), std::move(worker_opts));
-    if (!started) shared->log.warn("tcp: connection from {} not served: {}", link->peer, started.error().message());
-    else shared->log.debug("tcp: accepted {} on {} ({})", link->peer, where, worker);
+    if (!started)
+      shared->log.warn("tcp: connection from {} not served: {}", link->peer, started.error().message());
+    else
+      shared->log.debug("tcp: accepted {} on {} ({})", link->peer, where, worker);
   }
   refusals->flush();
   shared->log.debug("tcp: stopped listening on {}", where);

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <utility>
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
+#include <boost/asio/post.hpp>
 
 namespace nodus::detail {
 
@@ -19,11 +19,13 @@ void tcp_shared::release_control() {
 }
 
 incoming_access_control tcp_shared::frame_limit() const {
-  return incoming_access_control([max = options.max_frame_size](const local_message& m) -> std::string {
-    const auto size = tcp_frame::body_size(m);
-    if (size <= max) return {};
-    return fmt::format("its frame would be {} bytes, over the TCP frame limit of {} bytes", size, max);
-  }, errc::too_large);
+  return incoming_access_control(
+      [max = options.max_frame_size](const local_message& m) -> std::string {
+        const auto size = tcp_frame::body_size(m);
+        if (size <= max) return {};
+        return fmt::format("its frame would be {} bytes, over the TCP frame limit of {} bytes", size, max);
+      },
+      errc::too_large);
 }
 
 worker_options tcp_shared::connection_worker_options(std::shared_ptr<const flow_origin> origin) const {

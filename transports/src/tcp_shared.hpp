@@ -2,7 +2,6 @@
 // State shared by the TCP transport's workers and coroutines: options, the connections in use,
 // and the control context that starts connection workers and forwards what sockets receive.
 
-#include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -11,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -82,10 +82,10 @@ struct tcp_link {
 
   boost::asio::strand<boost::asio::any_io_executor> strand;
   boost::asio::ip::tcp::socket socket;
-  std::string peer;                  // for logs: host:port as dialled, or the remote endpoint
-  std::atomic<bool> closing{false};  // set once by whoever closes first (reader, writer or shutdown)
-  std::atomic<bool> past_deadline{false};  // set by the frame deadline's timer before it closes the socket
-  std::atomic<bool> worker_stopping{false};  // the worker's shutdown closes it; nobody need stop it
+  std::string peer;                           // for logs: host:port as dialled, or the remote endpoint
+  std::atomic<bool> closing{false};           // set once by whoever closes first (reader, writer or shutdown)
+  std::atomic<bool> past_deadline{false};     // set by the frame deadline's timer before it closes the socket
+  std::atomic<bool> worker_stopping{false};   // the worker's shutdown closes it; nobody need stop it
   std::shared_ptr<const flow_origin> origin;  // stamped on every message read from the socket
   tcp_budget_share budget;  // accepted connections: the listener's caps; the read loop's, on the strand
 

@@ -2,10 +2,10 @@
 
 #include "nodus/transports/tcp.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
-#include <fmt/format.h>
 
 #include "nodus/node/extension.hpp"
 #include "tcp_shared.hpp"
@@ -19,7 +19,8 @@ namespace detail {
 namespace {
 
 // Starts (or finds) the worker for an outgoing connection to `peer`.
-task<result<address>> connection_to(context& ctx, std::shared_ptr<tcp_shared> shared, std::string peer, bool connect_now) {
+task<result<address>> connection_to(context& ctx, std::shared_ptr<tcp_shared> shared, std::string peer,
+                                    bool connect_now) {
   if (auto existing = shared->connection_for(peer); !existing.value().empty()) co_return existing;
   if (auto parsed = split_host_port(peer); !parsed) co_return parsed.error();
   const auto worker = address::random_local("tcp.out.");
@@ -47,9 +48,10 @@ public:
     const auto peer = message.onward_route.next().value();
     if (!shared_->may_dial(message)) {
       // Nobody on the network may make this node connect somewhere (blind request forgery).
-      ctx.log().warn("tcp: a message from {} may not open or use a connection to {}: only this node's own messages "
-                     "may (allow the peer with tcp_options::allow_outgoing, `nodus hub --allow-outgoing`)",
-                     message.origin->description, message.onward_route.next());
+      ctx.log().warn(
+          "tcp: a message from {} may not open or use a connection to {}: only this node's own messages "
+          "may (allow the peer with tcp_options::allow_outgoing, `nodus hub --allow-outgoing`)",
+          message.origin->description, message.onward_route.next());
       co_return errc::access_denied;
     }
     auto connection = co_await connection_to(ctx, shared_, peer, /*connect_now=*/false);

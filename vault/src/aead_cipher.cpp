@@ -70,9 +70,7 @@ aead_cipher::aead_cipher(aead_cipher&&) noexcept = default;
 aead_cipher& aead_cipher::operator=(aead_cipher&&) noexcept = default;
 aead_cipher::~aead_cipher() = default;  // EVP_CIPHER_CTX_free wipes the key schedule
 
-key_type aead_cipher::algorithm() const noexcept {
-  return impl_->algorithm;
-}
+key_type aead_cipher::algorithm() const noexcept { return impl_->algorithm; }
 
 result<> aead_cipher::seal(byte_view nonce, byte_view aad, byte_view plaintext, bytes& out) {
   if (nonce.size() != aead_nonce_size || aad.size() > max_part || plaintext.size() > max_part)

@@ -24,9 +24,7 @@ namespace {
 
 constexpr std::string_view attestation_label = "nodus.identity.attestation";
 
-auto malformed(const std::string& what) {
-  return fail(nodus::errc::malformed, "identity attestation: " + what);
-}
+auto malformed(const std::string& what) { return fail(nodus::errc::malformed, "identity attestation: " + what); }
 
 auto untrusted(const identifier& id, const std::string& what) {
   return fail(errc::untrusted_identity, "identity " + id + ": attestation " + what);
@@ -50,8 +48,7 @@ result_or_failure<std::size_t> check_binding(const change_history& history, cons
     return untrusted(ident, "has a change hash of " + std::to_string(a.change_hash.size()) + " bytes, expected 32");
   const std::size_t at = change_named(history, a.change_hash);
   if (at == n) return untrusted(ident, "is bound to a change that is not in the history presented");
-  const bytes content =
-      detail::attestation_signed_content(a.version, a.change_hash, a.subject_key, a.expires_at);
+  const bytes content = detail::attestation_signed_content(a.version, a.change_hash, a.subject_key, a.expires_at);
   if (!verify_ed25519(history.changes()[at].public_key, content, a.signature))
     return untrusted(ident, at + 1 == n ? "is not signed by the identity's current primary key"
                                         : "is not signed by the key of the change it names");

@@ -79,9 +79,7 @@ const EVP_CIPHER* chacha20_poly1305_cipher() noexcept {
   return c;
 }
 
-void clear_openssl_errors() noexcept {
-  ERR_clear_error();
-}
+void clear_openssl_errors() noexcept { ERR_clear_error(); }
 
 bool sha256_into(std::initializer_list<byte_view> parts, std::uint8_t* out) noexcept {
   evp_md_ctx_ptr ctx(EVP_MD_CTX_new());

@@ -17,9 +17,7 @@ namespace nodus::vault {
 
 namespace {
 
-std::int64_t now_seconds() {
-  return detail::unix_seconds(std::chrono::system_clock::now());
-}
+std::int64_t now_seconds() { return detail::unix_seconds(std::chrono::system_clock::now()); }
 
 // A new ed25519 key and its public half. A key that cannot be used is removed again so that a
 // failed create or rotate leaves nothing behind in a persistent vault.

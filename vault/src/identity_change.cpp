@@ -27,9 +27,7 @@ namespace {
 constexpr std::string_view change_label = "nodus.identity.change";
 constexpr std::size_t identifier_hash_bytes = 20;
 
-auto malformed(const std::string& what) {
-  return fail(nodus::errc::malformed, "identity history: " + what);
-}
+auto malformed(const std::string& what) { return fail(nodus::errc::malformed, "identity history: " + what); }
 
 // `who` is "identity I..." or, when change 0 is unreadable, "identity history".
 auto too_long(const std::string& who, std::size_t count) {

@@ -102,8 +102,6 @@ inline std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
 }
 
 /// A vault call's error code with a sentence saying what was being done.
-inline auto fail_from(std::error_code ec, const std::string& doing) {
-  return fail(ec, doing + ": " + ec.message());
-}
+inline auto fail_from(std::error_code ec, const std::string& doing) { return fail(ec, doing + ": " + ec.message()); }
 
 }  // namespace nodus::vault::detail

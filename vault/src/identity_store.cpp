@@ -111,9 +111,7 @@ result_or_failure<record> decode_record(byte_view data, const std::string& where
 
 // --- files ---
 
-detail::file_kind identity_file_kind() {
-  return {"identity file", errc::insecure_permissions};
-}
+detail::file_kind identity_file_kind() { return {"identity file", errc::insecure_permissions}; }
 
 constexpr std::string_view identities_dir = "identities";
 constexpr std::string_view identities_label = "identity directory";

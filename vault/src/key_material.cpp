@@ -9,13 +9,9 @@ namespace {
 
 constexpr std::size_t fixed_key_size = 32;
 
-int pkey_id(key_type type) noexcept {
-  return type == key_type::x25519 ? EVP_PKEY_X25519 : EVP_PKEY_ED25519;
-}
+int pkey_id(key_type type) noexcept { return type == key_type::x25519 ? EVP_PKEY_X25519 : EVP_PKEY_ED25519; }
 
-bool is_asymmetric(key_type type) noexcept {
-  return type == key_type::x25519 || type == key_type::ed25519;
-}
+bool is_asymmetric(key_type type) noexcept { return type == key_type::x25519 || type == key_type::ed25519; }
 
 result<key_ptr> finish(key_type type, secret bytes, key_lifetime lifetime, shared_pkey pkey) {
   auto key = std::make_shared<key_material>();
@@ -43,16 +39,11 @@ result<key_ptr> generate_asymmetric(key_type type, key_lifetime lifetime) {
 
 std::string_view key_type_name(key_type type) noexcept {
   switch (type) {
-    case key_type::x25519:
-      return "x25519";
-    case key_type::ed25519:
-      return "ed25519";
-    case key_type::aes256_gcm:
-      return "aes256_gcm";
-    case key_type::chacha20_poly1305:
-      return "chacha20_poly1305";
-    case key_type::secret_bytes:
-      return "secret";
+    case key_type::x25519: return "x25519";
+    case key_type::ed25519: return "ed25519";
+    case key_type::aes256_gcm: return "aes256_gcm";
+    case key_type::chacha20_poly1305: return "chacha20_poly1305";
+    case key_type::secret_bytes: return "secret";
   }
   return {};
 }

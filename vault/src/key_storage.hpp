@@ -14,7 +14,7 @@ namespace nodus::vault::detail {
 /// The keys directory of a vault: `<dir>/keys/<id>`, each file 0600, written atomically, every
 /// operation relative to the directory's descriptor.
 class key_storage {
- public:
+public:
   /// A key found on disk by `open`.
   struct stored_key {
     std::string id;
@@ -32,7 +32,7 @@ class key_storage {
 
   explicit key_storage(private_dir keys_directory) : keys_directory_(std::move(keys_directory)) {}
 
- private:
+private:
   private_dir keys_directory_;
 };
 

@@ -34,13 +34,9 @@ using seen_history = std::optional<change_history>;
 constexpr std::string_view known_dir_name = "known";
 constexpr std::string_view known_dir_label = "known identities directory";
 
-detail::file_kind known_file_kind() {
-  return {"known identity file", errc::insecure_permissions};
-}
+detail::file_kind known_file_kind() { return {"known identity file", errc::insecure_permissions}; }
 
-std::string count(std::size_t n) {
-  return std::to_string(n) + (n == 1 ? " change" : " changes");
-}
+std::string count(std::size_t n) { return std::to_string(n) + (n == 1 ? " change" : " changes"); }
 
 // Whether `presented` extends `seen` (true), is the same (false), or is refused.
 result_or_failure<bool> compare(const identifier& id, const change_history& seen, const change_history& presented) {

@@ -23,9 +23,7 @@ using evp_mac_ctx_ptr = std::unique_ptr<EVP_MAC_CTX, openssl_deleter<EVP_MAC_CTX
 /// concurrent use of one EVP_PKEY for signing and deriving once it is fully built.
 using shared_pkey = std::shared_ptr<EVP_PKEY>;
 
-inline shared_pkey share(evp_pkey_ptr p) {
-  return shared_pkey(p.release(), EVP_PKEY_free);
-}
+inline shared_pkey share(evp_pkey_ptr p) { return shared_pkey(p.release(), EVP_PKEY_free); }
 
 // Algorithms fetched once per process: an implicit fetch by name on every call (EVP_sha256(),
 // EVP_aes_256_gcm() in OpenSSL 3) costs a method-store lookup under a lock.

@@ -46,12 +46,12 @@ result_or_failure<> check_parent(const struct stat& st, const std::string& path)
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0) return outcome::success();
   const bool sticky = (st.st_mode & S_ISVTX) != 0;
   if (sticky && (st.st_uid == 0 || st.st_uid == ::geteuid())) return outcome::success();
-  return fail(errc::insecure_permissions,
-              "vault: parent directory " + path + " has mode " + mode_text(st.st_mode) +
-                  (sticky ? " and belongs to user " + std::to_string(st.st_uid)
-                          : std::string(" without the sticky bit")) +
-                  ": group or others could put another directory in the vault's place (a parent writable only by "
-                  "you, or sticky and owned by root or you like /tmp, is accepted)");
+  return fail(
+      errc::insecure_permissions,
+      "vault: parent directory " + path + " has mode " + mode_text(st.st_mode) +
+          (sticky ? " and belongs to user " + std::to_string(st.st_uid) : std::string(" without the sticky bit")) +
+          ": group or others could put another directory in the vault's place (a parent writable only by "
+          "you, or sticky and owned by root or you like /tmp, is accepted)");
 }
 
 // Missing parents of a new vault, 0755 whatever the umask adds, so that a umask of 002 does not

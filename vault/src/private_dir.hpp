@@ -24,7 +24,7 @@ namespace nodus::vault::detail {
 
 /// A file descriptor closed on destruction.
 class unique_fd {
- public:
+public:
   unique_fd() noexcept = default;
   explicit unique_fd(int fd) noexcept : fd_(fd) {}
   unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
@@ -37,19 +37,19 @@ class unique_fd {
   explicit operator bool() const noexcept { return fd_ >= 0; }
   int release() noexcept { return std::exchange(fd_, -1); }
 
- private:
+private:
   int fd_ = -1;
 };
 
 /// How the files of one kind are named in reasons, and what a symbolic link in their place is.
 struct file_kind {
-  std::string_view label;              ///< "vault file", "identity file", "known identity file"
-  std::error_code link_code;           ///< the error for a symbolic link where a file should be
+  std::string_view label;     ///< "vault file", "identity file", "known identity file"
+  std::error_code link_code;  ///< the error for a symbolic link where a file should be
 };
 
 /// A private directory (mode 0700, owned by this process's user) held open.
 class private_dir {
- public:
+public:
   private_dir() = default;
 
   /// Opens the vault directory `path`, creating it (0700) and its missing parents (0755) if
@@ -94,7 +94,7 @@ class private_dir {
   /// fsync of the directory itself.
   result_or_failure<> sync() const;
 
- private:
+private:
   private_dir(unique_fd fd, std::filesystem::path path, dev_t dev, ino_t ino)
       : fd_(std::move(fd)), path_(std::move(path)), dev_(dev), ino_(ino) {}
 

@@ -111,13 +111,9 @@ result_or_failure<std::shared_ptr<vault>> vault::open_directory(const std::files
   return std::shared_ptr<vault>(new vault(std::move(p)));
 }
 
-const std::filesystem::path& vault::directory() const noexcept {
-  return impl_->directory;
-}
+const std::filesystem::path& vault::directory() const noexcept { return impl_->directory; }
 
-known_identities& vault::known() noexcept {
-  return *impl_->known;
-}
+known_identities& vault::known() noexcept { return *impl_->known; }
 
 // Persistent keys of a directory vault reach the disk before the table, so a key the caller
 // was told about always has its file.

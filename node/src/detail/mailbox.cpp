@@ -1,10 +1,10 @@
 #include "detail/mailbox.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include "detail/node_impl.hpp"
 
@@ -16,10 +16,9 @@ inline constexpr std::size_t idle_queue_slots = 32;
 // serves many peers is exposed to their listener instead, and never needs this list.
 inline constexpr std::size_t max_reply_flows = 64;
 
-mailbox::mailbox(node_impl& node, std::vector<address> addresses, std::size_t capacity,
-                 incoming_access_control access, worker_info::kind kind)
-    : node_(node), addresses_(std::move(addresses)), capacity_(capacity), access_(std::move(access)),
-      kind_(kind) {}
+mailbox::mailbox(node_impl& node, std::vector<address> addresses, std::size_t capacity, incoming_access_control access,
+                 worker_info::kind kind)
+    : node_(node), addresses_(std::move(addresses)), capacity_(capacity), access_(std::move(access)), kind_(kind) {}
 
 void mailbox::waiters::notify_all() {
   for (auto& [id, w] : list) w.post(true);
@@ -36,8 +35,7 @@ wakeup mailbox::waiters::take(std::uint64_t id) {
   return {};
 }
 
-task<bool> mailbox::wait_until(waiters& on, std::function<bool()> ready,
-                               std::optional<clock::time_point> deadline) {
+task<bool> mailbox::wait_until(waiters& on, std::function<bool()> ready, std::optional<clock::time_point> deadline) {
   auto executor = co_await boost::asio::this_coro::executor;
   std::optional<boost::asio::steady_timer> timer;
   if (deadline) timer.emplace(executor, *deadline);
@@ -105,8 +103,10 @@ std::optional<result<>> mailbox::try_push(local_message& m, bool bypass_capacity
       start_drain = !drain;
     }
   }
-  if (drain) drain.post(true);
-  else if (start_drain) schedule();
+  if (drain)
+    drain.post(true);
+  else if (start_drain)
+    schedule();
   return result<>(ok());
 }
 
@@ -114,7 +114,8 @@ task<result<>> mailbox::wait_and_deliver(local_message m, bool bypass_capacity) 
   for (;;) {
     if (auto done = try_push(m, bypass_capacity)) co_return *done;
     // Full: wait for the drain to make room, then try again.
-    co_await wait_until(space_waiters_, [this] { return closed_ || queue_.size() < capacity_; }, std::nullopt);
+    co_await wait_until(
+        space_waiters_, [this] { return closed_ || queue_.size() < capacity_; }, std::nullopt);
   }
 }
 
@@ -133,14 +134,15 @@ task<result<local_message>> mailbox::receive(duration timeout) {
       }
       if (closed_) co_return errc::stopped;
     }
-    const bool notified =
-        co_await wait_until(message_waiters_, [this] { return closed_ || !queue_.empty(); }, deadline);
+    const bool notified = co_await wait_until(
+        message_waiters_, [this] { return closed_ || !queue_.empty(); }, deadline);
     if (!notified) co_return errc::timeout;
   }
 }
 
 task<result<>> mailbox::sleep(duration d) {
-  const bool closed_early = co_await wait_until(message_waiters_, [this] { return closed_.load(); }, clock::now() + d);
+  const bool closed_early = co_await wait_until(
+      message_waiters_, [this] { return closed_.load(); }, clock::now() + d);
   if (closed_early) co_return errc::stopped;
   co_return ok();
 }
@@ -194,8 +196,7 @@ bool mailbox::closed() const { return closed_.load(std::memory_order_acquire); }
 mailbox::drain_step mailbox::next_step(local_message& out) {
   // Empty and open, read without the lock: the common case after a handler, and `park` checks
   // again under the lock, so a message that lands meanwhile is not missed.
-  if (queued_.load(std::memory_order_acquire) == 0 && !closed_.load(std::memory_order_acquire))
-    return drain_step::park;
+  if (queued_.load(std::memory_order_acquire) == 0 && !closed_.load(std::memory_order_acquire)) return drain_step::park;
   std::lock_guard lock(mutex_);
   if (closed_) {
     draining_ = false;
@@ -281,7 +282,9 @@ task<> mailbox::stop(bool wait) {
     mark_finished();
     co_return;
   }
-  if (wait) co_await wait_until(finished_waiters_, [this] { return finished_; }, std::nullopt);
+  if (wait)
+    co_await wait_until(
+        finished_waiters_, [this] { return finished_; }, std::nullopt);
 }
 
 }  // namespace nodus::detail

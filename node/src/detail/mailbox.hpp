@@ -26,8 +26,8 @@ class node_impl;
 
 class mailbox : public std::enable_shared_from_this<mailbox> {
 public:
-  mailbox(node_impl& node, std::vector<address> addresses, std::size_t capacity,
-          incoming_access_control access, worker_info::kind kind);
+  mailbox(node_impl& node, std::vector<address> addresses, std::size_t capacity, incoming_access_control access,
+          worker_info::kind kind);
   virtual ~mailbox() = default;
 
   const std::vector<address>& addresses() const noexcept { return addresses_; }
@@ -143,7 +143,7 @@ private:
 
   message_queue queue_;
   std::atomic<std::size_t> queued_{0};  // queue_.size(), written under mutex_, read without it
-  std::atomic<bool> closed_{false};  // written under mutex_; read without it by the drain loop
+  std::atomic<bool> closed_{false};     // written under mutex_; read without it by the drain loop
   bool stop_requested_ = false;
   bool shutdown_started_ = false;
   bool finished_ = false;

@@ -198,7 +198,7 @@ void node_impl::log_unexposed(const mailbox& box, const address& to, const flow_
   }
   if (skipped > 0) log_->warn("flow control: {} more refused message(s) were not logged", skipped);
   const char* why = box.reachability() == reach::this_node_only ? "it accepts messages from this node only"
-                                                                  : "it is not exposed to that origin";
+                                                                : "it is not exposed to that origin";
   log_->warn("flow control: '{}' refused a message from {}: {}", to, origin.description, why);
 }
 
@@ -312,8 +312,10 @@ result<> node_impl::run_blocking(std::function<task<>(context&)> f) {
     boost::asio::co_spawn(*io_, run_with_context(shared(), new_context_mailbox("main."), std::move(f)),
                           [call](std::exception_ptr e) {
                             if (call->settled.exchange(true)) return;
-                            if (e) call->done.set_exception(e);
-                            else call->done.set_value();
+                            if (e)
+                              call->done.set_exception(e);
+                            else
+                              call->done.set_value();
                           });
   }
   try {

@@ -108,7 +108,7 @@ private:
   std::unordered_map<address, std::shared_ptr<mailbox>> table_;
   std::unordered_map<address::transport_type, address> transports_;
 
-  mutable std::shared_mutex flows_mutex_;  // taken after table_mutex_ when both are
+  mutable std::shared_mutex flows_mutex_;                       // taken after table_mutex_ when both are
   std::unordered_map<std::string, std::set<address>> exposed_;  // flow -> addresses exposed to it
   std::mutex refusal_log_mutex_;
   std::chrono::steady_clock::time_point refusal_window_{};

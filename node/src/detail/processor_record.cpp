@@ -7,8 +7,8 @@
 
 namespace nodus::detail {
 
-processor_record::processor_record(node_impl& node, address at, std::size_t capacity,
-                                   incoming_access_control access, std::shared_ptr<processor> p)
+processor_record::processor_record(node_impl& node, address at, std::size_t capacity, incoming_access_control access,
+                                   std::shared_ptr<processor> p)
     : mailbox(node, {std::move(at)}, capacity, std::move(access), worker_info::kind::processor),
       processor_(std::move(p)) {
   draining_ = true;  // the loop counts as running from the start: stop waits for it
@@ -35,8 +35,7 @@ task<result<>> processor_record::start() {
 
 task<> processor_record::loop([[maybe_unused]] std::shared_ptr<processor_record> keep_alive) {
   auto ctx = make_context();
-  while (!closed() && co_await turn(ctx)) {
-  }
+  while (!closed() && co_await turn(ctx)) {}
   node().unregister(*this);
   close();
   if (loop_ended()) co_await run_shutdown();

@@ -15,8 +15,10 @@ public:
   void lock() noexcept {
     for (unsigned spins = 0; locked_.exchange(true, std::memory_order_acquire);) {
       while (locked_.load(std::memory_order_relaxed)) {
-        if (++spins < spins_before_yield) relax();
-        else std::this_thread::yield();
+        if (++spins < spins_before_yield)
+          relax();
+        else
+          std::this_thread::yield();
       }
     }
   }

@@ -1,8 +1,8 @@
 #include "detail/worker_record.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include "detail/context_access.hpp"
 #include "detail/node_impl.hpp"
@@ -35,9 +35,7 @@ task<result<>> worker_record::start() {
   co_return ok();
 }
 
-void worker_record::schedule() {
-  node().spawn(drain(std::static_pointer_cast<worker_record>(shared_from_this())));
-}
+void worker_record::schedule() { node().spawn(drain(std::static_pointer_cast<worker_record>(shared_from_this()))); }
 
 // One loop per worker, started by its first message and parked (not ended) whenever the mailbox
 // is empty, so a message to an idle worker costs a deferred resumption instead of a co_spawn.
@@ -77,8 +75,10 @@ void worker_record::log_failure(const std::error_code& e) const {
 }
 
 void worker_record::log_exception(const char* what) const {
-  if (what) node().log().error("worker '{}' threw from handle_message: {}", addresses().front(), what);
-  else node().log().error("worker '{}' threw a non-standard exception from handle_message", addresses().front());
+  if (what)
+    node().log().error("worker '{}' threw from handle_message: {}", addresses().front(), what);
+  else
+    node().log().error("worker '{}' threw a non-standard exception from handle_message", addresses().front());
 }
 
 task<> worker_record::run_shutdown() {

@@ -10,8 +10,8 @@ namespace nodus::detail {
 
 class worker_record final : public mailbox {
 public:
-  worker_record(node_impl& node, std::vector<address> addresses, std::size_t capacity,
-                incoming_access_control access, std::shared_ptr<worker_base> worker);
+  worker_record(node_impl& node, std::vector<address> addresses, std::size_t capacity, incoming_access_control access,
+                std::shared_ptr<worker_base> worker);
 
   /// Runs `initialize`, then starts handling messages (queued ones included). On failure the
   /// worker is unregistered and never handles a message.

@@ -14,7 +14,8 @@ struct failure {
   failure() = default;
   /// A plain error code converts implicitly, so `result<T>` errors pass into a
   /// `result_or_failure<T>` unchanged (with no reason beyond the code's message).
-  failure(std::error_code c, std::string r = {}) : code(c), reason(std::move(r)) {}  // NOLINT(google-explicit-constructor)
+  failure(std::error_code c, std::string r = {})
+      : code(c), reason(std::move(r)) {}  // NOLINT(google-explicit-constructor)
 
   std::error_code code;
   std::string reason;

@@ -1,10 +1,10 @@
 #pragma once
 /// A route: the sequence of addresses a message travels, first hop first.
 
-#include <type_traits>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "nodus/core/address.hpp"
@@ -25,8 +25,7 @@ public:
   /// (Variadic rather than an initializer_list: g++ 12 cannot keep an initializer_list's array
   /// alive across `co_await`, and routes are built inside coroutines all the time.)
   template <class... Hops>
-    requires(sizeof...(Hops) > 0 && (std::is_constructible_v<address, Hops &&> && ...))
-  route(Hops&&... hops) {
+  requires(sizeof...(Hops) > 0 && (std::is_constructible_v<address, Hops&&> && ...)) route(Hops&&... hops) {
     hops_.reserve(sizeof...(Hops));
     (hops_.emplace_back(std::forward<Hops>(hops)), ...);
   }

@@ -24,8 +24,7 @@ public:
   /// Accepts messages whose immediate sender (the first hop of the return route) is listed.
   static incoming_access_control allow_from(std::vector<address> senders);
   /// Accepts messages for which `accept(message)` is true; `description` appears in denial logs.
-  static incoming_access_control predicate(std::string description,
-                                           std::function<bool(const local_message&)> accept);
+  static incoming_access_control predicate(std::string description, std::function<bool(const local_message&)> accept);
   /// Accepts messages for which `check` returns an empty reason; the sender of a refused one
   /// gets `refusal` (e.g. `errc::too_large` for a size limit).
   explicit incoming_access_control(check_fn check, errc refusal = errc::access_denied)

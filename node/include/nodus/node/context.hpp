@@ -112,8 +112,7 @@ public:
   task<result<>> start_worker(std::vector<nodus::address> addresses, W&& w, worker_options options = {}) {
     using type = std::remove_cvref_t<W>;
     static_assert(std::is_base_of_v<worker_base, type>, "a worker derives from nodus::worker<Msg>");
-    return start_worker_ptr(std::move(addresses), std::make_shared<type>(std::forward<W>(w)),
-                            std::move(options));
+    return start_worker_ptr(std::move(addresses), std::make_shared<type>(std::forward<W>(w)), std::move(options));
   }
   /// Starts `w` at one address and waits for its `initialize`.
   template <class W>

@@ -64,8 +64,8 @@ private:
 struct relay_status {
   enum class state { registering, registered, retrying, refused };
   state now = state::registering;
-  std::string relay;       ///< the relay's address at the hub once registered, e.g. `forward_to_bob`
-  std::string last_error;  ///< why the last attempt failed, if it did
+  std::string relay;           ///< the relay's address at the hub once registered, e.g. `forward_to_bob`
+  std::string last_error;      ///< why the last attempt failed, if it did
   unsigned registrations = 0;  ///< successful (re-)registrations, pings included
 };
 

@@ -74,9 +74,9 @@ public:
   struct options {
     role side = role::initiator;
     cipher_suite suite = cipher_suite::aes256_gcm;
-    vault::key_id static_key;                     ///< our X25519 static key, in the vault
-    std::optional<vault::key_id> ephemeral_key;   ///< fixed ephemeral key (test vectors only)
-    bytes prologue;                               ///< data both sides must agree on
+    vault::key_id static_key;                    ///< our X25519 static key, in the vault
+    std::optional<vault::key_id> ephemeral_key;  ///< fixed ephemeral key (test vectors only)
+    bytes prologue;                              ///< data both sides must agree on
   };
 
   /// A handshake at its first message. Fails if the static key is not an x25519 key.

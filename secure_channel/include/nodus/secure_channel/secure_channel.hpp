@@ -6,8 +6,10 @@
 ///   auto bob = secure_channel::channel_identity::create(vault::identity::create(v).value()).value();
 ///   co_await secure_channel::create_secure_channel_listener(ctx, "listener", {.identity = bob});
 ///   // Alice
-///   auto channel = co_await secure_channel::create_secure_channel(ctx, route{tcp("hub:4000"), "forward_to_bob", "listener"},
-///                                                          {.identity = alice, .trust = trust_policy::identifier(bob_id)});
+///   auto channel = co_await secure_channel::create_secure_channel(ctx, route{tcp("hub:4000"), "forward_to_bob",
+///   "listener"},
+///                                                          {.identity = alice, .trust =
+///                                                          trust_policy::identifier(bob_id)});
 ///   co_await ctx.send(route{channel.value().address(), "echoer"}, std::string("hello"));
 ///
 /// What the peer and every intermediary cannot do unnoticed: read, change, forge or replay a
@@ -70,8 +72,9 @@ private:
 class channel_identity {
 public:
   channel_identity() = default;  ///< empty; channels refuse to start with it
-  static result_or_failure<channel_identity> create(
-      vault::identity id, std::chrono::seconds attestation_validity = std::chrono::hours(24 * 30));
+  static result_or_failure<channel_identity> create(vault::identity id,
+                                                    std::chrono::seconds attestation_validity = std::chrono::hours(24 *
+                                                                                                                   30));
 
   /// The identity's identifier (`I` and 40 hex digits).
   const vault::identifier& id() const;

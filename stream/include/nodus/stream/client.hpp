@@ -98,16 +98,16 @@ struct stream_status {
   enum class state { connected, retrying, stopped };
   state sender = state::connected;
   state receiver = state::connected;
-  std::string last_error;          ///< the latest failure of either side (kept after recovery)
-  std::uint64_t pushed = 0;        ///< messages the sender took from its mailbox (each once)
-  std::uint64_t confirmed = 0;     ///< of those, confirmed by the hub
-  std::uint64_t rejected = 0;      ///< of those, refused for good by the hub (dropped, logged)
-  std::uint64_t retries = 0;       ///< failed requests (push, pull, index) that were tried again
-  std::uint64_t pulls = 0;         ///< pull requests sent
-  std::uint64_t delivered = 0;     ///< messages the receiver delivered locally
-  std::uint64_t undeliverable = 0; ///< messages it could not decode or deliver (skipped, logged)
-  std::int64_t index = 0;          ///< the receiver's next index
-  std::int64_t saved_index = 0;    ///< the last index the index service confirmed
+  std::string last_error;           ///< the latest failure of either side (kept after recovery)
+  std::uint64_t pushed = 0;         ///< messages the sender took from its mailbox (each once)
+  std::uint64_t confirmed = 0;      ///< of those, confirmed by the hub
+  std::uint64_t rejected = 0;       ///< of those, refused for good by the hub (dropped, logged)
+  std::uint64_t retries = 0;        ///< failed requests (push, pull, index) that were tried again
+  std::uint64_t pulls = 0;          ///< pull requests sent
+  std::uint64_t delivered = 0;      ///< messages the receiver delivered locally
+  std::uint64_t undeliverable = 0;  ///< messages it could not decode or deliver (skipped, logged)
+  std::int64_t index = 0;           ///< the receiver's next index
+  std::int64_t saved_index = 0;     ///< the last index the index service confirmed
 
   /// True when both sides are connected.
   bool connected() const noexcept { return sender == state::connected && receiver == state::connected; }

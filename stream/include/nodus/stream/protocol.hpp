@@ -29,7 +29,7 @@ inline constexpr std::uint8_t protocol_version = 1;
 /// Why a request failed; `none` on success.
 enum class stream_errc : std::uint8_t {
   none = 0,
-  bad_request,        ///< malformed, unknown kind, negative index, limit 0, bad name, ...
+  bad_request,  ///< malformed, unknown kind, negative index, limit 0, bad name, ...
   unsupported_version,
   unknown_stream,     ///< pull or index for a stream that was never created
   kafka_unavailable,  ///< the broker could not be reached or did not acknowledge in time
@@ -51,11 +51,11 @@ struct stream_request {
   std::uint8_t version = protocol_version;
   kind_t kind = kind_t::create;
   std::uint64_t request_id = 0;
-  std::string stream;        ///< the stream (topic) name: [A-Za-z0-9._-], 1..200 characters
-  bytes data;                ///< push: the message (an encoded transport_message, see the client)
-  std::int64_t index = 0;    ///< pull: the first index wanted (>= 0)
-  std::uint32_t limit = 0;   ///< pull: at most this many messages (>= 1)
-  std::uint32_t wait_ms = 0; ///< pull: how long the service may wait for a first message
+  std::string stream;         ///< the stream (topic) name: [A-Za-z0-9._-], 1..200 characters
+  bytes data;                 ///< push: the message (an encoded transport_message, see the client)
+  std::int64_t index = 0;     ///< pull: the first index wanted (>= 0)
+  std::uint32_t limit = 0;    ///< pull: at most this many messages (>= 1)
+  std::uint32_t wait_ms = 0;  ///< pull: how long the service may wait for a first message
   MSGPACK_DEFINE(version, kind, request_id, stream, data, index, limit, wait_ms)
 };
 

@@ -63,7 +63,7 @@ struct kafka_config {
 /// librdkafka's mock cluster, run inside this process: real Kafka protocol on loopback ports,
 /// data in memory only. See docs/toolchain.md for its limits (plaintext only, 5 MiB per partition).
 class embedded_kafka {
- public:
+public:
   /// Starts `brokers` brokers on random loopback ports. librdkafka's own log lines go to `log`.
   static result_or_failure<std::shared_ptr<embedded_kafka>> start(std::shared_ptr<spdlog::logger> log, int brokers = 1);
   ~embedded_kafka();
@@ -80,7 +80,7 @@ class embedded_kafka {
 
   struct impl;
 
- private:
+private:
   explicit embedded_kafka(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };
@@ -118,7 +118,7 @@ struct kafka_client_options {
 /// fail with `unknown_stream`: the client never lets librdkafka create a topic as a side effect
 /// (a broker with automatic creation would make it with its default partition count).
 class kafka_client {
- public:
+public:
   /// Creates the librdkafka handles; fails on an unknown or invalid property or handle error.
   static result_or_failure<std::shared_ptr<kafka_client>> create(kafka_client_options options);
   /// Fails what is still pending (callbacks run with `internal`: stopping) and joins the threads.
@@ -148,7 +148,7 @@ class kafka_client {
 
   struct impl;
 
- private:
+private:
   explicit kafka_client(std::shared_ptr<impl> p);
   std::shared_ptr<impl> impl_;
 };

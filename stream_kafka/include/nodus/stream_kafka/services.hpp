@@ -14,8 +14,8 @@
 
 #include "nodus/node/context.hpp"
 #include "nodus/node/worker.hpp"
-#include "nodus/stream_kafka/kafka.hpp"
 #include "nodus/stream/protocol.hpp"
+#include "nodus/stream_kafka/kafka.hpp"
 
 namespace nodus::stream_kafka {
 
@@ -43,7 +43,7 @@ struct stream_service_options {
 /// "stream_kafka": creates streams (topics with one partition), pushes to them (the reply
 /// carries the offset once the broker has acknowledged it) and answers pulls (long polling).
 class stream_kafka_service final : public raw_worker {
- public:
+public:
   explicit stream_kafka_service(stream_service_options options);
   task<result<>> initialize(context& ctx) override;
   task<result<>> handle_message(context& ctx, local_message message) override;
@@ -51,7 +51,7 @@ class stream_kafka_service final : public raw_worker {
 
   struct replier;  // sends replies from Kafka's threads, until shutdown
 
- private:
+private:
   void handle(context& ctx, stream_request request, route reply_to);
   void push(context& ctx, stream_request request, stream_reply reply, route reply_to);
 
@@ -70,13 +70,13 @@ struct index_service_options {
 /// committed offset of consumer group `nodus-index-<client_id>` on partition 0 of the stream's
 /// topic, so it lives in Kafka (it survives the hub) and Kafka's tools show it.
 class stream_kafka_index_service final : public raw_worker {
- public:
+public:
   explicit stream_kafka_index_service(index_service_options options);
   task<result<>> initialize(context& ctx) override;
   task<result<>> handle_message(context& ctx, local_message message) override;
   task<> shutdown(context& ctx) override;
 
- private:
+private:
   void handle(index_request request, route reply_to);
 
   index_service_options options_;

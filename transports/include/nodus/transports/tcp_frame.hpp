@@ -91,8 +91,8 @@ private:
   bytes staging_;
   std::size_t begin_ = 0;  // staged bytes not yet handed out: [begin_, end_)
   std::size_t end_ = 0;
-  bool staging_filled_ = false;  // the last read filled the staging area: give it more room
-  std::optional<bytes> large_;  // a frame too big to stage, while it is read: its payload, or its body
+  bool staging_filled_ = false;      // the last read filled the staging area: give it more room
+  std::optional<bytes> large_;       // a frame too big to stage, while it is read: its payload, or its body
   std::optional<bytes> large_head_;  // when large_ holds the payload: the bytes before it
   std::size_t large_size_ = 0;       // what large_ will hold when the frame is whole
   std::size_t large_filled_ = 0;

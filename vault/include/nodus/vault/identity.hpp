@@ -30,11 +30,11 @@ using identifier = std::string;
 /// One change of an identity: it introduces a primary Ed25519 key.
 struct identity_change {
   std::uint8_t version = 1;
-  bytes previous;            ///< SHA-256 of the previous change's signed content; empty for the first
-  bytes public_key;          ///< the primary Ed25519 public key from this change on (32 bytes)
+  bytes previous;               ///< SHA-256 of the previous change's signed content; empty for the first
+  bytes public_key;             ///< the primary Ed25519 public key from this change on (32 bytes)
   std::int64_t created_at = 0;  ///< seconds since the Unix epoch
-  bytes self_signature;      ///< by `public_key` over the signed content
-  bytes previous_signature;  ///< by the previous change's key over the same content; empty for the first
+  bytes self_signature;         ///< by `public_key` over the signed content
+  bytes previous_signature;     ///< by the previous change's key over the same content; empty for the first
 
   /// The bytes both signatures cover: a domain-separation label and the fields above the
   /// signatures, msgpack-encoded.
@@ -95,12 +95,10 @@ result_or_failure<identifier> verify_attestation(
 class identity {
 public:
   /// A new identity: a new ed25519 key of `lifetime` in `v` and a self-signed first change.
-  static result_or_failure<identity> create(std::shared_ptr<vault> v,
-                                            key_lifetime lifetime = key_lifetime::persistent);
+  static result_or_failure<identity> create(std::shared_ptr<vault> v, key_lifetime lifetime = key_lifetime::persistent);
   /// An identity from its history and the vault key of its current primary key; checks that the
   /// history verifies and that the key's public half is the history's primary key.
-  static result_or_failure<identity> from_history(std::shared_ptr<vault> v, change_history history,
-                                                  key_id primary_key);
+  static result_or_failure<identity> from_history(std::shared_ptr<vault> v, change_history history, key_id primary_key);
 
   const identifier& id() const noexcept { return id_; }
   const change_history& history() const noexcept { return history_; }

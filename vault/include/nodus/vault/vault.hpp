@@ -145,8 +145,8 @@ public:
   /// empty). The output key material is cut into consecutive keys as `outputs` says; they are
   /// ephemeral. With an empty `info` this is Noise's HKDF(chaining_key, input, n).
   /// More than 255 * 32 bytes in total is `errc::invalid_argument`.
-  result<std::vector<key_id>> hkdf_sha256(const key_id& salt, const std::optional<key_id>& input,
-                                          byte_view info, std::span<const derived_key> outputs);
+  result<std::vector<key_id>> hkdf_sha256(const key_id& salt, const std::optional<key_id>& input, byte_view info,
+                                          std::span<const derived_key> outputs);
 
   /// A cipher for an aes256_gcm or chacha20_poly1305 key.
   result<aead_cipher> aead(const key_id& key) const;
