@@ -2,6 +2,8 @@
 
 #include "nodus/transports/tcp.hpp"
 
+#include <poll.h>
+
 #include <doctest/doctest.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -32,10 +34,13 @@ struct raw_client {
     while (std::chrono::steady_clock::now() < end) {
       boost::system::error_code ec;
       socket.read_some(boost::asio::buffer(buf), ec);
-      if (ec == boost::asio::error::would_block)
-        std::this_thread::sleep_for(10ms);
-      else if (ec)
+      if (ec == boost::asio::error::would_block) {  // nothing yet: wait on the socket itself
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+        pollfd ready{socket.native_handle(), POLLIN, 0};
+        (void)::poll(&ready, 1, static_cast<int>(std::max<std::int64_t>(1, left.count())));
+      } else if (ec) {
         return true;
+      }
     }
     return false;
   }
