@@ -12,6 +12,7 @@
 #include "channel_frame.hpp"
 #include "fuzz_identities.hpp"
 #include "fuzz_noise.hpp"
+#include "nodus/core/json.hpp"
 #include "nodus/core/message_codec.hpp"
 #include "nodus/core/transport_message.hpp"
 #include "nodus/relay/relay.hpp"
@@ -247,6 +248,46 @@ void protocol_corpus() {
   write("relay_protocol", "wrong-types", bytes{0x92, 0xa1, 'x', 0x01});
 }
 
+// ---- json: JSON text (see json.fuzz.cpp)
+
+void json_corpus() {
+  namespace json = nodus::json;
+  json::value request;
+  request["method"] = "create_relay";
+  request["id"] = 42;
+  request["params"]["name"] = "bob";
+  request["params"]["routes"].push_back("1#127.0.0.1:4000");
+  request["params"]["routes"].push_back(json::array{"echoer", nullptr, true, false});
+  request["params"]["timeout_s"] = 2.5;
+  write("json", "request", text(json::dump(request)));
+  write("json", "request-pretty", text(json::dump(request, true)));
+  write("json", "strings",
+        text(R"(["", "\"\\\/\b\f\n\r\t", "\u0000\u001f\u00e9\u20AC", "\ud83d\ude00", )"
+             "\"\xc3\xa9\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"]"));
+  write("json", "numbers",
+        text("[0, -0, 1, -1, 9223372036854775807, -9223372036854775808, 9223372036854775808, 0.5, -2.5e-07, "
+             "1e+300, 1E-400, 5e-324, 1.7976931348623157e308, 123456789012345683968.0]"));
+  write("json", "nested-64", text(std::string(64, '[') + std::string(64, ']')));
+  write("json", "nested-65", text(std::string(65, '[') + std::string(65, ']')));
+  std::string objects;
+  for (int i = 0; i < 20; ++i) objects += R"({"k":[)";
+  for (int i = 0; i < 20; ++i) objects += "]}";
+  write("json", "nested-objects", text(objects));
+  std::string members = "{";
+  for (int i = 0; i < 40; ++i) members += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  write("json", "members-41", text(members + "\"last\":0}"));
+  write("json", "duplicate-key-40", text(members + "\"k7\":0}"));
+  write("json", "duplicate-key", text(R"({"a":1,"b":{"a":2},"a":3})"));
+  write("json", "scalar-string", text(R"("just a string")"));
+  write("json", "whitespace", text(" \t\r\n{ \"a\" : [ 1 , 2 ] }\n"));
+  write("json", "invalid-utf8", text("[\"\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82\"]"));
+  write("json", "lone-surrogate", text(R"(["\ud800", "\udc00"])"));
+  write("json", "trailing-comma", text("[1,2,]"));
+  write("json", "leading-zero", text("[01]"));
+  write("json", "out-of-range", text("[1e400]"));
+  write("json", "truncated", text(R"({"a":[1,2,{"b":"c)"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -261,5 +302,6 @@ int main(int argc, char** argv) {
   noise_handshake_corpus();
   identity_corpus();
   protocol_corpus();
+  json_corpus();
   return 0;
 }
