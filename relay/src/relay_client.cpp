@@ -18,8 +18,8 @@ namespace nodus::relay {
 struct relay_client::shared_state {
   explicit shared_state(relay_client_options o) : options(std::move(o)) {}
 
-  relay_client_options options;
-  std::string exposed_flow;  // the connection's flow the workers are exposed to now
+  relay_client_options options;  // `expose` under the mutex (`relay_client::expose` adds to it)
+  std::string exposed_flow;      // the connection's flow the workers are exposed to now; under the mutex
   unsigned failures = 0;
 
   mutable std::mutex mutex;
@@ -96,12 +96,26 @@ void relay_client::shared_state::set_status(context& ctx, relay_status::state no
 }
 
 void relay_client::shared_state::expose_to(context& ctx, const std::shared_ptr<const flow_origin>& origin) {
+  std::lock_guard lock(mutex);
   if (!origin || origin->flow == exposed_flow) return;         // from this node itself, or unchanged
   if (!exposed_flow.empty()) ctx.unexpose_flow(exposed_flow);  // the connection was replaced
   exposed_flow = origin->flow;
   for (const auto& worker : options.expose) ctx.expose(exposed_flow, worker);
   if (!options.expose.empty())
     ctx.log().info("relay client: exposes {} worker(s) through {}", options.expose.size(), origin->description);
+}
+
+void relay_client::expose(const context& ctx, address worker) {
+  std::lock_guard lock(state_->mutex);
+  auto& exposed = state_->options.expose;
+  if (std::find(exposed.begin(), exposed.end(), worker) != exposed.end()) return;
+  if (!state_->exposed_flow.empty()) ctx.expose(state_->exposed_flow, worker);
+  exposed.push_back(std::move(worker));
+}
+
+std::vector<address> relay_client::exposed() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->options.expose;
 }
 
 task<result<bool>> relay_client::process(context& ctx) {

@@ -92,10 +92,11 @@ class Proc:
             time.sleep(0.05)  # a file gives no notice when written to: re-read it, bounded by `timeout`
 
 
-def run(args, timeout=15.0):
+def run(args, timeout=15.0, env=None):
     """Runs a program to completion (bounded); returns (exit code, stdout, stderr)."""
     try:
-        done = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
     except subprocess.TimeoutExpired:
         fail(f"{args} did not finish within {timeout} s")
     return done.returncode, done.stdout, done.stderr

@@ -99,20 +99,45 @@ std::vector<tcp_connection_info> tcp_shared::open_connections() const {
   return out;
 }
 
-void tcp_shared::add_acceptor(std::weak_ptr<boost::asio::ip::tcp::acceptor> a) {
+void tcp_shared::add_acceptor(std::weak_ptr<boost::asio::ip::tcp::acceptor> a, tcp_listener_info info) {
   std::lock_guard lock(mutex_);
-  acceptors_.push_back(std::move(a));
+  acceptors_.push_back({std::move(a), std::move(info)});
 }
+
+namespace {
+void close_on_its_strand(const std::weak_ptr<boost::asio::ip::tcp::acceptor>& weak) {
+  if (auto acceptor = weak.lock())
+    boost::asio::post(acceptor->get_executor(), [acceptor] {
+      boost::system::error_code ignored;
+      acceptor->close(ignored);
+    });
+}
+}  // namespace
 
 void tcp_shared::close_acceptors() {
   std::lock_guard lock(mutex_);
-  for (auto& weak : acceptors_)
-    if (auto acceptor = weak.lock())
-      boost::asio::post(acceptor->get_executor(), [acceptor] {
-        boost::system::error_code ignored;
-        acceptor->close(ignored);
-      });
+  for (auto& entry : acceptors_) close_on_its_strand(entry.acceptor);
   acceptors_.clear();
+}
+
+std::optional<std::string> tcp_shared::close_acceptor(std::string_view bound) {
+  std::lock_guard lock(mutex_);
+  for (auto it = acceptors_.begin(); it != acceptors_.end(); ++it)
+    if (it->info.bound == bound) {
+      close_on_its_strand(it->acceptor);
+      auto flow = it->info.flow;
+      acceptors_.erase(it);
+      return flow;
+    }
+  return std::nullopt;
+}
+
+std::vector<tcp_listener_info> tcp_shared::listeners() const {
+  std::lock_guard lock(mutex_);
+  std::vector<tcp_listener_info> out;
+  for (const auto& entry : acceptors_)
+    if (!entry.acceptor.expired()) out.push_back(entry.info);
+  return out;
 }
 
 bool tcp_listener_budget::open_connection() noexcept {

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
@@ -149,15 +150,22 @@ struct tcp_shared {
   void closed(const address& worker);
   std::vector<tcp_connection_info> open_connections() const;
 
-  void add_acceptor(std::weak_ptr<boost::asio::ip::tcp::acceptor> a);
+  void add_acceptor(std::weak_ptr<boost::asio::ip::tcp::acceptor> a, tcp_listener_info info);
   void close_acceptors();
+  /// Closes the acceptor bound at `bound`; its flow, for ending its exposures, or nothing.
+  std::optional<std::string> close_acceptor(std::string_view bound);
+  std::vector<tcp_listener_info> listeners() const;
 
 private:
   mutable std::mutex mutex_;
   std::shared_ptr<context> control;
   std::unordered_map<std::string, tcp_peer> peers_;
   std::map<address, tcp_connection_info> open_;
-  std::vector<std::weak_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  struct acceptor_entry {
+    std::weak_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+    tcp_listener_info info;
+  };
+  std::vector<acceptor_entry> acceptors_;
 };
 
 /// Options every connection gets: TCP_NODELAY (latency) and keepalive (dead peers).

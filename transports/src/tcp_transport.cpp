@@ -123,8 +123,8 @@ result<std::string> tcp_transport::listen(std::string_view bind, tcp_listener_op
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return std::error_code(ec);
   const auto bound = detail::endpoint_text(acceptor->local_endpoint());
-  shared_->add_acceptor(acceptor);
   if (options.flow.empty()) options.flow = context::new_flow("tcp-listener.");
+  shared_->add_acceptor(acceptor, {.bound = bound, .flow = options.flow, .expose = options.expose});
   for (auto& worker : options.expose) control->expose(options.flow, std::move(worker));
   auto strand = acceptor->get_executor();
   asio::co_spawn(strand, detail::accept_loop(shared_, std::move(acceptor), options.flow), asio::detached);
@@ -137,6 +137,16 @@ task<result<address>> tcp_transport::connect(std::string peer) {
   if (!control) co_return errc::stopped;
   co_return co_await detail::connection_to(*control, shared_, std::move(peer), /*connect_now=*/true);
 }
+
+result<> tcp_transport::stop_listening(std::string_view bound) {
+  auto flow = shared_->close_acceptor(bound);
+  if (!flow) return errc::unknown_address;
+  if (auto control = shared_->control_context()) control->unexpose_flow(*flow);
+  shared_->log.info("tcp: stopped listening on {}", bound);
+  return outcome::success();
+}
+
+std::vector<tcp_listener_info> tcp_transport::listeners() const { return shared_->listeners(); }
 
 std::vector<tcp_connection_info> tcp_transport::connections() const { return shared_->open_connections(); }
 

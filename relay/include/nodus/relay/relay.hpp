@@ -114,6 +114,12 @@ public:
   /// once everything the hub's answer causes has happened: the exposures, the log line
   /// (`relay client: registered as ...`) and the `registrations` counter.
   relay_status status() const;
+  /// Makes `worker` reachable through the relay as well, now (if registered) and after every
+  /// re-registration, as if it had been in `expose` from the start. `ctx`: any context of the
+  /// client's node. Safe from any thread.
+  void expose(const context& ctx, address worker);
+  /// The workers reachable through the relay.
+  std::vector<address> exposed() const;
 
   /// Waits until the client is registered (at once if it already is) and returns its status
   /// then, e.g. `.relay` for the name the hub gave. `ctx` is any context of the client's node.

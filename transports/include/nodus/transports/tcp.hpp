@@ -68,6 +68,13 @@ struct tcp_connection_info {
   bool outgoing = false;
 };
 
+/// One listener, as `tcp_transport::listeners` reports it.
+struct tcp_listener_info {
+  std::string bound;            ///< `host:port` it is bound to
+  std::string flow;             ///< the flow its connections' messages come in by
+  std::vector<address> expose;  ///< the workers exposed to it when it started
+};
+
 namespace detail {
 struct tcp_shared;
 }
@@ -91,6 +98,13 @@ public:
   /// Connects to `host:port` now (or reuses the open connection) and returns the connection's
   /// local address, usable as the first hop of a route.
   task<result<address>> connect(std::string peer);
+  /// Stops the listener bound at `bound` (as `listen` returned it): no more connections are
+  /// accepted and the exposures to its flow end, so connections it accepted earlier stay open
+  /// but reach nothing more (replies to what this node sent excepted).
+  /// `errc::unknown_address` when no listener is bound there.
+  result<> stop_listening(std::string_view bound);
+  /// The listeners open now.
+  std::vector<tcp_listener_info> listeners() const;
   /// The connections open now.
   std::vector<tcp_connection_info> connections() const;
   /// The options in force.
