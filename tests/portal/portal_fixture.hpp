@@ -52,7 +52,7 @@ struct outlet_node {
 
 /// Alice's side: a node without a listening port, its own identity.
 struct inlet_node {
-  inlet_node() : identity(new_identity()) {}
+  explicit inlet_node(tcp_options options = {}) : node({}, options), identity(new_identity()) {}
 
   /// A channel to Bob's listener along `to_listener`, trusting `bob`.
   sc::channel channel_to(route to_listener, const vault::identifier& bob) {

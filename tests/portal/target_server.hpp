@@ -249,12 +249,15 @@ inline void step(client& c, bool readable, bool writable) {
   }
 }
 
-/// Runs every client until each is `done()`; false if some are not within `limit`.
-inline bool run_clients(std::vector<client*> clients, std::chrono::milliseconds limit) {
+/// Runs every client until each is `done()` (or `until()` holds); false if that has not happened
+/// within `limit`.
+inline bool run_clients(std::vector<client*> clients, std::chrono::milliseconds limit,
+                        const std::function<bool()>& until = {}) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   std::vector<pollfd> fds;
   std::vector<client*> active;
   for (;;) {
+    if (until && until()) return true;
     fds.clear();
     active.clear();
     for (auto* c : clients) {
@@ -263,7 +266,7 @@ inline bool run_clients(std::vector<client*> clients, std::chrono::milliseconds 
       fds.push_back(pollfd{c->fd, events, 0});
       active.push_back(c);
     }
-    if (active.empty()) return true;
+    if (active.empty()) return !until;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     if (::poll(fds.data(), fds.size(), 50) < 0 && errno != EINTR) return false;
     for (std::size_t i = 0; i < active.size(); ++i) {
@@ -271,6 +274,34 @@ inline bool run_clients(std::vector<client*> clients, std::chrono::milliseconds 
       step(*active[i], (fds[i].revents & POLLIN) || error, (fds[i].revents & POLLOUT) || error);
     }
   }
+}
+
+/// Runs `c` until `until()` holds; false if it ends or the time runs out first.
+inline bool run_until(client& c, const std::function<bool()>& until, std::chrono::milliseconds limit) {
+  return run_clients({&c}, limit, until);
+}
+
+/// A handler that echoes the first `limit` bytes, then waits at `g` (so a transfer stays in the
+/// middle), then echoes the rest.
+template <class Gate>
+target_server::handler echo_then_wait(std::size_t limit, Gate& g) {
+  return [limit, &g](target_server&, int fd) {
+    std::vector<std::uint8_t> buffer(64 * 1024);
+    std::size_t echoed = 0;
+    bool waited = false;
+    for (;;) {
+      if (!waited && echoed >= limit) {
+        g.wait();
+        waited = true;
+      }
+      const auto want = waited ? buffer.size() : std::min(buffer.size(), limit - echoed);
+      const auto n = ::recv(fd, buffer.data(), want, 0);
+      if (n <= 0) break;
+      if (!write_all(fd, buffer.data(), static_cast<std::size_t>(n))) return;
+      echoed += static_cast<std::size_t>(n);
+    }
+    ::shutdown(fd, SHUT_WR);
+  };
 }
 
 inline bool run_client(client& c, std::chrono::milliseconds limit) { return run_clients({&c}, limit); }

@@ -34,6 +34,7 @@
 #include "nodus/core/route.hpp"
 #include "nodus/node/context.hpp"
 #include "nodus/node/task.hpp"
+#include "nodus/portal/protocol.hpp"
 
 namespace nodus::portal {
 
