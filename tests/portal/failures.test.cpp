@@ -78,10 +78,12 @@ TEST_CASE("a target that refuses: the client's connection is closed, and both si
   REQUIRE(run_client(c, 20s));
   CHECK(c.received.empty());
   CHECK(p.bob->node.logs.eventually_contains("tcp outlet 'outlet': connection to " + nobody));
-  CHECK(p.bob->node.logs.eventually_contains("cannot connect: Connection refused; closing the inlet's end (portal.in."));
+  CHECK(
+      p.bob->node.logs.eventually_contains("cannot connect: Connection refused; closing the inlet's end (portal.in."));
   CHECK(p.alice.node.logs.eventually_contains(
       "closed by the outlet (connect failed): the outlet cannot connect to its target: Connection refused"));
-  CHECK(eventually([&] { return p.inlet->stats().connections_failed == 1 && p.outlet().stats().connections_failed == 1; }));
+  CHECK(eventually(
+      [&] { return p.inlet->stats().connections_failed == 1 && p.outlet().stats().connections_failed == 1; }));
   CHECK(p.inlet->stats().connections_open == 0);
   CHECK(p.outlet().stats().connections_open == 0);
   CHECK(p.target.accepted() == 0);
@@ -104,7 +106,8 @@ TEST_CASE("the target closing mid-stream closes the client's connection, and bot
   CHECK(c.received.empty());
   CHECK(p.bob->node.logs.eventually_contains("tcp outlet 'outlet': connection to " + p.target.address()));
   CHECK(p.bob->node.logs.eventually_contains("; closing the inlet's end (portal.in."));
-  CHECK(p.alice.node.logs.eventually_contains("closed by the outlet (connection reset): the target's connection failed"));
+  CHECK(
+      p.alice.node.logs.eventually_contains("closed by the outlet (connection reset): the target's connection failed"));
   CHECK(eventually([&] { return p.inlet->stats().connections_open == 0 && p.outlet().stats().connections_open == 0; }));
   CHECK(p.inlet->stats().bytes_unacknowledged == 0);
   CHECK(p.outlet().stats().bytes_buffered == 0);
@@ -129,7 +132,8 @@ TEST_CASE("the outlet's node stopping mid-transfer fails the connection; the nex
                             .peer_timeout = 1s});
 
   auto first = new_client(inlet.bound(), pattern(4 << 20, 6));
-  REQUIRE(run_until(first, [&] { return first.received.size() >= (1u << 20); }, 60s));
+  REQUIRE(run_until(
+      first, [&] { return first.received.size() >= (1u << 20); }, 60s));
   bob.reset();  // Bob's node stops under the transfer
   REQUIRE(run_client(first, 20s));
   CHECK(first.received.size() == (1u << 20));
@@ -160,8 +164,7 @@ TEST_CASE("an outlet that never answers, or no route at all: the inlet closes th
   auto c1 = reader(silent.bound());
   REQUIRE(run_client(c1, 10s));
   CHECK(c1.received.empty());
-  CHECK(alice.node.logs.eventually_contains(
-      "tcp inlet 'silent': connection from 127.0.0.1:"));
+  CHECK(alice.node.logs.eventually_contains("tcp inlet 'silent': connection from 127.0.0.1:"));
   CHECK(alice.node.logs.eventually_contains("no answer from the outlet within 300 ms (open_timeout); closing it"));
   CHECK(eventually([&] { return silent.stats().connections_failed == 1; }));
 
@@ -185,7 +188,8 @@ TEST_CASE("stopping an outlet closes its connections and tells the inlets; stopp
   p.target.on_stop = [&] { stalled.open(); };
   auto c = new_client(p.inlet_address(), pattern(256 * 1024, 11));
   c.keep_open = true;
-  REQUIRE(run_until(c, [&] { return c.received.size() >= 64 * 1024; }, 30s));
+  REQUIRE(run_until(
+      c, [&] { return c.received.size() >= 64 * 1024; }, 30s));
   REQUIRE(p.outlet().stats().connections_open == 1);
 
   REQUIRE(p.bob->node.n.block_on([&](context& ctx) { return stop_outlet(ctx, "outlet"); }));
@@ -215,7 +219,8 @@ TEST_CASE("stopping an inlet closes its open connections and tells the outlet") 
   p.target.on_stop = [&] { stalled.open(); };
   auto c = new_client(p.inlet_address(), pattern(256 * 1024, 12));
   c.keep_open = true;
-  REQUIRE(run_until(c, [&] { return c.received.size() >= 64 * 1024; }, 30s));
+  REQUIRE(run_until(
+      c, [&] { return c.received.size() >= 64 * 1024; }, 30s));
 
   REQUIRE(p.alice.node.n.block_on([&](context& ctx) { return stop_inlet(ctx, "inlet"); }));
   REQUIRE(run_client(c, 20s));  // its connection is closed
@@ -231,7 +236,8 @@ TEST_CASE("over its connection limit an outlet refuses new connections, and the 
   portal_pair p(echo_then_wait(0, stalled), {.max_connections = 1});
   p.target.on_stop = [&] { stalled.open(); };
   auto first = reader(p.inlet_address());
-  REQUIRE(run_until(first, [&] { return p.outlet().stats().connections_open == 1; }, 20s));
+  REQUIRE(run_until(
+      first, [&] { return p.outlet().stats().connections_open == 1; }, 20s));
 
   auto second = reader(p.inlet_address());  // the inlet takes it; the outlet, at its limit, refuses it
   REQUIRE(run_client(second, 20s));
