@@ -31,6 +31,18 @@ std::optional<int> parse(const std::string& command, const std::string& synopsis
 result_or_failure<std::vector<std::string>> parse_host_ports(const std::string& text);
 
 int hub(const std::vector<std::string>& args);
+int node_command(const std::vector<std::string>& args);
+int tcp_listener(const std::vector<std::string>& args);
+int tcp_connection(const std::vector<std::string>& args);
+int relay(const std::vector<std::string>& args);
+int secure_channel_listener(const std::vector<std::string>& args);
+int secure_channel(const std::vector<std::string>& args);
+int tcp_outlet(const std::vector<std::string>& args);
+int tcp_inlet(const std::vector<std::string>& args);
+int status(const std::vector<std::string>& args);
+/// `message send --from NODE`: the node sends and waits for the reply.
+int message_send_from_node(const std::string& node, const std::string& to, const std::string& text,
+                           double timeout_seconds);
 int message_send(const std::vector<std::string>& args);
 int identity(const std::vector<std::string>& args);
 int kafka_dev(const std::vector<std::string>& args);

@@ -12,11 +12,24 @@ namespace {
 constexpr const char* usage = R"(usage: nodus <command> [options]
 
 commands:
-  hub            run a hub node: TCP listener, relays (forwarding_service), echoer, and the
-                 Kafka-backed stream services (stream_kafka, stream_kafka_index)
-  message send   send a text message along a route and print the reply
-  identity       create, list, show or rotate named identities in a vault directory
-  kafka-dev      run a development Kafka broker (librdkafka's mock cluster) on loopback
+  node                     create, list, show, stop, start, delete nodes that run in the background
+  status                   what the default node (or --at NODE) runs
+  tcp-listener             create, list, delete a node's TCP listeners
+  tcp-connection           create, list, delete a node's outgoing TCP connections
+  relay                    register a node's relay at a hub (for a node behind NAT); list, delete
+  secure-channel-listener  create, list, delete a node's secure channel listeners
+  secure-channel           create (from a node to a listener), list, delete secure channels
+  tcp-outlet               create, list, delete: a node carries portal connections to HOST:PORT
+  tcp-inlet                create, list, delete: a node accepts TCP clients and carries them to an outlet
+  message send             send a text message along a route and print the reply
+  hub                      run a hub node in the foreground: TCP listener, relays (forwarding_service),
+                           echoer, and the Kafka-backed stream services (stream_kafka, stream_kafka_index)
+  identity                 create, list, show or rotate named identities in a vault directory
+  kafka-dev                run a development Kafka broker (librdkafka's mock cluster) on loopback
+
+Routes: Nodus text ('1#127.0.0.1:4000 => forward_to_bob => listener') or Ockam's
+(/ip4/127.0.0.1/tcp/4000/service/forward_to_bob, /node/NAME/service/echoer).
+Nodes keep their state in $NODUS_HOME (~/.nodus); --at NODE picks one, `default` otherwise.
 
 `nodus <command> --help` describes each command's options.
 Logging: NODUS_LOG=trace|debug|info|warn|error|off (info by default), on stderr.
@@ -32,13 +45,26 @@ int main(int argc, char** argv) {
   }
   const auto command = args[0];
   args.erase(args.begin());
+  if (command == "--version" || command == "version") {
+    std::cout << "nodus " << NODUS_VERSION << '\n';
+    return 0;
+  }
   if (command == "hub") return nodus::cli::hub(args);
+  if (command == "node") return nodus::cli::node_command(args);
+  if (command == "status") return nodus::cli::status(args);
+  if (command == "tcp-listener") return nodus::cli::tcp_listener(args);
+  if (command == "tcp-connection") return nodus::cli::tcp_connection(args);
+  if (command == "relay") return nodus::cli::relay(args);
+  if (command == "secure-channel-listener") return nodus::cli::secure_channel_listener(args);
+  if (command == "secure-channel") return nodus::cli::secure_channel(args);
+  if (command == "tcp-outlet") return nodus::cli::tcp_outlet(args);
+  if (command == "tcp-inlet") return nodus::cli::tcp_inlet(args);
   if (command == "identity") return nodus::cli::identity(args);
   if (command == "kafka-dev") return nodus::cli::kafka_dev(args);
   if (command == "message") {
     if (!args.empty() && args[0] == "send") return nodus::cli::message_send({args.begin() + 1, args.end()});
     if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-      std::cout << "usage: nodus message send --to ROUTE TEXT\n";
+      std::cout << "usage: nodus message send TEXT --to ROUTE [--from NODE]\n";
       return 0;
     }
     return nodus::cli::fail("message", "expected 'send' (see: nodus message send --help)", nodus::cli::exit_usage);

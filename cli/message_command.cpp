@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "nodus/node/node.hpp"
 #include "nodus/transports/tcp.hpp"
+#include "route_text.hpp"
 
 namespace nodus::cli {
 namespace po = boost::program_options;
@@ -22,21 +23,30 @@ task<result<address>> connect_first_hop(tcp_transport transport, std::string pee
 
 int message_send(const std::vector<std::string>& args) {
   std::string to;
+  std::string from;
   std::string text;
   double timeout_seconds = 0;
   po::options_description options("options");
   options.add_options()("help,h", "show this help")("to", po::value(&to)->required(),
                                                     "the route, e.g. '1#127.0.0.1:4000 => echoer'")(
       "timeout", po::value(&timeout_seconds)->default_value(5), "seconds to wait for the reply")(
+      "from", po::value(&from),
+      "the node that sends it (nodus node create); default: a short-lived node in this process")(
       "text", po::value(&text)->required(), "the message (positional)");
   po::positional_options_description positional;
   positional.add("text", 1);
   po::variables_map values;
-  if (auto done = parse("message send", "--to ROUTE TEXT", args, options, positional, values)) return *done;
-  auto destination = route::parse(to);
+  if (auto done = parse("message send", "TEXT --to ROUTE [--from NODE]", args, options, positional, values))
+    return *done;
+  if (timeout_seconds <= 0) return fail("message send", "--timeout must be positive", exit_usage);
+  if (!from.empty()) return message_send_from_node(from, to, text, timeout_seconds);
+  auto typed = parse_user_route(to);
+  if (!typed) return fail("message send", typed.error().message(), exit_usage);
+  if (!typed.value().via.empty())
+    return fail("message send", "/secure/ in --to needs a node: use --from NODE with a channel it made", exit_usage);
+  auto destination = route::parse(typed.value().route);
   if (!destination)
     return fail("message send", "'" + to + "' is not a route (" + destination.error().message() + ")", exit_usage);
-  if (timeout_seconds <= 0) return fail("message send", "--timeout must be positive", exit_usage);
   const auto timeout = std::chrono::duration_cast<duration>(std::chrono::duration<double>(timeout_seconds));
 
   auto n = node::create({.name = "nodus", .threads = 1});

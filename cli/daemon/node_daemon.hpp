@@ -1,0 +1,154 @@
+#pragma once
+// The node process behind `nodus node create`: a node with its identity, a TCP transport, an
+// echoer and the services the control API creates (TCP listeners, relays, secure channel
+// listeners and channels, TCP inlets and outlets). Every service but channels and outgoing
+// connections is written to node.json and started again by `nodus node start`.
+//
+// Who can reach what, by default:
+// - TCP listeners and relays expose the node's secure channel listeners (and what --expose adds);
+// - secure channel listeners expose the echoer and every TCP outlet (and what --expose adds),
+//   to the peers their trust policy accepts.
+// So nothing on the node but a secure channel handshake is reachable from the network unless
+// a user exposes it on purpose.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../control_server.hpp"
+#include "run.hpp"
+#include "nodus/core/json.hpp"
+#include "nodus/node/context.hpp"
+#include "nodus/portal/portal.hpp"
+#include "nodus/relay/relay.hpp"
+#include "nodus/secure_channel/secure_channel.hpp"
+#include "nodus/transports/tcp.hpp"
+#include "nodus/vault/identity.hpp"
+#include "nodus/vault/vault.hpp"
+
+namespace nodus::cli::daemon {
+
+/// What a secure channel end trusts, as the API and node.json spell it.
+struct trust_choice {
+  std::vector<std::string> authorized;  ///< identifiers; empty with `everyone` false: none chosen
+  bool everyone = false;
+  secure_channel::trust_policy policy() const;
+  json::value to_json() const;
+  static result_or_failure<trust_choice> from_json(const json::value& v);
+};
+
+struct relay_entry {
+  std::string name;
+  std::string at;  ///< the route to the hub (its forwarding service is appended)
+  address worker;  ///< the relay client's processor
+  std::shared_ptr<relay::relay_client> client;
+  std::vector<address> expose;   ///< asked for, beyond the secure channel listeners
+  bool expose_listeners = true;  ///< also every secure channel listener created later
+};
+
+struct listener_entry {
+  address at;
+  trust_choice trust;
+  std::vector<address> expose;  ///< beyond the defaults (the echoer and the outlets)
+  secure_channel::listener listener;
+};
+
+struct channel_entry {
+  address at;
+  std::string to;
+  secure_channel::channel channel;
+};
+
+struct outlet_entry {
+  address at;
+  std::string to;
+  std::optional<portal::tcp_outlet> outlet;  ///< always set (optional: the handle has no empty state)
+};
+
+struct inlet_entry {
+  std::string from;     ///< as asked (a port 0 is kept as the port it got, for restarts)
+  std::string to;       ///< the outlet's route from the far end of the channel (or from here)
+  std::string via;      ///< the secure channel listener's route; empty: `to` is used as it is
+  trust_choice trust;   ///< for the channel made through `via`
+  address worker;
+  std::optional<portal::tcp_inlet> inlet;  ///< always set once started
+};
+
+/// The running node's state, shared by the API's handlers. The mutex guards the lists and is
+/// never held across a `co_await`.
+struct node_state {
+  std::string name;
+  std::filesystem::path directory;
+  std::chrono::system_clock::time_point started_at;
+  std::string identity_name;
+  std::shared_ptr<vault::vault> keys;
+  std::optional<vault::identity> identity;  ///< set before the node starts
+  secure_channel::channel_identity channel_identity;
+  std::optional<tcp_transport> tcp;
+  context* main = nullptr;  ///< the node's main context (its body's), alive while the node serves
+  std::shared_ptr<control::server> api;
+  std::shared_ptr<control::server> api_tcp;
+  std::shared_ptr<control::server> metrics;
+
+  std::mutex mutex;
+  json::value settings;  ///< node.json but its services (name, identity, api_tcp, ...)
+  bool restoring = false;  ///< while node.json's services start again: `save` waits for the end
+  /// Services of node.json that did not start again (a port taken, ...): kept in node.json, so
+  /// that the next start tries them again, and shown by `node show`.
+  std::vector<std::pair<std::string, json::value>> not_restored;
+  std::vector<std::string> tcp_listeners;  ///< as bound, in order of creation
+  std::vector<std::vector<address>> tcp_listener_expose;  ///< per listener, beyond the defaults
+  std::vector<relay_entry> relays;
+  std::vector<listener_entry> listeners;
+  std::vector<channel_entry> channels;
+  std::vector<outlet_entry> outlets;
+  std::vector<inlet_entry> inlets;
+
+  /// node.json: the node's name, identity and services (from the lists above).
+  json::value config() const;  // call with the mutex held
+  /// Writes node.json; logs a failure (the service runs, but would not be restored).
+  void save();  // call with the mutex held
+  /// What `node show` prints.
+  json::value describe();
+};
+
+/// The metrics endpoint's handler (daemon/observability.cpp): /metrics, /, /status.json.
+task<control::reply> handle_observability(std::shared_ptr<node_state> state, control::request req);
+
+/// The API's handler (daemon/api_routes.cpp).
+task<control::reply> handle(std::shared_ptr<node_state> state, control::request req);
+
+// The services (daemon/services_*.cpp). Each returns what the API answers, and persists.
+task<control::reply> create_tcp_listener(std::shared_ptr<node_state> s, json::value body);
+task<control::reply> delete_tcp_listener(std::shared_ptr<node_state> s, std::string bound);
+task<control::reply> create_tcp_connection(std::shared_ptr<node_state> s, json::value body);
+task<control::reply> delete_tcp_connection(std::shared_ptr<node_state> s, std::string which);
+task<control::reply> create_relay(std::shared_ptr<node_state> s, json::value body);
+task<control::reply> delete_relay(std::shared_ptr<node_state> s, std::string name);
+task<control::reply> create_listener(std::shared_ptr<node_state> s, json::value body);
+task<control::reply> delete_listener(std::shared_ptr<node_state> s, std::string at);
+task<control::reply> create_channel(std::shared_ptr<node_state> s, json::value body);
+task<control::reply> delete_channel(std::shared_ptr<node_state> s, std::string at);
+task<control::reply> create_outlet(std::shared_ptr<node_state> s, json::value body);
+task<control::reply> delete_outlet(std::shared_ptr<node_state> s, std::string at);
+task<control::reply> create_inlet(std::shared_ptr<node_state> s, json::value body);
+task<control::reply> delete_inlet(std::shared_ptr<node_state> s, std::string from);
+task<control::reply> send_message(std::shared_ptr<node_state> s, json::value body);
+
+/// Starts again every service node.json lists (at `node start`); each failure is logged and
+/// the rest still start.
+task<void> restore_services(std::shared_ptr<node_state> s, json::value services);
+
+json::value listeners_json(node_state& s);
+json::value relays_json(node_state& s);
+json::value channels_json(node_state& s);
+json::value outlets_json(node_state& s);
+json::value inlets_json(node_state& s);
+json::value tcp_listeners_json(node_state& s);
+json::value tcp_connections_json(node_state& s);
+
+}  // namespace nodus::cli::daemon

@@ -1,0 +1,95 @@
+#include "home.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace nodus::cli {
+namespace fs = std::filesystem;
+
+fs::path nodus_home() {
+  if (const char* home = std::getenv("NODUS_HOME"); home && *home) return home;
+  const char* user_home = std::getenv("HOME");
+  return fs::path(user_home && *user_home ? user_home : ".") / ".nodus";
+}
+
+fs::path node_directory(const std::string& name) { return nodus_home() / "nodes" / name; }
+
+std::vector<std::string> node_names() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(nodus_home() / "nodes", ec))
+    if (entry.is_directory() && fs::exists(entry.path() / "node.json")) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+result_or_failure<> check_node_name(const std::string& name) {
+  const bool valid = !name.empty() && name.size() <= 64 && name[0] != '-' &&
+                     std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                       return std::isalnum(c) || c == '_' || c == '-';
+                     });
+  if (!valid)
+    return nodus::fail(std::make_error_code(std::errc::invalid_argument),
+                       "'" + name + "' is not a node name (1 to 64 letters, digits, '_' or '-')");
+  return outcome::success();
+}
+
+std::optional<int> running_pid(const std::string& name) {
+  const auto lock_path = node_directory(name) / "lock";
+  const int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  // The running node holds an exclusive lock; when we can take a shared one, nobody does.
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  if (!held) return std::nullopt;
+  std::ifstream in(node_directory(name) / "pid");
+  int pid = 0;
+  if (in >> pid && pid > 0) return pid;
+  return 0;  // running, but its pid file is not written yet
+}
+
+result_or_failure<json::value> read_json_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return nodus::fail(std::make_error_code(std::errc::no_such_file_or_directory), path.string() + ": cannot read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto parsed = json::parse(text.str());
+  if (!parsed) return nodus::fail(parsed.error().code, path.string() + ": " + parsed.error().message());
+  return std::move(parsed).value();
+}
+
+result_or_failure<> write_json_file(const fs::path& path, const json::value& v) {
+  const auto temporary = path.string() + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return nodus::fail(std::error_code(errno, std::generic_category()), temporary + ": cannot write");
+  const auto text = json::dump(v, true) + "\n";
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const auto n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const std::error_code ec(errno, std::generic_category());
+      ::close(fd);
+      return nodus::fail(ec, temporary + ": " + ec.message());
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  // fsync before the rename, so a node killed (or a machine losing power) right after keeps
+  // either the old config or the new one, never an empty file.
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  std::error_code ec;
+  if (synced) fs::rename(temporary, path, ec);
+  if (!synced || ec) return nodus::fail(ec ? ec : std::make_error_code(std::errc::io_error), path.string() + ": cannot replace");
+  return outcome::success();
+}
+
+}  // namespace nodus::cli

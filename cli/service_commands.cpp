@@ -1,0 +1,480 @@
+// The verbs that act on a running node through its control API: tcp-listener, tcp-connection,
+// relay, secure-channel-listener, secure-channel, tcp-outlet, tcp-inlet, status and
+// `message send --from`. Each takes the node with --at (or --from/--to where Ockam does), the
+// default node when none is given.
+
+#include <iostream>
+
+#include "cli.hpp"
+#include "home.hpp"
+#include "node_client.hpp"
+#include "route_text.hpp"
+
+namespace nodus::cli {
+namespace po = boost::program_options;
+
+namespace {
+
+// One verb's command line: its options, what it must be given, and what it prints.
+struct verb_line {
+  std::string command;  // e.g. "relay create"
+  std::string synopsis;
+  std::string examples;
+  po::options_description options{"options"};
+  po::positional_options_description positional;
+  po::variables_map values;
+  std::string node = default_node_name;
+  std::string output;
+
+  verb_line(std::string c, std::string s, std::string e, const char* node_flag = "at")
+      : command(std::move(c)), synopsis(std::move(s)), examples(std::move(e)) {
+    options.add_options()("help,h", "show this help")(
+        node_flag, po::value(&node)->default_value(default_node_name),
+        "the node that does it (default: the default node, created on first use)")("output", po::value(&output),
+                                                                                    "text (default) or json");
+  }
+  // Parsed, or the exit code to return now.
+  std::optional<int> parse(const std::vector<std::string>& args) {
+    if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+        std::find(args.begin(), args.end(), "-h") != args.end()) {
+      std::cout << "usage: nodus " << command << ' ' << synopsis << "\n\n" << options;
+      if (!examples.empty()) std::cout << "\nexamples:\n" << examples;
+      return 0;
+    }
+    if (auto done = cli::parse(command, synopsis, args, options, positional, values)) return done;
+    if (!parse_output(output)) return fail(command, "--output is text or json, not '" + output + "'", exit_usage);
+    if (auto valid = check_node_name(node); !valid) return fail(command, valid.error().message(), exit_usage);
+    return std::nullopt;
+  }
+  output_format format() const { return *parse_output(output); }
+};
+
+// Prints each entry of a list as its `fields`, two spaces apart (a missing field as -).
+std::function<void(const json::value&)> rows(std::vector<std::string> fields) {
+  return [fields = std::move(fields)](const json::value& list) {
+    const auto* items = list.as_array();
+    if (!items || items->empty()) {
+      std::cout << "(none)\n";
+      return;
+    }
+    for (const auto& item : *items) {
+      std::string line;
+      for (const auto& f : fields) {
+        const auto* v = item.find(f);
+        const auto text = !v || v->is_null() ? "-" : v->as_string() ? *v->as_string() : json::dump(*v);
+        line += (line.empty() ? "" : "  ") + (text.empty() ? std::string("-") : text);
+      }
+      std::cout << line << '\n';
+    }
+  };
+}
+
+// Prints one created or deleted thing: `label` and its fields.
+std::function<void(const json::value&)> one(std::string label, std::vector<std::string> fields) {
+  return [label = std::move(label), fields = std::move(fields)](const json::value& item) {
+    std::cout << label;
+    for (const auto& f : fields)
+      if (const auto* v = item.find(f); v && !v->is_null())
+        std::cout << ' ' << f << ' ' << (v->as_string() ? *v->as_string() : json::dump(*v));
+    std::cout << '\n';
+  };
+}
+
+json::value text_list(const std::vector<std::string>& items) {
+  json::value out = json::array{};
+  for (const auto& i : items) out.push_back(i);
+  return out;
+}
+
+// A route option as the API wants it (Nodus text), or a usage error.
+std::optional<int> route_option(const std::string& command, const std::string& text, user_route& out) {
+  auto parsed = parse_user_route(text);
+  if (!parsed) return fail(command, parsed.error().message(), exit_usage);
+  out = std::move(parsed).value();
+  return std::nullopt;
+}
+
+void add_trust_options(verb_line& v, std::vector<std::string>& authorized, bool& everyone) {
+  v.options.add_options()("authorized", po::value(&authorized)->composing(),
+                          "an identifier to trust (I and 40 hex digits; repeat for several)")(
+      "trust-everyone", po::bool_switch(&everyone), "trust any identity that proves itself (choose it on purpose)");
+}
+
+// One of --authorized and --trust-everyone, checked before any node is started for the command.
+std::optional<int> check_trust(const std::string& command, const std::vector<std::string>& authorized, bool everyone) {
+  if (authorized.empty() == everyone) return std::nullopt;
+  return fail(command,
+              everyone ? "give --authorized or --trust-everyone, not both"
+                       : "a trust choice is required: --authorized ID (repeat for several) or --trust-everyone",
+              exit_usage);
+}
+
+void put_trust(json::value& body, const std::vector<std::string>& authorized, bool everyone) {
+  body["authorized"] = text_list(authorized);
+  body["trust_everyone"] = everyone;
+}
+
+using verb_handler = int (*)(const std::vector<std::string>&);
+struct verb_entry {
+  const char* name;
+  verb_handler run;
+};
+
+int dispatch(const std::string& noun, const std::vector<std::string>& args, std::initializer_list<verb_entry> verbs) {
+  std::string known;
+  for (const auto& v : verbs) known += (known.empty() ? "" : ", ") + std::string(v.name);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << "usage: nodus " << noun << " <" << known << "> [options]\n`nodus " << noun
+              << " <verb> --help` describes each.\n";
+    return args.empty() ? exit_usage : 0;
+  }
+  for (const auto& v : verbs)
+    if (args[0] == v.name) return v.run({args.begin() + 1, args.end()});
+  return fail(noun, "unknown verb '" + args[0] + "' (expected " + known + ")", exit_usage);
+}
+
+// ---- tcp-listener ----------------------------------------------------------------------------
+
+int tcp_listener_create(const std::vector<std::string>& args) {
+  verb_line v("tcp-listener create", "HOST:PORT [--at NODE] [--expose WORKER]...",
+              "  nodus tcp-listener create 127.0.0.1:6000 --at bob\n");
+  std::string bind;
+  std::vector<std::string> expose;
+  v.options.add_options()("address", po::value(&bind)->required(), "HOST:PORT to listen on (positional)")(
+      "expose", po::value(&expose)->composing(),
+      "a worker its connections may reach besides the secure channel listeners (repeat for several)");
+  v.positional.add("address", 1);
+  if (auto done = v.parse(args)) return *done;
+  json::value body;
+  body["address"] = bind;
+  body["expose"] = text_list(expose);
+  return run_call(v.command, v.node, "POST", "/tcp-listeners", body, v.format(), one("tcp listener", {"address"}));
+}
+
+int tcp_listener_list(const std::vector<std::string>& args) {
+  verb_line v("tcp-listener list", "[--at NODE] [--output json]", "");
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "GET", "/tcp-listeners", {}, v.format(), rows({"address", "expose"}));
+}
+
+int tcp_listener_delete(const std::vector<std::string>& args) {
+  verb_line v("tcp-listener delete", "HOST:PORT [--at NODE]", "");
+  std::string bound;
+  v.options.add_options()("address", po::value(&bound)->required(), "the listener's HOST:PORT (positional)");
+  v.positional.add("address", 1);
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "DELETE", "/tcp-listeners/" + path_segment(bound), {}, v.format(),
+                  one("deleted tcp listener", {"deleted"}));
+}
+
+// ---- tcp-connection --------------------------------------------------------------------------
+
+int tcp_connection_create(const std::vector<std::string>& args) {
+  verb_line v("tcp-connection create", "--to HOST:PORT [--from NODE]",
+              "  nodus tcp-connection create --from alice --to 127.0.0.1:4000\n", "from");
+  std::string to;
+  v.options.add_options()("to", po::value(&to)->required(), "HOST:PORT to connect to");
+  if (auto done = v.parse(args)) return *done;
+  json::value body;
+  body["to"] = to;
+  return run_call(v.command, v.node, "POST", "/tcp-connections", body, v.format(),
+                  one("tcp connection", {"peer", "worker", "route"}));
+}
+
+int tcp_connection_list(const std::vector<std::string>& args) {
+  verb_line v("tcp-connection list", "[--from NODE] [--output json]", "", "from");
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "GET", "/tcp-connections", {}, v.format(), rows({"peer", "worker", "outgoing"}));
+}
+
+int tcp_connection_delete(const std::vector<std::string>& args) {
+  verb_line v("tcp-connection delete", "PEER|WORKER [--from NODE]", "", "from");
+  std::string which;
+  v.options.add_options()("which", po::value(&which)->required(), "HOST:PORT or worker address (positional)");
+  v.positional.add("which", 1);
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "DELETE", "/tcp-connections/" + path_segment(which), {}, v.format(),
+                  one("deleted tcp connection", {"deleted"}));
+}
+
+// ---- relay -----------------------------------------------------------------------------------
+
+int relay_create(const std::vector<std::string>& args) {
+  verb_line v("relay create", "[NAME] --at HUB_ROUTE [--to NODE] [--expose WORKER]...",
+              "  nodus relay create bob --at 1#127.0.0.1:4000 --to bob\n"
+              "  nodus relay create bob --at /node/hub --to bob\n",
+              "to");
+  std::string name, at;
+  std::vector<std::string> expose;
+  double timeout = 10;
+  v.options.add_options()("name", po::value(&name), "the relay's name: peers reach forward_to_NAME (positional; "
+                                                    "default: one the hub picks)")(
+      "at", po::value(&at)->required(), "the route to the hub, e.g. 1#127.0.0.1:4000")(
+      "expose", po::value(&expose)->composing(), "a worker reachable through the relay besides the node's secure "
+                                                 "channel listeners")(
+      "timeout", po::value(&timeout)->default_value(10), "seconds to wait for the registration");
+  v.positional.add("name", 1);
+  if (auto done = v.parse(args)) return *done;
+  user_route hub;
+  if (auto bad = route_option(v.command, at, hub)) return *bad;
+  if (!hub.via.empty()) return fail(v.command, "--at: a relay registers with the hub directly, not over /secure/", exit_usage);
+  if (timeout <= 0) return fail(v.command, "--timeout must be positive", exit_usage);
+  json::value body;
+  body["name"] = name;
+  body["at"] = hub.route;
+  body["expose"] = text_list(expose);
+  body["timeout_ms"] = static_cast<long long>(timeout * 1000);
+  return run_call(v.command, v.node, "POST", "/relays", body, v.format(), one("relay", {"name", "relay", "state", "at"}),
+                  std::chrono::milliseconds(static_cast<long long>(timeout * 1000) + 5000));
+}
+
+int relay_list(const std::vector<std::string>& args) {
+  verb_line v("relay list", "[--to NODE] [--output json]", "", "to");
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "GET", "/relays", {}, v.format(),
+                  rows({"name", "relay", "state", "at", "last_error"}));
+}
+
+int relay_delete(const std::vector<std::string>& args) {
+  verb_line v("relay delete", "NAME [--to NODE]", "", "to");
+  std::string name;
+  v.options.add_options()("name", po::value(&name)->required(), "the relay's name (positional)");
+  v.positional.add("name", 1);
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "DELETE", "/relays/" + path_segment(name), {}, v.format(),
+                  one("deleted relay", {"deleted"}));
+}
+
+// ---- secure-channel-listener -----------------------------------------------------------------
+
+int listener_create(const std::vector<std::string>& args) {
+  verb_line v("secure-channel-listener create", "ADDRESS [--at NODE] (--authorized ID... | --trust-everyone)",
+              "  nodus secure-channel-listener create listener --at bob --authorized I0123...\n");
+  std::string at;
+  std::vector<std::string> authorized, expose;
+  bool everyone = false;
+  v.options.add_options()("address", po::value(&at)->required(), "the listener's address, e.g. listener (positional)")(
+      "expose", po::value(&expose)->composing(), "a worker its channels may reach besides the echoer and the outlets");
+  add_trust_options(v, authorized, everyone);
+  v.positional.add("address", 1);
+  if (auto done = v.parse(args)) return *done;
+  if (auto bad = check_trust(v.command, authorized, everyone)) return *bad;
+  json::value body;
+  body["address"] = at;
+  body["expose"] = text_list(expose);
+  put_trust(body, authorized, everyone);
+  return run_call(v.command, v.node, "POST", "/secure-channel-listeners", body, v.format(),
+                  one("secure channel listener", {"address", "identifier"}));
+}
+
+int listener_list(const std::vector<std::string>& args) {
+  verb_line v("secure-channel-listener list", "[--at NODE] [--output json]", "");
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "GET", "/secure-channel-listeners", {}, v.format(),
+                  rows({"address", "authorized", "trust_everyone", "channels"}));
+}
+
+int listener_delete(const std::vector<std::string>& args) {
+  verb_line v("secure-channel-listener delete", "ADDRESS [--at NODE]", "");
+  std::string at;
+  v.options.add_options()("address", po::value(&at)->required(), "the listener's address (positional)");
+  v.positional.add("address", 1);
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "DELETE", "/secure-channel-listeners/" + path_segment(at), {}, v.format(),
+                  one("deleted secure channel listener", {"deleted"}));
+}
+
+// ---- secure-channel --------------------------------------------------------------------------
+
+int channel_create(const std::vector<std::string>& args) {
+  verb_line v("secure-channel create", "--to ROUTE [--from NODE] (--authorized ID | --trust-everyone)",
+              "  nodus secure-channel create --from alice --to '1#127.0.0.1:4000 => forward_to_bob => listener' "
+              "--authorized I0123...\n"
+              "  nodus secure-channel create --from alice --to /node/hub/service/forward_to_bob/service/listener "
+              "--authorized I0123...\n"
+              "then: nodus message send hello --from alice --to 'ADDRESS => echoer' (ADDRESS as printed)\n",
+              "from");
+  std::string to, identity;
+  std::vector<std::string> authorized;
+  bool everyone = false;
+  double timeout = 30;
+  v.options.add_options()("to", po::value(&to)->required(), "the route to the secure channel listener")(
+      "identity", po::value(&identity), "which identity of the node's vault (default: the node's)")(
+      "timeout", po::value(&timeout)->default_value(30), "seconds to wait for the handshake");
+  add_trust_options(v, authorized, everyone);
+  if (auto done = v.parse(args)) return *done;
+  if (auto bad = check_trust(v.command, authorized, everyone)) return *bad;
+  user_route r;
+  if (auto bad = route_option(v.command, to, r)) return *bad;
+  if (!r.via.empty()) {
+    if (!r.route.empty())
+      return fail(v.command, "--to ends at the listener: nothing may follow /secure/NAME here", exit_usage);
+    r.route = r.via;
+  }
+  if (timeout <= 0) return fail(v.command, "--timeout must be positive", exit_usage);
+  json::value body;
+  body["to"] = r.route;
+  if (!identity.empty()) body["identity"] = identity;
+  body["timeout_ms"] = static_cast<long long>(timeout * 1000);
+  put_trust(body, authorized, everyone);
+  auto print = [](const json::value& c) {
+    std::cout << *c.find("address")->as_string() << '\n';  // alone on its line: scripts take it
+    std::cerr << "secure channel to " << *c.find("peer")->as_string() << " via " << *c.find("to")->as_string() << '\n';
+  };
+  return run_call(v.command, v.node, "POST", "/secure-channels", body, v.format(), print,
+                  std::chrono::milliseconds(static_cast<long long>(timeout * 1000) + 5000));
+}
+
+int channel_list(const std::vector<std::string>& args) {
+  verb_line v("secure-channel list", "[--at NODE] [--output json]", "");
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "GET", "/secure-channels", {}, v.format(),
+                  rows({"address", "peer", "initiator", "open", "sent", "delivered", "to"}));
+}
+
+int channel_delete(const std::vector<std::string>& args) {
+  verb_line v("secure-channel delete", "ADDRESS [--at NODE]", "");
+  std::string at;
+  v.options.add_options()("address", po::value(&at)->required(), "the channel's address (positional)");
+  v.positional.add("address", 1);
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "DELETE", "/secure-channels/" + path_segment(at), {}, v.format(),
+                  one("deleted secure channel", {"deleted"}));
+}
+
+// ---- tcp-outlet, tcp-inlet -------------------------------------------------------------------
+
+int outlet_create(const std::vector<std::string>& args) {
+  verb_line v("tcp-outlet create", "--to HOST:PORT [--from ADDRESS] [--at NODE]",
+              "  nodus tcp-outlet create --at bob --to 127.0.0.1:8080\n");
+  std::string to, from;
+  v.options.add_options()("to", po::value(&to)->required(), "the HOST:PORT each portal connection is carried to")(
+      "from", po::value(&from)->default_value("outlet"), "the outlet's address, reachable through the node's secure "
+                                                         "channel listeners");
+  if (auto done = v.parse(args)) return *done;
+  json::value body;
+  body["to"] = to;
+  body["address"] = from;
+  return run_call(v.command, v.node, "POST", "/tcp-outlets", body, v.format(), one("tcp outlet", {"address", "to"}));
+}
+
+int outlet_list(const std::vector<std::string>& args) {
+  verb_line v("tcp-outlet list", "[--at NODE] [--output json]", "");
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "GET", "/tcp-outlets", {}, v.format(),
+                  rows({"address", "to", "connections_open", "connections_total", "bytes_in", "bytes_out"}));
+}
+
+int outlet_delete(const std::vector<std::string>& args) {
+  verb_line v("tcp-outlet delete", "ADDRESS [--at NODE]", "");
+  std::string at;
+  v.options.add_options()("address", po::value(&at)->required(), "the outlet's address (positional)");
+  v.positional.add("address", 1);
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "DELETE", "/tcp-outlets/" + path_segment(at), {}, v.format(),
+                  one("deleted tcp outlet", {"deleted"}));
+}
+
+int inlet_create(const std::vector<std::string>& args) {
+  verb_line v("tcp-inlet create", "--from HOST:PORT --to ROUTE [--at NODE] [--authorized ID | --trust-everyone]",
+              "  nodus tcp-inlet create --at alice --from 127.0.0.1:7000 \\\n"
+              "      --to /node/hub/service/forward_to_bob/secure/listener/service/outlet --authorized I0123...\n"
+              "  (the inlet makes a secure channel to forward_to_bob => listener, and reaches outlet through it)\n");
+  std::string from, to, via;
+  std::vector<std::string> authorized;
+  bool everyone = false;
+  v.options.add_options()("from", po::value(&from)->required(), "the HOST:PORT to accept TCP clients on")(
+      "to", po::value(&to)->required(), "the route to the outlet; /secure/LISTENER in it makes a secure channel")(
+      "via", po::value(&via), "the route to a secure channel listener to make a channel to; --to is then the "
+                              "outlet's address at the far end (Nodus's form of /secure/)");
+  add_trust_options(v, authorized, everyone);
+  if (auto done = v.parse(args)) return *done;
+  user_route r;
+  if (auto bad = route_option(v.command, to, r)) return *bad;
+  if (!via.empty()) {
+    if (!r.via.empty()) return fail(v.command, "give --via or /secure/ in --to, not both", exit_usage);
+    user_route listener;
+    if (auto bad = route_option(v.command, via, listener)) return *bad;
+    if (!listener.via.empty()) return fail(v.command, "--via is a route to the listener, without /secure/", exit_usage);
+    r.via = listener.route;
+  }
+  if (!r.via.empty() && r.route.empty())
+    return fail(v.command, "--to: name the outlet after /secure/LISTENER (e.g. .../service/outlet)", exit_usage);
+  if (!r.via.empty())
+    if (auto bad = check_trust(v.command, authorized, everyone)) return *bad;
+  json::value body;
+  body["from"] = from;
+  body["to"] = r.route;
+  body["via"] = r.via;
+  if (!r.via.empty()) put_trust(body, authorized, everyone);
+  return run_call(v.command, v.node, "POST", "/tcp-inlets", body, v.format(), one("tcp inlet", {"from", "to", "via"}));
+}
+
+int inlet_list(const std::vector<std::string>& args) {
+  verb_line v("tcp-inlet list", "[--at NODE] [--output json]", "");
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "GET", "/tcp-inlets", {}, v.format(),
+                  rows({"from", "via", "to", "connections_open", "connections_total", "bytes_in", "bytes_out"}));
+}
+
+int inlet_delete(const std::vector<std::string>& args) {
+  verb_line v("tcp-inlet delete", "HOST:PORT [--at NODE]", "");
+  std::string from;
+  v.options.add_options()("from", po::value(&from)->required(), "the inlet's HOST:PORT (positional)");
+  v.positional.add("from", 1);
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "DELETE", "/tcp-inlets/" + path_segment(from), {}, v.format(),
+                  one("deleted tcp inlet", {"deleted"}));
+}
+
+}  // namespace
+
+int tcp_listener(const std::vector<std::string>& args) {
+  return dispatch("tcp-listener", args,
+                  {{"create", tcp_listener_create}, {"list", tcp_listener_list}, {"delete", tcp_listener_delete}});
+}
+int tcp_connection(const std::vector<std::string>& args) {
+  return dispatch("tcp-connection", args,
+                  {{"create", tcp_connection_create}, {"list", tcp_connection_list}, {"delete", tcp_connection_delete}});
+}
+int relay(const std::vector<std::string>& args) {
+  return dispatch("relay", args, {{"create", relay_create}, {"list", relay_list}, {"delete", relay_delete}});
+}
+int secure_channel_listener(const std::vector<std::string>& args) {
+  return dispatch("secure-channel-listener", args,
+                  {{"create", listener_create}, {"list", listener_list}, {"delete", listener_delete}});
+}
+int secure_channel(const std::vector<std::string>& args) {
+  return dispatch("secure-channel", args, {{"create", channel_create}, {"list", channel_list}, {"delete", channel_delete}});
+}
+int tcp_outlet(const std::vector<std::string>& args) {
+  return dispatch("tcp-outlet", args, {{"create", outlet_create}, {"list", outlet_list}, {"delete", outlet_delete}});
+}
+int tcp_inlet(const std::vector<std::string>& args) {
+  return dispatch("tcp-inlet", args, {{"create", inlet_create}, {"list", inlet_list}, {"delete", inlet_delete}});
+}
+
+int status(const std::vector<std::string>& args) {
+  verb_line v("status", "[--at NODE] [--output json]", "");
+  if (auto done = v.parse(args)) return *done;
+  return node_command({"show", v.node, "--output", v.output.empty() ? "text" : v.output});
+}
+
+int message_send_from_node(const std::string& node, const std::string& to, const std::string& text,
+                           double timeout_seconds) {
+  const std::string command = "message send";
+  user_route r;
+  if (auto bad = route_option(command, to, r)) return *bad;
+  if (!r.via.empty())
+    return fail(command, "/secure/ in --to: create the channel first (nodus secure-channel create), then send "
+                         "to 'CHANNEL => WORKER'", exit_usage);
+  json::value body;
+  body["to"] = r.route;
+  body["text"] = text;
+  body["timeout_ms"] = static_cast<long long>(timeout_seconds * 1000);
+  return run_call(command, node, "POST", "/messages", body, output_format::text,
+                  [](const json::value& reply) { std::cout << *reply.find("reply")->as_string() << '\n'; },
+                  std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000) + 5000));
+}
+
+}  // namespace nodus::cli
