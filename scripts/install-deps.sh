@@ -17,8 +17,8 @@ packages=(
   # the integration tests: Debian's python3 (tests run /usr/bin/python3, not a pyenv one), an
   # independent msgpack implementation, and independent Kafka clients
   python3 python3-msgpack kcat python3-kafka
-  # the CLI's portal test (curl through a TCP inlet)
-  curl
+  # the CLI's portal test (curl through a TCP inlet) and its status page test (headless Chromium)
+  curl chromium
   # the fuzz targets (tests/fuzz, run by scripts/test.sh): clang 14 with libFuzzer and the
   # ASan/UBSan runtimes
   clang libclang-rt-14-dev
