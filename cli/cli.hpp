@@ -40,6 +40,7 @@ int secure_channel(const std::vector<std::string>& args);
 int tcp_outlet(const std::vector<std::string>& args);
 int tcp_inlet(const std::vector<std::string>& args);
 int status(const std::vector<std::string>& args);
+int worker(const std::vector<std::string>& args);
 /// `message send --from NODE`: the node sends and waits for the reply.
 int message_send_from_node(const std::string& node, const std::string& to, const std::string& text,
                            double timeout_seconds);

@@ -13,8 +13,7 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
 result_or_failure<response> call(const std::filesystem::path& socket_path, const std::string& method,
-                                 const std::string& path, const json::value& body,
-                                 std::chrono::milliseconds timeout) {
+                                 const std::string& path, const json::value& body, std::chrono::milliseconds timeout) {
   using protocol = asio::local::stream_protocol;
   asio::io_context io;
   protocol::socket socket(io);
@@ -47,15 +46,14 @@ result_or_failure<response> call(const std::filesystem::path& socket_path, const
   io.run_for(timeout);
   if (stage != "done" && !failed) failed = asio::error::timed_out;
   if (failed) {
-    const bool absent = stage == "connect" && (failed == asio::error::connection_refused ||
-                                               failed == asio::error::not_found ||
-                                               failed == boost::system::errc::no_such_file_or_directory);
-    const std::string reason =
-        absent ? "the node is not running (nothing answers on " + socket_path.string() + ")"
-               : "the node did not answer (" + stage + ": " + failed.message() + ")";
-    return nodus::fail(absent ? std::make_error_code(std::errc::connection_refused)
-                              : std::make_error_code(std::errc::timed_out),
-                       reason);
+    const bool absent =
+        stage == "connect" && (failed == asio::error::connection_refused || failed == asio::error::not_found ||
+                               failed == boost::system::errc::no_such_file_or_directory);
+    const std::string reason = absent ? "the node is not running (nothing answers on " + socket_path.string() + ")"
+                                      : "the node did not answer (" + stage + ": " + failed.message() + ")";
+    return nodus::fail(
+        absent ? std::make_error_code(std::errc::connection_refused) : std::make_error_code(std::errc::timed_out),
+        reason);
   }
   auto res = parser.release();
   response out;

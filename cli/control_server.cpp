@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,7 +14,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <openssl/crypto.h>
 
 #include "nodus/node/extension.hpp"
 
@@ -115,9 +115,7 @@ public:
   acceptor_server(Acceptor acceptor, std::string where, std::shared_ptr<const handler> h, std::string token)
       : acceptor_(std::move(acceptor)), where_(std::move(where)), handler_(std::move(h)), token_(std::move(token)) {}
 
-  void start() {
-    asio::co_spawn(acceptor_.get_executor(), accept_loop(this->shared_from_this()), asio::detached);
-  }
+  void start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(this->shared_from_this()), asio::detached); }
   void close() override {
     boost::system::error_code ignored;
     acceptor_.close(ignored);

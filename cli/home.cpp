@@ -31,10 +31,9 @@ std::vector<std::string> node_names() {
 }
 
 result_or_failure<> check_node_name(const std::string& name) {
-  const bool valid = !name.empty() && name.size() <= 64 && name[0] != '-' &&
-                     std::all_of(name.begin(), name.end(), [](unsigned char c) {
-                       return std::isalnum(c) || c == '_' || c == '-';
-                     });
+  const bool valid =
+      !name.empty() && name.size() <= 64 && name[0] != '-' &&
+      std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
   if (!valid)
     return nodus::fail(std::make_error_code(std::errc::invalid_argument),
                        "'" + name + "' is not a node name (1 to 64 letters, digits, '_' or '-')");
@@ -88,7 +87,8 @@ result_or_failure<> write_json_file(const fs::path& path, const json::value& v) 
   ::close(fd);
   std::error_code ec;
   if (synced) fs::rename(temporary, path, ec);
-  if (!synced || ec) return nodus::fail(ec ? ec : std::make_error_code(std::errc::io_error), path.string() + ": cannot replace");
+  if (!synced || ec)
+    return nodus::fail(ec ? ec : std::make_error_code(std::errc::io_error), path.string() + ": cannot replace");
   return outcome::success();
 }
 

@@ -21,6 +21,7 @@ commands:
   secure-channel           create (from a node to a listener), list, delete secure channels
   tcp-outlet               create, list, delete: a node carries portal connections to HOST:PORT
   tcp-inlet                create, list, delete: a node accepts TCP clients and carries them to an outlet
+  worker list              the workers a node runs
   message send             send a text message along a route and print the reply
   hub                      run a hub node in the foreground: TCP listener, relays (forwarding_service),
                            echoer, and the Kafka-backed stream services (stream_kafka, stream_kafka_index)
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   if (command == "hub") return nodus::cli::hub(args);
   if (command == "node") return nodus::cli::node_command(args);
   if (command == "status") return nodus::cli::status(args);
+  if (command == "worker") return nodus::cli::worker(args);
   if (command == "tcp-listener") return nodus::cli::tcp_listener(args);
   if (command == "tcp-connection") return nodus::cli::tcp_connection(args);
   if (command == "relay") return nodus::cli::relay(args);

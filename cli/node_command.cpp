@@ -38,6 +38,8 @@ examples:
 $NODUS_HOME is ~/.nodus unless set. `nodus node <verb> --help` describes each verb.
 )";
 
+result_or_failure<> stop_node(const std::string& name);
+
 void print_summary(const json::value& node) {
   auto text = [&](std::string_view key) {
     const auto* v = node.find(key);
@@ -49,11 +51,11 @@ void print_summary(const json::value& node) {
     for (const auto& l : *listeners->as_array())
       std::cout << "  tcp listener " << (l.find("address") ? *l.find("address")->as_string() : "?") << '\n';
   const std::pair<const char*, const char*> sections[] = {{"relays", "relays"},
-                                                           {"secure_channel_listeners", "secure channel listeners"},
-                                                           {"secure_channels", "secure channels"},
-                                                           {"tcp_outlets", "tcp outlets"},
-                                                           {"tcp_inlets", "tcp inlets"},
-                                                           {"tcp_connections", "tcp connections"}};
+                                                          {"secure_channel_listeners", "secure channel listeners"},
+                                                          {"secure_channels", "secure channels"},
+                                                          {"tcp_outlets", "tcp outlets"},
+                                                          {"tcp_inlets", "tcp inlets"},
+                                                          {"tcp_connections", "tcp connections"}};
   for (const auto& [key, label] : sections)
     if (const auto* list = node.find(key); list && list->as_array() && !list->as_array()->empty())
       std::cout << "  " << label << ": " << list->as_array()->size() << '\n';
@@ -88,13 +90,24 @@ int create(const std::vector<std::string>& args) {
   if (auto valid = check_node_name(name); !valid) return fail("node create", valid.error().message(), exit_usage);
   if (fs::exists(node_directory(name) / "node.json")) {
     if (auto pid = running_pid(name))
-      return fail("node create", "node '" + name + "' already exists and is running (pid " + std::to_string(*pid) + ")");
+      return fail("node create",
+                  "node '" + name + "' already exists and is running (pid " + std::to_string(*pid) + ")");
     return fail("node create", "node '" + name + "' already exists (stopped); start it with: nodus node start " + name);
   }
   if (auto written = write_new_node(name, identity, listener, api_tcp, metrics); !written)
     return fail("node create", written.error().message());
   auto started = start_node_process(name);
   if (!started) return fail("node create", started.error().message());
+  // A new node whose listener could not start is not what was asked for: undo it.
+  if (const auto* pending = started.value().find("not_restored");
+      pending && pending->as_array() && !pending->as_array()->empty()) {
+    const auto* error = pending->as_array()->front().find("error");
+    const std::string why = error && error->as_string() ? *error->as_string() : "a service did not start";
+    (void)stop_node(name);
+    std::error_code ignored;
+    fs::remove_all(node_directory(name), ignored);
+    return fail("node create", "node '" + name + "' not created: " + why);
+  }
   if (*format == output_format::json)
     std::cout << json::dump(started.value(), true) << '\n';
   else

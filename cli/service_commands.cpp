@@ -31,7 +31,7 @@ struct verb_line {
     options.add_options()("help,h", "show this help")(
         node_flag, po::value(&node)->default_value(default_node_name),
         "the node that does it (default: the default node, created on first use)")("output", po::value(&output),
-                                                                                    "text (default) or json");
+                                                                                   "text (default) or json");
   }
   // Parsed, or the exit code to return now.
   std::optional<int> parse(const std::vector<std::string>& args) {
@@ -207,24 +207,27 @@ int relay_create(const std::vector<std::string>& args) {
   std::string name, at;
   std::vector<std::string> expose;
   double timeout = 10;
-  v.options.add_options()("name", po::value(&name), "the relay's name: peers reach forward_to_NAME (positional; "
-                                                    "default: one the hub picks)")(
-      "at", po::value(&at)->required(), "the route to the hub, e.g. 1#127.0.0.1:4000")(
-      "expose", po::value(&expose)->composing(), "a worker reachable through the relay besides the node's secure "
-                                                 "channel listeners")(
-      "timeout", po::value(&timeout)->default_value(10), "seconds to wait for the registration");
+  v.options.add_options()("name", po::value(&name),
+                          "the relay's name: peers reach forward_to_NAME (positional; "
+                          "default: one the hub picks)")("at", po::value(&at)->required(),
+                                                         "the route to the hub, e.g. 1#127.0.0.1:4000")(
+      "expose", po::value(&expose)->composing(),
+      "a worker reachable through the relay besides the node's secure "
+      "channel listeners")("timeout", po::value(&timeout)->default_value(10), "seconds to wait for the registration");
   v.positional.add("name", 1);
   if (auto done = v.parse(args)) return *done;
   user_route hub;
   if (auto bad = route_option(v.command, at, hub)) return *bad;
-  if (!hub.via.empty()) return fail(v.command, "--at: a relay registers with the hub directly, not over /secure/", exit_usage);
+  if (!hub.via.empty())
+    return fail(v.command, "--at: a relay registers with the hub directly, not over /secure/", exit_usage);
   if (timeout <= 0) return fail(v.command, "--timeout must be positive", exit_usage);
   json::value body;
   body["name"] = name;
   body["at"] = hub.route;
   body["expose"] = text_list(expose);
   body["timeout_ms"] = static_cast<long long>(timeout * 1000);
-  return run_call(v.command, v.node, "POST", "/relays", body, v.format(), one("relay", {"name", "relay", "state", "at"}),
+  return run_call(v.command, v.node, "POST", "/relays", body, v.format(),
+                  one("relay", {"name", "relay", "state", "at"}),
                   std::chrono::milliseconds(static_cast<long long>(timeout * 1000) + 5000));
 }
 
@@ -349,8 +352,9 @@ int outlet_create(const std::vector<std::string>& args) {
               "  nodus tcp-outlet create --at bob --to 127.0.0.1:8080\n");
   std::string to, from;
   v.options.add_options()("to", po::value(&to)->required(), "the HOST:PORT each portal connection is carried to")(
-      "from", po::value(&from)->default_value("outlet"), "the outlet's address, reachable through the node's secure "
-                                                         "channel listeners");
+      "from", po::value(&from)->default_value("outlet"),
+      "the outlet's address, reachable through the node's secure "
+      "channel listeners");
   if (auto done = v.parse(args)) return *done;
   json::value body;
   body["to"] = to;
@@ -385,8 +389,9 @@ int inlet_create(const std::vector<std::string>& args) {
   bool everyone = false;
   v.options.add_options()("from", po::value(&from)->required(), "the HOST:PORT to accept TCP clients on")(
       "to", po::value(&to)->required(), "the route to the outlet; /secure/LISTENER in it makes a secure channel")(
-      "via", po::value(&via), "the route to a secure channel listener to make a channel to; --to is then the "
-                              "outlet's address at the far end (Nodus's form of /secure/)");
+      "via", po::value(&via),
+      "the route to a secure channel listener to make a channel to; --to is then the "
+      "outlet's address at the far end (Nodus's form of /secure/)");
   add_trust_options(v, authorized, everyone);
   if (auto done = v.parse(args)) return *done;
   user_route r;
@@ -427,15 +432,24 @@ int inlet_delete(const std::vector<std::string>& args) {
                   one("deleted tcp inlet", {"deleted"}));
 }
 
+int worker_list(const std::vector<std::string>& args) {
+  verb_line v("worker list", "[--at NODE] [--output json]", "");
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "GET", "/workers", {}, v.format(), rows({"addresses", "kind", "queued"}));
+}
+
 }  // namespace
+
+int worker(const std::vector<std::string>& args) { return dispatch("worker", args, {{"list", worker_list}}); }
 
 int tcp_listener(const std::vector<std::string>& args) {
   return dispatch("tcp-listener", args,
                   {{"create", tcp_listener_create}, {"list", tcp_listener_list}, {"delete", tcp_listener_delete}});
 }
 int tcp_connection(const std::vector<std::string>& args) {
-  return dispatch("tcp-connection", args,
-                  {{"create", tcp_connection_create}, {"list", tcp_connection_list}, {"delete", tcp_connection_delete}});
+  return dispatch(
+      "tcp-connection", args,
+      {{"create", tcp_connection_create}, {"list", tcp_connection_list}, {"delete", tcp_connection_delete}});
 }
 int relay(const std::vector<std::string>& args) {
   return dispatch("relay", args, {{"create", relay_create}, {"list", relay_list}, {"delete", relay_delete}});
@@ -445,7 +459,8 @@ int secure_channel_listener(const std::vector<std::string>& args) {
                   {{"create", listener_create}, {"list", listener_list}, {"delete", listener_delete}});
 }
 int secure_channel(const std::vector<std::string>& args) {
-  return dispatch("secure-channel", args, {{"create", channel_create}, {"list", channel_list}, {"delete", channel_delete}});
+  return dispatch("secure-channel", args,
+                  {{"create", channel_create}, {"list", channel_list}, {"delete", channel_delete}});
 }
 int tcp_outlet(const std::vector<std::string>& args) {
   return dispatch("tcp-outlet", args, {{"create", outlet_create}, {"list", outlet_list}, {"delete", outlet_delete}});
@@ -466,15 +481,18 @@ int message_send_from_node(const std::string& node, const std::string& to, const
   user_route r;
   if (auto bad = route_option(command, to, r)) return *bad;
   if (!r.via.empty())
-    return fail(command, "/secure/ in --to: create the channel first (nodus secure-channel create), then send "
-                         "to 'CHANNEL => WORKER'", exit_usage);
+    return fail(command,
+                "/secure/ in --to: create the channel first (nodus secure-channel create), then send "
+                "to 'CHANNEL => WORKER'",
+                exit_usage);
   json::value body;
   body["to"] = r.route;
   body["text"] = text;
   body["timeout_ms"] = static_cast<long long>(timeout_seconds * 1000);
-  return run_call(command, node, "POST", "/messages", body, output_format::text,
-                  [](const json::value& reply) { std::cout << *reply.find("reply")->as_string() << '\n'; },
-                  std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000) + 5000));
+  return run_call(
+      command, node, "POST", "/messages", body, output_format::text,
+      [](const json::value& reply) { std::cout << *reply.find("reply")->as_string() << '\n'; },
+      std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000) + 5000));
 }
 
 }  // namespace nodus::cli

@@ -101,8 +101,8 @@ task<control::reply> handle(std::shared_ptr<node_state> s, control::request req)
     if (whole && post) co_return co_await create_inlet(s, std::move(req.body));
     if (!whole && del) co_return co_await delete_inlet(s, item);
   }
-  co_return control::error_reply(404, "no such endpoint: " + req.method + " " + req.path +
-                                          " (docs/control-api.md lists them)");
+  co_return control::error_reply(
+      404, "no such endpoint: " + req.method + " " + req.path + " (docs/control-api.md lists them)");
 }
 
 }  // namespace nodus::cli::daemon

@@ -167,9 +167,8 @@ int run(const std::string& name) {
     return 1;
   }
   state->channel_identity = channel_id.value();
-  const int code = run_main({.name = name}, [state, c = std::move(config).value()](context& ctx) {
-    return serve(ctx, state, c);
-  });
+  const int code =
+      run_main({.name = name}, [state, c = std::move(config).value()](context& ctx) { return serve(ctx, state, c); });
   std::error_code ignored;
   fs::remove(state->directory / "api.sock", ignored);
   fs::remove(state->directory / "api.tcp.json", ignored);

@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "../control_server.hpp"
-#include "run.hpp"
 #include "nodus/core/json.hpp"
 #include "nodus/node/context.hpp"
 #include "nodus/portal/portal.hpp"
@@ -29,6 +28,7 @@
 #include "nodus/transports/tcp.hpp"
 #include "nodus/vault/identity.hpp"
 #include "nodus/vault/vault.hpp"
+#include "run.hpp"
 
 namespace nodus::cli::daemon {
 
@@ -70,10 +70,10 @@ struct outlet_entry {
 };
 
 struct inlet_entry {
-  std::string from;     ///< as asked (a port 0 is kept as the port it got, for restarts)
-  std::string to;       ///< the outlet's route from the far end of the channel (or from here)
-  std::string via;      ///< the secure channel listener's route; empty: `to` is used as it is
-  trust_choice trust;   ///< for the channel made through `via`
+  std::string from;    ///< as asked (a port 0 is kept as the port it got, for restarts)
+  std::string to;      ///< the outlet's route from the far end of the channel (or from here)
+  std::string via;     ///< the secure channel listener's route; empty: `to` is used as it is
+  trust_choice trust;  ///< for the channel made through `via`
   address worker;
   std::optional<portal::tcp_inlet> inlet;  ///< always set once started
 };
@@ -95,12 +95,17 @@ struct node_state {
   std::shared_ptr<control::server> metrics;
 
   std::mutex mutex;
-  json::value settings;  ///< node.json but its services (name, identity, api_tcp, ...)
+  json::value settings;    ///< node.json but its services (name, identity, api_tcp, ...)
   bool restoring = false;  ///< while node.json's services start again: `save` waits for the end
   /// Services of node.json that did not start again (a port taken, ...): kept in node.json, so
   /// that the next start tries them again, and shown by `node show`.
-  std::vector<std::pair<std::string, json::value>> not_restored;
-  std::vector<std::string> tcp_listeners;  ///< as bound, in order of creation
+  struct unrestored {
+    std::string kind;   ///< the services key, e.g. tcp_listeners
+    json::value entry;  ///< as node.json had it
+    std::string error;  ///< why it did not start
+  };
+  std::vector<unrestored> not_restored;
+  std::vector<std::string> tcp_listeners;                 ///< as bound, in order of creation
   std::vector<std::vector<address>> tcp_listener_expose;  ///< per listener, beyond the defaults
   std::vector<relay_entry> relays;
   std::vector<listener_entry> listeners;

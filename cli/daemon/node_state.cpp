@@ -74,7 +74,7 @@ json::value node_state::config() const {
   services[listeners_key] = std::move(listener_list);
   services[outlets_key] = std::move(outlet_list);
   services[inlets_key] = std::move(inlet_list);
-  for (const auto& [kind, entry] : not_restored) services[kind].push_back(entry);
+  for (const auto& u : not_restored) services[u.kind].push_back(u.entry);
   out["services"] = std::move(services);
   return out;
 }
@@ -106,10 +106,11 @@ json::value node_state::describe() {
   json::value pending = json::array{};
   {
     std::lock_guard lock(mutex);
-    for (const auto& [kind, entry] : not_restored) {
+    for (const auto& u : not_restored) {
       json::value item;
-      item["kind"] = kind;
-      item["config"] = entry;
+      item["kind"] = u.kind;
+      item["config"] = u.entry;
+      item["error"] = u.error;
       pending.push_back(std::move(item));
     }
   }
@@ -131,10 +132,10 @@ task<void> restore_kind(std::shared_ptr<node_state> s, json::value services, std
     auto answer = co_await create(s, body);
     if (answer.status < 300) continue;
     const auto* error = answer.body.find("error");
-    s->main->log().error("node {}: could not restore a {} entry {}: {}", s->name, kind, json::dump(entry),
-                         error && error->as_string() ? *error->as_string() : std::string("?"));
+    const std::string why = error && error->as_string() ? *error->as_string() : std::string("?");
+    s->main->log().error("node {}: could not restore a {} entry {}: {}", s->name, kind, json::dump(entry), why);
     std::lock_guard lock(s->mutex);
-    s->not_restored.emplace_back(kind, entry);
+    s->not_restored.push_back({kind, entry, why});
   }
 }
 

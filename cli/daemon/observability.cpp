@@ -62,10 +62,11 @@ std::string prometheus_text(node_state& s) {
   const auto node_label = "node=\"" + label(s.name) + "\"";
   m.add("nodus_workers", "gauge", "Workers, processors and contexts registered on the node.", number(node, "workers"),
         node_label);
-  m.add("nodus_tcp_listeners", "gauge", "TCP listeners open.",
-        static_cast<double>(items(node, "tcp_listeners").size()), node_label);
+  m.add("nodus_tcp_listeners", "gauge", "TCP listeners open.", static_cast<double>(items(node, "tcp_listeners").size()),
+        node_label);
   std::int64_t outgoing = 0, incoming = 0;
-  for (const auto& c : items(node, "tcp_connections")) (c.find("outgoing")->as_bool().value_or(false) ? outgoing : incoming)++;
+  for (const auto& c : items(node, "tcp_connections"))
+    (c.find("outgoing")->as_bool().value_or(false) ? outgoing : incoming)++;
   m.add("nodus_tcp_connections", "gauge", "TCP connections open.", static_cast<double>(outgoing),
         node_label + ",direction=\"outgoing\"");
   m.add("nodus_tcp_connections", "gauge", "TCP connections open.", static_cast<double>(incoming),

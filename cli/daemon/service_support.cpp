@@ -26,8 +26,7 @@ result_or_failure<std::vector<address>> address_list_field(const json::value& bo
   std::vector<address> out;
   for (const auto& item : items) {
     auto parsed = address::parse(item);
-    if (!parsed)
-      return nodus::fail(parsed.error(), "'" + std::string(key) + "': '" + item + "' is not an address");
+    if (!parsed) return nodus::fail(parsed.error(), "'" + std::string(key) + "': '" + item + "' is not an address");
     out.push_back(std::move(parsed).value());
   }
   return out;
@@ -45,7 +44,8 @@ result_or_failure<std::int64_t> millis_field(const json::value& body, std::strin
 
 result_or_failure<route> route_field(const json::value& body, std::string_view key) {
   const auto text = text_field(body, key);
-  if (text.empty()) return nodus::fail(make_error_code(errc::empty_route), "'" + std::string(key) + "' (a route) is required");
+  if (text.empty())
+    return nodus::fail(make_error_code(errc::empty_route), "'" + std::string(key) + "' (a route) is required");
   auto parsed = route::parse(text);
   if (!parsed) return nodus::fail(parsed.error(), "'" + text + "' is not a route (" + parsed.error().message() + ")");
   return std::move(parsed).value();

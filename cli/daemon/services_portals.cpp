@@ -55,7 +55,8 @@ task<result_or_failure<route>> resolve_through_channel(std::shared_ptr<channel_t
   if (const auto& first = c->via.next(); first.type() == tcp_type && c->state->tcp) {
     auto connected = co_await c->state->tcp->connect(first.value());
     if (!connected)
-      co_return nodus::fail(connected.error(), "cannot connect to " + first.value() + ": " + connected.error().message());
+      co_return nodus::fail(connected.error(),
+                            "cannot connect to " + first.value() + ": " + connected.error().message());
     connection = connected.value();
   }
   auto options = c->options;

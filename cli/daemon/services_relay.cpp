@@ -76,8 +76,8 @@ task<control::reply> create_relay(std::shared_ptr<node_state> s, json::value bod
   if (wait && wait->as_bool() == false) co_return control::reply{202, relay_json(entry)};
   auto registered = co_await entry.client->registered(ctx, duration(wait_ms.value()));
   if (!registered)
-    co_return control::error_reply(504, registered.error().message() +
-                                            " (the relay keeps trying; `nodus relay delete` stops it)");
+    co_return control::error_reply(
+        504, registered.error().message() + " (the relay keeps trying; `nodus relay delete` stops it)");
   if (entry.name.empty()) {
     // The hub picked the name: keep it, so the relay has the same address after a restart.
     const auto& relay = registered.value().relay;

@@ -124,8 +124,8 @@ task<control::reply> send_message(std::shared_ptr<node_state> s, json::value bod
   auto reply = co_await ctx.send_and_receive<std::string>(std::move(to).value(), std::move(message), timeout);
   if (!reply) {
     if (reply.error() == errc::timeout)
-      co_return control::error_reply(504, "no reply from " + route_text + " within " +
-                                              std::to_string(timeout.count()) + " ms");
+      co_return control::error_reply(
+          504, "no reply from " + route_text + " within " + std::to_string(timeout.count()) + " ms");
     if (reply.error() == errc::unknown_address)
       co_return not_found("sending to " + route_text + " failed: nothing on this node serves its first hop");
     co_return failed("sending to " + route_text + " failed: " + reply.error().message());

@@ -28,6 +28,9 @@ def test(args):
               "the control socket is not 0600")
 
         one_line_error(home, 1, "already exists and is running", "node", "create", "bob")
+        one_line_error(home, 1, f"cannot listen on 127.0.0.1:{port}", "node", "create", "taken",
+                       "--tcp-listener-address", f"127.0.0.1:{port}")
+        check(not os.path.exists(os.path.join(home.path, "nodes", "taken")), "a failed create left its directory")
         home.ok("secure-channel-listener", "create", "listener", "--at", "bob", "--trust-everyone")
         home.ok("relay", "create", "bob", "--at", f"1#{hub_address}", "--to", "bob")
         home.ok("tcp-outlet", "create", "--at", "bob", "--to", "127.0.0.1:9")
