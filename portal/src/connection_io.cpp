@@ -193,7 +193,11 @@ void connection::say_later(const message& m) {
 }
 
 task<> connection::say_detached(std::shared_ptr<connection> c, bytes payload) {
-  (void)co_await c->say(std::move(payload));  // a ping lost on a broken route: peer_timeout tells
+  // A ping this node cannot even hand on (the channel is gone) ends the connection now; one lost
+  // further along is noticed by the other end's peer_timeout.
+  auto sent = co_await c->say(std::move(payload));
+  if (!sent && !c->closed())
+    c->fail(close_code::reset, fmt::format("cannot send to the {}: {}", c->side_->other(), sent.error().message()), {});
 }
 
 }  // namespace nodus::portal::detail
