@@ -15,6 +15,7 @@
 #include "nodus/core/json.hpp"
 #include "nodus/core/message_codec.hpp"
 #include "nodus/core/transport_message.hpp"
+#include "nodus/portal/protocol.hpp"
 #include "nodus/relay/relay.hpp"
 #include "nodus/stream/protocol.hpp"
 #include "nodus/transports/tcp_frame.hpp"
@@ -288,6 +289,30 @@ void json_corpus() {
   write("json", "truncated", text(R"({"a":[1,2,{"b":"c)"));
 }
 
+// ---- portal protocol messages
+
+void portal_corpus() {
+  namespace portal = nodus::portal;
+  using portal::message;
+  write("portal_protocol", "open", portal::encode(message::open(256 * 1024)));
+  write("portal_protocol", "opened", portal::encode(message::opened(65536)));
+  const bytes chunk = text("GET / HTTP/1.1\r\nHost: example\r\n\r\n");
+  write("portal_protocol", "data",
+        portal::encode(message{.kind = portal::message_kind::data, .value = 4096, .data = chunk}));
+  write("portal_protocol", "data-empty", portal::encode(message{.kind = portal::message_kind::data, .value = 7}));
+  write("portal_protocol", "ack", portal::encode(message::ack(1u << 20)));
+  write("portal_protocol", "eof", portal::encode(message::eof(123456789)));
+  write("portal_protocol", "ping", portal::encode(message::ping()));
+  write("portal_protocol", "close",
+        portal::encode(message::close(portal::close_code::connect_failed,
+                                      "the outlet cannot connect to its target: Connection refused")));
+  write("portal_protocol", "version-2", bytes{0x93, 0x02, 0x01, 0x10});
+  write("portal_protocol", "window-0", bytes{0x93, 0x01, 0x01, 0x00});
+  write("portal_protocol", "unknown-kind", bytes{0x92, 0x01, 0x63});
+  // A data message whose chunk claims more bytes than follow.
+  write("portal_protocol", "data-short", bytes{0x94, 0x01, 0x03, 0x00, 0xc6, 0x00, 0x00, 0x10, 0x00, 0xab});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -303,5 +328,6 @@ int main(int argc, char** argv) {
   identity_corpus();
   protocol_corpus();
   json_corpus();
+  portal_corpus();
   return 0;
 }

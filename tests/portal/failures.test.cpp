@@ -156,6 +156,23 @@ TEST_CASE("the outlet's node stopping mid-transfer fails the connection; the nex
   CHECK(inlet.stats().connections_failed == 1);
 }
 
+TEST_CASE("the secure channel closing under an idle connection closes both ends within a keepalive interval") {
+  gate stalled;
+  portal_pair p(echo_then_wait(64 * 1024, stalled), {.keepalive_interval = 100ms}, {.keepalive_interval = 100ms});
+  p.target.on_stop = [&] { stalled.open(); };
+  auto c = new_client(p.inlet_address(), pattern(64 * 1024, 13));
+  c.keep_open = true;
+  REQUIRE(run_until(
+      c, [&] { return c.received.size() == 64 * 1024; }, 30s));
+
+  const auto channel = p.channel->address();
+  REQUIRE(p.alice.node.n.block_on([&](context& ctx) { return sc::close_secure_channel(ctx, channel); }));
+  REQUIRE(run_client(c, 20s));  // its connection is closed
+  CHECK(p.alice.node.logs.eventually_contains("cannot send to the outlet: no worker at that address; closing it"));
+  CHECK(p.bob->node.logs.eventually_contains("cannot send to the inlet: no worker at that address; closing it"));
+  CHECK(eventually([&] { return p.inlet->stats().connections_open == 0 && p.outlet().stats().connections_open == 0; }));
+}
+
 TEST_CASE("an outlet that never answers, or no route at all: the inlet closes the client's connection and says why") {
   inlet_node alice;
   REQUIRE(alice.node.n.start_worker("blackhole", blackhole{}));

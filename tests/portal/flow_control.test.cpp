@@ -30,7 +30,8 @@ TEST_CASE("a stranger on another flow can neither reach the outlet nor inject in
 
   auto c = new_client(inlet.bound(), pattern(64 * 1024, 31));
   c.keep_open = true;  // the connection stays open while Mallory tries
-  REQUIRE(run_until(c, [&] { return c.received.size() == 64 * 1024; }, 30s));
+  REQUIRE(run_until(
+      c, [&] { return c.received.size() == 64 * 1024; }, 30s));
   const auto connections = connection_workers(bob.node.n, "portal.out.");
   REQUIRE(connections.size() == 1);
   const auto& connection = connections.front();
@@ -38,7 +39,8 @@ TEST_CASE("a stranger on another flow can neither reach the outlet nor inject in
     REQUIRE(mallory.node.n.block_on([&](context& ctx) { return send_bytes(ctx, to, payload); }));
   };
   const bytes forged_bytes(100, 'X');
-  const auto forged = portal::encode(portal::message{.kind = portal::message_kind::data, .value = 64 * 1024, .data = forged_bytes});
+  const auto forged =
+      portal::encode(portal::message{.kind = portal::message_kind::data, .value = 64 * 1024, .data = forged_bytes});
   const auto close = portal::encode(portal::message::close(portal::close_code::stopped, "bye"));
 
   // 1. Through her own channel, into Alice's connection: its worker is reachable from Alice's

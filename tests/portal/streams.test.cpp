@@ -126,3 +126,29 @@ TEST_CASE("200 connections at once, each with its own data, share the channel") 
   CHECK(p.inlet->stats().connections_failed == 0);
   CHECK(p.target.accepted() == count);
 }
+
+TEST_CASE("without a secure channel: an inlet and an outlet on one node, and across plain TCP") {
+  target_server target(echo_back);
+  // One node: every message is this node's own.
+  tcp_node both("127.0.0.1:0", {}, /*with_echoer=*/false, {"outlet"});
+  auto outlet = both.n.block_on(
+      [&](context& ctx) { return make_outlet(ctx, "outlet", portal::outlet_options{.target = target.address()}); });
+  REQUIRE(outlet);
+  auto local = both.n.block_on([&](context& ctx) {
+    return make_inlet(ctx, "inlet", portal::inlet_options{.bind = "127.0.0.1:0", .to = route{"outlet"}});
+  });
+  REQUIRE(local);
+  auto c1 = new_client(local.value().bound(), pattern(512 * 1024, 71));
+  REQUIRE(run_client(c1, 60s));
+  CHECK(c1.received == c1.to_send);
+
+  // Another node, over a TCP listener that exposes the outlet.
+  inlet_node alice;
+  auto remote = alice.inlet({.to = route{tcp(both.bound), "outlet"}});
+  auto c2 = new_client(remote.bound(), pattern(512 * 1024, 72));
+  REQUIRE(run_client(c2, 60s));
+  CHECK(c2.received == c2.to_send);
+  CHECK(eventually([&] { return outlet.value().stats().connections_open == 0; }));
+  CHECK(outlet.value().stats().connections_total == 2);
+  CHECK(outlet.value().stats().connections_failed == 0);
+}
