@@ -109,6 +109,14 @@ def test(args):
             code, out, err = _curl(f"http://127.0.0.1:{inlet_port}/hello.txt")
             check(code == 0 and out == b"hello through the portal\n", f"curl through the portal: {code} {err}")
 
+            # The hub's side (or anyone who reaches the relay) cannot open the outlet without a
+            # channel: the relay exposes only Bob's secure channel listener.
+            code, _, err = home.nodus("message", "send", "open", "--to", f"{hub_route} => forward_to_bob => web",
+                                      "--timeout", "3")
+            check(code == 1, f"the outlet answered through the relay without a channel: {code} {err!r}")
+            check(eventually(lambda: "flow control: 'web' refused a message" in home.log("bob"), timeout=10),
+                  "bob's log does not record the refused message to the outlet")
+
             code, out, err = _curl(f"http://127.0.0.1:{inlet_port}/big.bin", sha=True, timeout=600)
             check(code == 0 and out == digest.hexdigest().encode(),
                   f"{BIG} bytes through the portal: curl {code}, sha256 {out} vs {digest.hexdigest()}: {err}")
