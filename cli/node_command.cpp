@@ -28,7 +28,7 @@ verbs:
   show [NAME]    what a node runs: listeners, connections, relays, channels, portals
   stop NAME      stop a node; `start` brings it back with all its services
   start NAME     start a stopped node again
-  delete NAME    stop a node and delete its directory (identity and keys included)
+  delete NAME    stop a node and delete its directory (identity and keys included); --all: every node
   logs NAME      print a node's log (--follow: keep printing what it writes)
 
 examples:
@@ -155,7 +155,7 @@ struct named_args {
   std::string name;
   std::string output;
   bool follow = false;
-  bool yes = false;
+  bool all = false;
 };
 
 std::optional<int> parse_named(const std::string& verb, const std::vector<std::string>& args, named_args& out,
@@ -164,11 +164,16 @@ std::optional<int> parse_named(const std::string& verb, const std::vector<std::s
   options.add_options()("help,h", "show this help")("name", po::value(&out.name), "the node (positional)");
   if (verb == "show") options.add_options()("output", po::value(&out.output), "text (default) or json");
   if (verb == "logs") options.add_options()("follow,f", po::bool_switch(&out.follow), "keep printing what it writes");
+  if (verb == "delete") options.add_options()("all", po::bool_switch(&out.all), "every node (as Ockam's `reset`)");
   po::positional_options_description positional;
   positional.add("name", 1);
   po::variables_map values;
   if (auto done = parse("node " + verb, name_required ? "NAME" : "[NAME]", args, options, positional, values))
     return done;
+  if (out.all) {
+    if (!out.name.empty()) return fail("node " + verb, "give a NAME or --all, not both", exit_usage);
+    return std::nullopt;
+  }
   if (out.name.empty() && name_required) return fail("node " + verb, "which node? (give its NAME)", exit_usage);
   if (out.name.empty()) out.name = default_node_name;
   if (auto valid = check_node_name(out.name); !valid) return fail("node " + verb, valid.error().message(), exit_usage);
@@ -231,6 +236,16 @@ int node_command(const std::vector<std::string>& args) {
   named_args a;
   if (auto done = parse_named(verb, rest, a, verb != "show")) return *done;
   const std::string command = "node " + verb;
+  if (a.all) {  // node delete --all
+    for (const auto& name : node_names()) {
+      if (auto stopped = stop_node(name); !stopped) return fail(command, stopped.error().message());
+      std::error_code ec;
+      fs::remove_all(node_directory(name), ec);
+      if (ec) return fail(command, node_directory(name).string() + ": " + ec.message());
+      std::cout << "node " << name << " deleted\n";
+    }
+    return 0;
+  }
   if (verb == "show") {
     const auto format = *parse_output(a.output);
     return run_call(command, a.name, "GET", "/node", {}, format, print_summary);

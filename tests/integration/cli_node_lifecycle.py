@@ -91,6 +91,11 @@ def test(args):
         listeners = home.json("tcp-listener", "list")
         check(len(listeners) == 1, f"the default node's listeners: {listeners}")
         check(home.json("node", "list")[0]["name"] == "default", "no default node was created")
+        home.ok("node", "create", "n1")
+        home.ok("node", "create", "n2")
+        out = home.ok("node", "delete", "--all")
+        check("node n1 deleted" in out and "node n2 deleted" in out and home.json("node", "list") == [],
+              f"node delete --all: {out!r}")
         print("node lifecycle: create, kill -9 and start with every service, stop, delete, one-line errors")
     except BaseException:
         home.print_logs()
