@@ -44,6 +44,12 @@ def test(args):
         reply = home.ok("message", "send", "again", "--from", "alice", "--to", f"{channel2} => echoer")
         check(reply == "again\n", f"the echo through the second channel: {reply!r}")
 
+        # /node/NAME is that node's TCP listener: Alice straight to Bob's listener, no hub.
+        direct = home.ok("secure-channel", "create", "--from", "alice", "--to", "/node/bob/service/listener",
+                         "--authorized", bob_id).strip()
+        reply = home.ok("message", "send", "direct", "--from", "alice", "--to", f"{direct} => echoer")
+        check(reply == "direct\n", f"the echo through the direct channel: {reply!r}")
+
         # What each node reports, as JSON for scripts.
         relays = home.json("relay", "list", "--to", "bob")
         check(len(relays) == 1 and relays[0]["state"] == "registered" and relays[0]["relay"] == "forward_to_bob",
