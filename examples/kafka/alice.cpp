@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
   auto channel = node.block_on([&](context& ctx) { return sc::create_secure_channel(ctx, r, channel_options); });
   (void)node.block_on([&](context& ctx) { return progress.stop(ctx); });
   if (!channel) return fail("no secure channel with Bob: " + channel.error().message());
-  progress.answered();
+  progress.established();
   std::printf("\n[✓] End-to-end encrypted secure channel was established.\n\n");
 
   std::size_t sent = 0, missing = 0;

@@ -1,28 +1,35 @@
 // examples/kafka/handshake_progress.hpp — not in the Rust guide: what Alice says while her
-// secure channel handshake travels through Kafka, and how long she waits for Bob's answer.
+// secure channel handshake travels through Kafka, and how long she waits for it.
 //
-// The handshake is three messages: Alice's first goes to Bob through his receiver stream, his
-// answer comes back through his sender stream, her last one goes to him. She watches her leg:
-// her stream client's status says when the hub has confirmed her push, and the hub says who
-// pulls Bob's receiver stream and how far (`stream::ask_readers`). She says it on stdout, in
-// lines that start with "alice: " (her stdout's other lines are unchanged):
+// The handshake is three messages and a confirmation: Alice's first message goes to Bob through
+// his receiver stream, his answer (2) comes back through his sender stream, her last message (3)
+// goes to him, and his confirmation that he accepts her comes back. Her legs she can watch: her
+// stream client's status says when the hub has confirmed each push and when something came
+// back, and the hub says who pulls Bob's receiver stream and how far (`stream::ask_readers`).
+// She says it on stdout, in lines that start with "alice: " (her other stdout lines are as in
+// the guide):
 //
 //   alice: handshake sent to Bob through stream 'alice-to-bob_…'; waiting for his answer (1/3)
-//   alice: Bob has read it from stream 'alice-to-bob_…'; his answer comes through stream 'bob-to-alice_…'
-//   alice: Bob answered through stream 'bob-to-alice_…' (2/3); the last handshake message is on its way to him (3/3)
+//   alice: Bob answered through stream 'bob-to-alice_…' (2/3); the last handshake message goes
+//          to him through stream 'alice-to-bob_…' (3/3)
 //
 // and, when it is so, as soon as the hub says it:
 //
-//   alice: nobody reads stream 'alice-to-bob_…' on the hub (is Bob running, and are the names right?)
+//   alice: Bob has read it from stream 'alice-to-bob_…'; his answer comes through stream
+//          'bob-to-alice_…'
+//   alice: nobody reads stream 'alice-to-bob_…' on the hub (is Bob running, and are the names
+//          right?)
+//   alice: still waiting for Bob's answer (10 s): the hub confirmed the handshake and stream
+//          'alice-to-bob_…' is being read
 //
 // How long she waits: the secure channel's default `handshake_timeout` (10 s), then 10 s more
-// each time the handshake is still on its way: the hub confirmed her message and someone pulls
-// Bob's receiver stream (or pulled it within 10 s), or Bob has read her message less than 5 s
-// ago. 60 s at most. She gives up at the end of the first 10 s in which it is not, and exits 1
-// with the reason on stderr: nobody reads the stream (she keeps waiting until then, since Bob may
-// be starting or the hub restarting), the hub never confirmed her message, or Bob read it and
-// no answer came within 5 s (his sender name, her receiver stream, is wrong?). A hub too old to
-// say who reads a stream leaves her waiting while it confirms her message, up to the 60 s.
+// each time the handshake is still on its way: the hub confirmed her latest message and someone
+// pulls Bob's receiver stream (or did within 10 s), or Bob read that message less than 5 s ago.
+// 60 s at most. She gives up at the end of the first 10 s in which it is not, and exits 1 with
+// the reason on stderr: nobody reads the stream (until then she waits, for Bob may be starting
+// or the hub restarting), the hub never confirmed her message, or Bob read it and nothing came
+// back within 5 s (his sender name, her receiver stream, is wrong?). A hub too old to say who
+// reads a stream leaves her waiting while it confirms her messages, up to the 60 s.
 //
 // What the hub says about readers is only the hub's word. A lying hub can make her wait up to
 // 60 s or give up early, as a hub that drops messages could anyway; it cannot make her trust
@@ -37,6 +44,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -63,16 +71,17 @@ struct state {
   static constexpr int max_waits = 6;
 
   std::mutex mutex;
-  bool sent = false;  // the hub confirmed message 1
-  std::int64_t sent_index = -1;
-  bool hub_tells = true;          // false: the hub does not know `readers` requests
-  std::optional<bool> reading;    // the hub's latest word on whether Bob's receiver stream is pulled
-  std::optional<clock::time_point> taken_at;  // when the hub first said his reader had taken message 1
-  bool said_retrying = false, said_nobody = false, said_reader = false;
+  std::uint64_t sent = 0;        // Alice's handshake messages the hub confirmed (1, then 2 with message 3)
+  std::int64_t sent_index = -1;  // the index the latest of them got
+  std::optional<clock::time_point> answered_at;  // when Bob's answer (2) arrived
+  std::optional<clock::time_point> taken_at;     // when the hub said Bob had read the latest of hers
+  bool hub_tells = true;                         // false: the hub does not know `readers` requests
+  std::optional<bool> reading;                   // the hub's latest word on whether Bob's receiver stream is pulled
+  bool said_sent = false, said_answer = false, said_retrying = false, said_nobody = false, said_reader = false;
   int waits = 1;  // how many handshake_timeouts have passed (or are passing)
 
-  /// One line on stdout (under `mutex`).
-  void say(const std::string& line) const {
+  /// One line on stdout.
+  static void say(const std::string& line) {
     std::printf("alice: %s\n", line.c_str());
     std::fflush(stdout);
   }
@@ -81,21 +90,36 @@ struct state {
   std::string nobody() const {
     return "nobody reads " + to_bob() + " on the hub (is Bob running, and are the names right?)";
   }
+  void say_sent() {
+    if (!std::exchange(said_sent, true))
+      say("handshake sent to Bob through " + to_bob() + "; waiting for his answer (1/3)");
+  }
+  void say_answer() {
+    if (!std::exchange(said_answer, true))
+      say("Bob answered through " + from_bob() + " (2/3); the last handshake message goes to him through " + to_bob() +
+          " (3/3)");
+  }
 
-  // Under `mutex`: what the stream client says of the push of message 1.
+  // What the stream client says of her pushes and of what came back.
   void look_at_status() {
     const auto status = stream.status();
-    if (!sent && status.confirmed >= 1) {
-      sent = true;
+    if (status.confirmed > sent) {  // a new message of hers is on the stream: has Bob read it?
+      sent = status.confirmed;
       sent_index = status.confirmed_index;
-      say("handshake sent to Bob through " + to_bob() + "; waiting for his answer (1/3)");
-    } else if (!sent && !said_retrying && status.sender == nodus::stream::stream_status::state::retrying) {
+      taken_at.reset();
+      say_sent();
+    } else if (sent == 0 && !said_retrying && status.sender == nodus::stream::stream_status::state::retrying) {
       said_retrying = true;
       say("the hub at " + hub + " has not taken the handshake yet (" + status.last_error + "); trying again");
     }
+    if (!answered_at && status.delivered > 0) {  // Bob's answer reached her initiator
+      answered_at = clock::now();
+      say_sent();
+      say_answer();
+    }
   }
 
-  // Under `mutex`: what the hub says of the readers of Bob's receiver stream.
+  // What the hub says of the readers of Bob's receiver stream.
   void heard(const nodus::result_or_failure<nodus::stream::stream_readers>& readers) {
     if (!readers) {
       if (readers.error().code != nodus::errc::not_supported) return;  // asked again next turn
@@ -111,41 +135,54 @@ struct state {
       said_reader = true;
       say(to_bob() + " has a reader now");
     }
-    if (!taken_at && readers.value().has_read(sent_index)) {
+    if (sent > 0 && !taken_at && readers.value().has_read(sent_index)) {
       taken_at = clock::now();
-      say("Bob has read it from " + to_bob() + "; his answer comes through " + from_bob());
+      if (!answered_at) say("Bob has read it from " + to_bob() + "; his answer comes through " + from_bob());
     }
   }
 
-  // Under `mutex`: whether to wait one more `period` for Bob's answer (`keep_waiting`).
+  // Whether to wait one more `period` (`keep_waiting`).
   nodus::result_or_failure<> verdict() {
+    using nodus::errc;
     const auto waited = std::chrono::duration_cast<std::chrono::seconds>(period * waits).count();
-    if (!sent) {
-      const auto error = stream.status().last_error;
-      return nodus::fail(nodus::errc::timeout, fmt::format("the hub at {} has not confirmed the handshake sent to {} "
-                                                           "within {} s{}",
-                                                           hub, to_bob(), waited, error.empty() ? "" : ": " + error));
-    }
-    if (taken_at && clock::now() - *taken_at >= period / 2)  // his answer takes him a moment, not seconds
-      return nodus::fail(nodus::errc::timeout,
-                         fmt::format("Bob has read the handshake from {}, but his answer has not come through {} "
-                                     "(is the sender name right?)",
-                                     to_bob(), from_bob()));
-    if (!taken_at && hub_tells && reading && !*reading) return nodus::fail(nodus::errc::timeout, nobody());
+    const auto now = clock::now();
+    const auto error = stream.status().last_error;
+    const auto because = error.empty() ? std::string() : ": " + error;
+    const bool last = answered_at.has_value();  // message 3 is the one on its way
+    if (sent == 0)
+      return nodus::fail(errc::timeout, fmt::format("the hub at {} has not confirmed the handshake sent to {} within "
+                                                    "{} s{}",
+                                                    hub, to_bob(), waited, because));
+    if (last && sent < 2 && now - *answered_at >= period / 2)
+      return nodus::fail(errc::timeout, fmt::format("the hub at {} has not confirmed the last handshake message "
+                                                    "sent to {}{}",
+                                                    hub, to_bob(), because));
+    if (taken_at && now - *taken_at >= period / 2)  // Bob answers in a moment, not in seconds
+      return nodus::fail(errc::timeout,
+                         last
+                             ? fmt::format("Bob has read the last handshake message from {}, but his confirmation "
+                                           "has not come through {} (did his side give up waiting?)",
+                                           to_bob(), from_bob())
+                             : fmt::format("Bob has read the handshake from {}, but his answer has not come through {} "
+                                           "(is the sender name right?)",
+                                           to_bob(), from_bob()));
+    if (!taken_at && hub_tells && reading && !*reading) return nodus::fail(errc::timeout, nobody());
     if (waits >= max_waits)
-      return nodus::fail(nodus::errc::timeout,
-                         fmt::format("no answer from Bob within {} s, although the hub confirmed the handshake", waited));
+      return nodus::fail(errc::timeout, fmt::format("no answer from Bob within {} s, although the hub confirmed the "
+                                                    "handshake",
+                                                    waited));
     ++waits;
-    say(fmt::format("still waiting for Bob's answer ({} s): the hub confirmed the handshake{}", waited,
-                    taken_at            ? " and Bob has read it"
-                    : reading && *reading ? " and " + to_bob() + " is being read"
-                                        : ""));
+    const auto how = taken_at              ? std::string(" and Bob has read it")
+                     : reading && *reading ? " and " + to_bob() + " is being read"
+                                           : std::string();
+    say(fmt::format("still waiting for Bob's {} ({} s): the hub confirmed the handshake{}",
+                    last ? "confirmation" : "answer", waited, how));
     return nodus::ok();
   }
 };
 
-/// Looks at the stream client's status every 50 ms and asks the hub about Bob's receiver stream
-/// every half second, until stopped.
+/// Looks at the stream client's status every 50 ms, and asks the hub about Bob's receiver stream
+/// every half second once a message of hers is on it, until stopped.
 class watcher final : public nodus::processor {
 public:
   explicit watcher(std::shared_ptr<state> s) : s_(std::move(s)) {}
@@ -155,7 +192,7 @@ public:
     {
       std::lock_guard lock(s_->mutex);
       s_->look_at_status();
-      ask = s_->sent && s_->hub_tells && clock::now() >= next_ask_;
+      ask = s_->sent > 0 && s_->hub_tells && clock::now() >= next_ask_;
     }
     if (ask) {
       auto readers = co_await nodus::stream::ask_readers(ctx, s_->stream);
@@ -205,13 +242,11 @@ public:
   nodus::task<nodus::result<>> start(nodus::context& ctx) const { return progress_detail::start(ctx, s_); }
   /// Stops watching.
   nodus::task<nodus::result<>> stop(nodus::context& ctx) const { return progress_detail::stop(ctx); }
-  /// Says that Bob's answer came (after `stop`), with the first line if the handshake was too
-  /// quick for it.
-  void answered() const {
+  /// Says what the watcher had no time to say, once the channel is made (after `stop`).
+  void established() const {
     std::lock_guard lock(s_->mutex);
-    s_->look_at_status();
-    if (!s_->sent) s_->say("handshake sent to Bob through " + s_->to_bob() + "; waiting for his answer (1/3)");
-    s_->say("Bob answered through " + s_->from_bob() + " (2/3); the last handshake message is on its way to him (3/3)");
+    s_->say_sent();
+    s_->say_answer();
   }
 
 private:

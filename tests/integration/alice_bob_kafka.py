@@ -49,12 +49,12 @@ def test(args):
     # Her progress lines, in order, before the channel is there. A slow handshake may add that Bob has
     # read it, and that she is still waiting; nothing else.
     maybe = (f"alice: Bob has read it from stream '{receiver}'; his answer comes through stream '{sender}'",
-             "alice: still waiting for Bob's answer (")
+             "alice: still waiting for Bob's ")
     progress = [l for l in done.stdout.splitlines()
                 if (l.startswith("alice: ") or "secure channel was established" in l) and not l.startswith(maybe)]
     check(progress == [f"alice: handshake sent to Bob through stream '{receiver}'; waiting for his answer (1/3)",
-                       f"alice: Bob answered through stream '{sender}' (2/3); the last handshake message is on its "
-                       "way to him (3/3)",
+                       f"alice: Bob answered through stream '{sender}' (2/3); the last handshake message goes to "
+                       f"him through stream '{receiver}' (3/3)",
                        "[✓] End-to-end encrypted secure channel was established."],
           f"alice's progress lines should say where the handshake went: {progress}")
     echoes = re.findall(r"^Alice received an echo: (.*)$", done.stdout, re.M)

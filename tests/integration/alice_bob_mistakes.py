@@ -93,8 +93,8 @@ def test(args):
     d.wait_for("^" + re.escape("alice: " + NOBODY.format(later_receiver)) + "$", timeout=15)
     late_bob = Proc("bob (d: after alice)", [ex("bob"), "--hub", where, "--trust-everyone", "--sender-name",
                                              later_sender, "--receiver-name", later_receiver])
-    d.wait_for(rf"^alice: Bob answered through stream '{later_sender}' \(2/3\); the last handshake message is on its "
-               r"way to him \(3/3\)$", timeout=30)
+    d.wait_for("^" + re.escape(f"alice: Bob answered through stream '{later_sender}' (2/3); the last handshake "
+                               f"message goes to him through stream '{later_receiver}' (3/3)") + "$", timeout=30)
     d.wait_for(r"secure channel was established")
     d.write("hello, late Bob")
     d.wait_for(r"^Alice received an echo: hello, late Bob$", timeout=20)
