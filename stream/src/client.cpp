@@ -267,8 +267,10 @@ task<result_or_failure<stream_readers>> ask_readers(context& ctx, connected_stre
   auto encoded = message_codec<stream_request>::encode(request);
   context via = ctx.new_detached("stream.readers.");
   const auto timeout = state.options.reply_timeout;
-  auto reply = co_await detail::exchange<readers_reply>(via, via, state.stream_service, request.request_id,
-                                                        std::move(encoded), timeout, timeout);
+  // In slices, so that a processor asking (Alice's watcher) stops at once when it is stopped.
+  const auto slice = std::min<duration>(timeout, std::chrono::milliseconds(200));
+  auto reply = co_await detail::exchange<readers_reply>(ctx, via, state.stream_service, request.request_id,
+                                                        std::move(encoded), timeout, slice);
   if (!reply) co_return fail(reply.error(), fmt::format("{}: {}", what, reply.error().message()));
   const auto& answer = reply.value();
   if (answer.error.code == stream_errc::bad_request)  // what an older hub says to a request it does not know

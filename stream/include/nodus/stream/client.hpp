@@ -179,7 +179,8 @@ task<result<>> disconnect_stream(context& ctx, connected_stream stream);
 
 /// Asks the hub who reads the stream this client pushes to (`sender_name()`: the other side's
 /// receiver stream), e.g. to say "nobody reads it" when a name was mistyped or the other side is
-/// not running. One request, answered from the hub's memory, waiting up to `reply_timeout`.
+/// not running. One request, answered from the hub's memory, waiting up to `reply_timeout` (or
+/// until the processor of `ctx` is stopped: `errc::stopped`).
 /// Fails with `not_supported` when the hub does not know the request (an older hub), and as a
 /// push would when the hub cannot be reached. What the hub answers is checked (nothing it says
 /// can make a value out of range), but it is only the hub's word: see `stream_readers`.
