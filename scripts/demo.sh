@@ -61,7 +61,8 @@ printf '\n=== Alice: the two names, then three lines through the channel (trusti
 lines=('Hello Bob, only you can read this.' 'Kafka keeps this, but cannot read it.' 'Nor change it unnoticed.')
 printf '%s\n' "$sender" "$receiver" "${lines[@]}" | "$bin/alice" --hub "$hub" --identity alice --vault "$work/alice.vault" --trust "$bob_id" >"$work/alice.out" 2>"$work/alice.log" ||
   fail "alice failed: $(cat "$work/alice.log")"
-grep -E '^\[✓\] End-to-end|^Alice received an echo' "$work/alice.out" | sed 's/^/alice: /'
+# Her progress lines through the handshake ("alice: ..."), the channel, the echoes.
+grep -E '^alice: |^\[✓\] End-to-end|^Alice received an echo' "$work/alice.out" | sed -E 's/^(alice: )?/alice: /'
 for line in "${lines[@]}"; do
   grep -qxF "Alice received an echo: $line" "$work/alice.out" || fail "no echo of '$line'"
   wait_for "$work/bob.out" "Received: $line\$" >/dev/null

@@ -13,9 +13,20 @@
 // carries on with her next line, so the channel reports the lost message as a gap when the
 // next one arrives; she then exits 1 at the end of her input.
 //
-// Not in the guide: --client-id replaces the unique id whose saved index her receiver resumes
-// from, and --echo-timeout (default 30) is how long she waits for each echo, e.g. longer when the
-// hub may be restarted meanwhile.
+// Not in the guide:
+// - --client-id replaces the unique id whose saved index her receiver resumes from, and
+//   --echo-timeout (default 30) is how long she waits for each echo, e.g. longer when the hub
+//   may be restarted meanwhile.
+// - She connects to the hub before she asks for the names: a hub that is not there ends her at
+//   once, with the reason ("alice: cannot reach the hub at 127.0.0.1:4000: connection refused",
+//   exit 1; hub_reach.hpp).
+// - While the handshake travels through Kafka she says what it is doing, on stdout in lines that
+//   start with "alice: " ("handshake sent to Bob through stream '...'; waiting for his answer
+//   (1/3)", ...), and says at once when nobody reads the stream she writes to ("alice: nobody
+//   reads stream '...' on the hub (is Bob running, and are the names right?)"). She then keeps
+//   waiting, for a reader to show up, until the end of the handshake's 10 s, and fails (exit 1,
+//   the reason on stderr) if none did. She waits 10 s more each time the hub confirms her
+//   handshake and Bob's stream is being read, up to 60 s in all (handshake_progress.hpp).
 
 #include <chrono>
 #include <cstdio>
@@ -30,10 +41,11 @@
 #include "nodus/stream/client.hpp"
 #include "nodus/transports/tcp.hpp"
 
+#include "handshake_progress.hpp"
+#include "hub_reach.hpp"
 #include "identity_options.hpp"
 
 using namespace nodus;
-using namespace std::chrono_literals;
 namespace sc = nodus::secure_channel;
 
 namespace {
@@ -93,6 +105,10 @@ int main(int argc, char** argv) {
   if (!alice) return fail(alice.error().message());
   std::printf("Alice's identifier is: %s\n", alice.value().id().c_str());
 
+  // Not in the guide: a hub that is not there is said at once (hub_reach.hpp).
+  auto reached = node.block_on([&](context& ctx) { return examples::reach_hub(ctx, transport.value(), hub); });
+  if (!reached) return fail(reached.error().message());
+
   // This program expects that Bob has created a bi-directional stream that will relay messages
   // for his secure channel listener, on the hub. From standard input, read the bi-directional
   // stream names for Bob's secure channel listener.
@@ -118,9 +134,16 @@ int main(int argc, char** argv) {
   // Exchange to establish an encrypted secure channel with Bob.
   const route r{sender, "listener"};
   sc::options channel_options{.identity = alice.value(), .trust = who.policy()};
-  channel_options.handshake_timeout = 30s;  // three trips through Kafka
+  // Not in the guide: progress lines while the handshake travels through Kafka, and patience as
+  // long as it is on its way (handshake_progress.hpp).
+  const examples::handshake_progress progress(connected.value(), hub, channel_options.handshake_timeout);
+  channel_options.keep_waiting = progress.keep_waiting();
+  if (auto watching = node.block_on([&](context& ctx) { return progress.start(ctx); }); !watching)
+    return fail("cannot watch the handshake: " + watching.error().message());
   auto channel = node.block_on([&](context& ctx) { return sc::create_secure_channel(ctx, r, channel_options); });
+  (void)node.block_on([&](context& ctx) { return progress.stop(ctx); });
   if (!channel) return fail("no secure channel with Bob: " + channel.error().message());
+  progress.established();
   std::printf("\n[✓] End-to-end encrypted secure channel was established.\n\n");
 
   std::size_t sent = 0, missing = 0;

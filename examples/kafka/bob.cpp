@@ -14,6 +14,10 @@
 // previous run uses the same two streams and resumes from his saved index, so an Alice who
 // knows the names need not be told new ones.
 //
+// Not in the guide: he connects to the hub first, so that a hub that is not there ends him at
+// once, with the reason ("bob: cannot reach the hub at 127.0.0.1:4000: connection refused",
+// exit 1; hub_reach.hpp).
+//
 // What is reachable from the hub and Kafka: only Bob's secure channel listener, through the
 // stream; his echoer only through a secure channel. Whoever else pushes to his stream reaches
 // nothing else on his node.
@@ -26,6 +30,7 @@
 #include "nodus/stream/client.hpp"
 #include "nodus/transports/tcp.hpp"
 
+#include "hub_reach.hpp"
 #include "identity_options.hpp"
 
 using namespace nodus;
@@ -67,6 +72,11 @@ task<int> program(context& ctx, settings s) {
   auto bob = s.who.load();
   if (!bob) co_return fail(bob.error().message());
   std::printf("Bob's identifier is: %s\n", bob.value().id().c_str());
+  std::fflush(stdout);
+
+  // Not in the guide: a hub that is not there is said at once (hub_reach.hpp).
+  if (auto reached = co_await examples::reach_hub(ctx, transport.value(), s.hub); !reached)
+    co_return fail(reached.error().message());
 
   // Create a secure channel listener for Bob that will wait for requests to initiate an
   // Authenticated Key Exchange. Through its channels, only the echoer is reachable.

@@ -66,6 +66,7 @@ task<result_or_failure<channel>> create_secure_channel(context& ctx, route to_li
   context waiter = ctx.new_detached("sc.wait.");
   auto config = std::make_shared<end_config>();
   const auto timeout = o.handshake_timeout;
+  const auto keep_waiting = o.keep_waiting;
   config->opts = std::move(o);
   config->channel_state = std::make_shared<channel_shared_state>();
   // Two independent random addresses: knowing where the peer sends frames (the decryptor, on
@@ -81,13 +82,24 @@ task<result_or_failure<channel>> create_secure_channel(context& ctx, route to_li
     co_return fail(started.error(), "cannot start a handshake with " + described + ": " + started.error().message());
 
   auto told = co_await waiter.receive_message(timeout);
+  auto waited = timeout;
+  result_or_failure<> go_on = ok();
+  while (!told && told.error() == nodus::errc::timeout && keep_waiting) {
+    go_on = keep_waiting();  // e.g. "the hub confirmed the handshake and Bob's stream is being read"
+    if (!go_on) break;
+    ctx.log().debug("secure channel {}: no answer from {} within {} ms; waiting {} ms more", decryptor_address,
+                    described, waited.count(), timeout.count());
+    told = co_await waiter.receive_message(timeout);
+    waited += timeout;
+  }
   if (!told) {
     (void)co_await ctx.stop_worker(decryptor_address);
     // The encryptor exists only if our side of the handshake finished (the confirmation is late).
     if (is_served(ctx, config->channel_state->encryptor))
       (void)co_await ctx.stop_worker(config->channel_state->encryptor);
+    if (!go_on) co_return go_on.error();
     co_return fail(nodus::errc::timeout, "no secure channel handshake with " + described + " within " +
-                                             std::to_string(timeout.count()) + " ms");
+                                             std::to_string(waited.count()) + " ms");
   }
   if (config->outcome) co_return *config->outcome;  // the decryptor has stopped itself
   co_return detail::access::make_channel(config->channel_state);

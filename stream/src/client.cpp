@@ -257,6 +257,37 @@ task<result_or_failure<connected_stream>> connect_stream(context& ctx, route to_
   co_return connected_stream(std::move(state));
 }
 
+task<result_or_failure<stream_readers>> ask_readers(context& ctx, connected_stream stream) {
+  const auto& state = *stream.state_;
+  const auto what = fmt::format("asking {} who reads '{}'", state.stream_service, state.sender_stream);
+  stream_request request;
+  request.kind = stream_request::kind_t::readers;
+  request.request_id = 1;  // a context of its own: no other request to tell apart
+  request.stream = state.sender_stream;
+  auto encoded = message_codec<stream_request>::encode(request);
+  context via = ctx.new_detached("stream.readers.");
+  const auto timeout = state.options.reply_timeout;
+  // In slices, so that a processor asking (Alice's watcher) stops at once when it is stopped.
+  const auto slice = std::min<duration>(timeout, std::chrono::milliseconds(200));
+  auto reply = co_await detail::exchange<readers_reply>(ctx, via, state.stream_service, request.request_id,
+                                                        std::move(encoded), timeout, slice);
+  if (!reply) co_return fail(reply.error(), fmt::format("{}: {}", what, reply.error().message()));
+  const auto& answer = reply.value();
+  if (answer.error.code == stream_errc::bad_request)  // what an older hub says to a request it does not know
+    co_return fail(errc::not_supported,
+                   fmt::format("{}: the hub does not tell ({})", what, detail::describe(answer.error)));
+  if (answer.error)
+    co_return fail(detail::to_error_code(answer.error.code),
+                   fmt::format("{}: the hub says {}", what, detail::describe(answer.error)));
+  // The hub's numbers, kept within sense: a day is "long ago", below -1 is "none".
+  constexpr std::int64_t a_day_ms = 24 * 3600 * 1000;
+  stream_readers out;
+  out.waiting = answer.readers.waiting;
+  if (answer.readers.last_pull_ms >= 0) out.since_last_pull = duration(std::min(answer.readers.last_pull_ms, a_day_ms));
+  out.read_to = std::max<std::int64_t>(answer.readers.read_to, -1);
+  co_return out;
+}
+
 task<result<>> disconnect_stream(context& ctx, connected_stream stream) {
   auto sender = co_await ctx.stop_worker(stream.sender());
   auto receiver = co_await ctx.stop_worker(stream.receiver());

@@ -6,6 +6,8 @@
 // confirmation only makes the message appear twice in a row.
 #include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -85,7 +87,10 @@ task<bool> stream_sender::push_once(context& ctx) {
   switch (error.code) {
     case stream_errc::none:
       pending_.reset();
-      state_->update([](stream_status& s) { ++s.confirmed; });
+      state_->update([at = reply.value().index](stream_status& s) {
+        ++s.confirmed;
+        s.confirmed_index = std::max<std::int64_t>(at, -1);  // the hub's number: -1 means "not said"
+      });
       state_->succeeded(ctx, &stream_status::sender, what);
       co_return true;
     case stream_errc::bad_request:

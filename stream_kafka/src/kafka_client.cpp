@@ -202,6 +202,10 @@ void kafka_client::fetch(std::string stream, std::int64_t index, std::uint32_t l
                  });
 }
 
+reader_activity kafka_client::readers(const std::string& stream) const {
+  return impl_->reader ? impl_->reader->readers(stream) : reader_activity{};
+}
+
 void kafka_client::check_cluster(std::function<void(result_or_failure<std::string>)> done) {
   auto* p = impl_.get();
   std::function<void()> job = [p, done] {

@@ -110,6 +110,7 @@ void stream_reader::pull(const std::string& stream, std::int64_t index, std::uin
       auto [it, created] = tails_.try_emplace(stream);
       tail& t = it->second;
       t.last_used = now;
+      t.asked = std::max(t.asked, index);
       if (created || index < t.from) {
         reposition(t, index);
         wake = true;
@@ -132,6 +133,18 @@ void stream_reader::pull(const std::string& stream, std::int64_t index, std::uin
   if (waits && logs_.log)
     logs_.log->debug("kafka reader: a pull of '{}' from {} waits up to {} ms", stream, index, wait.count());
   run_all(out, logs_.log.get());
+}
+
+reader_activity stream_reader::readers(const std::string& stream) {
+  std::lock_guard lock(mutex_);
+  reader_activity activity;
+  auto it = tails_.find(stream);
+  if (it == tails_.end()) return activity;  // never pulled here, or not for `read_idle`
+  const auto& t = it->second;
+  activity.waiting = static_cast<std::uint32_t>(t.waiters.size());
+  activity.last_pull_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t.last_used).count();
+  activity.read_to = t.asked;
+  return activity;
 }
 
 void stream_reader::offer(std::string_view stream, std::int64_t offset, const void* data, std::size_t size) {

@@ -34,6 +34,8 @@ public:
   /// See `kafka_client::fetch`; `stream` is known to exist.
   void pull(const std::string& stream, std::int64_t index, std::uint32_t limit, std::size_t max_bytes,
             std::chrono::milliseconds wait, fetch_callback done);
+  /// See `kafka_client::readers`.
+  reader_activity readers(const std::string& stream);
   /// A message this hub produced was stored at `offset` of `stream`.
   void offer(std::string_view stream, std::int64_t offset, const void* data, std::size_t size);
   /// Answers every waiting pull (`internal`: stopping), stops the thread, closes the consumer.
@@ -68,7 +70,8 @@ private:
     clock::time_point next_probe;
     clock::time_point probe_deadline;
     std::vector<waiter> waiters;
-    clock::time_point last_used;
+    clock::time_point last_used;  // when the last pull arrived
+    std::int64_t asked = -1;      // the highest index a pull asked for
   };
   // What the reader thread asks of the consumer after a turn, outside the lock.
   struct consumer_calls {

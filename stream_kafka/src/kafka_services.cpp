@@ -190,7 +190,8 @@ void stream_kafka_service::handle(context& ctx, stream_request request, route re
   using kind = stream_request::kind_t;
   if (request.version != protocol_version) {
     reply.error = undecodable({request.version}, "stream_request");
-  } else if (request.kind != kind::create && request.kind != kind::push && request.kind != kind::pull) {
+  } else if (request.kind != kind::create && request.kind != kind::push && request.kind != kind::pull &&
+             request.kind != kind::readers) {
     reply.error = {stream_errc::bad_request, fmt::format("unknown request kind {}", static_cast<int>(request.kind))};
   } else if (auto bad = bad_name("stream name", request.stream)) {
     reply.error = std::move(*bad);
@@ -209,6 +210,13 @@ void stream_kafka_service::handle(context& ctx, stream_request request, route re
   }
   auto r = replier_;
   switch (request.kind) {
+    case kind::readers: {
+      // From the reader's memory: asking creates nothing and waits for nothing.
+      readers_reply answer;
+      static_cast<stream_reply&>(answer) = std::move(reply);
+      answer.readers = options_.kafka->readers(request.stream);
+      return replier_->send(std::move(reply_to), answer);
+    }
     case kind::create:
       options_.kafka->create_stream(request.stream, [r, to = std::move(reply_to), reply](stream_error error) mutable {
         reply.error = std::move(error);

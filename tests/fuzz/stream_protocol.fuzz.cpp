@@ -1,8 +1,9 @@
 // Fuzzes the decoders of the stream protocol (services/include/nodus/stream/protocol.hpp):
 // `message_codec<T>::decode` for the requests the hub's stream services take (`stream_request`,
-// `index_request`) and the replies a stream client takes (`stream_reply`, `index_reply`).
+// `index_request`) and the replies a stream client takes (`stream_reply`, `readers_reply`,
+// `index_reply`).
 //
-// Input: a message body; every input is decoded as each of the four types.
+// Input: a message body; every input is decoded as each of the five types.
 //
 // Properties (fuzz_codec.hpp): no crash, no sanitizer report, no allocation out of proportion
 // to the input, errors are `malformed` or `too_large`, and a decoded value survives a round trip.
@@ -15,6 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   nodus::fuzz::check_codec<nodus::stream::stream_request>(wire);
   nodus::fuzz::check_codec<nodus::stream::index_request>(wire);
   nodus::fuzz::check_codec<nodus::stream::stream_reply>(wire);
+  nodus::fuzz::check_codec<nodus::stream::readers_reply>(wire);
   nodus::fuzz::check_codec<nodus::stream::index_reply>(wire);
   return 0;
 }

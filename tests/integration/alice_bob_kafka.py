@@ -1,7 +1,8 @@
 """The Rust guide's Alice and Bob (examples/kafka) as separate processes through `nodus hub` and
-its embedded Kafka: 100 lines, each echoed exactly once and in order; then both topics read
-back with kcat and with kafka-python (an independent implementation of the Kafka protocol)
-hold records, and none of them contains any of the lines."""
+its embedded Kafka: 100 lines, each echoed exactly once and in order, after Alice's progress lines
+for the handshake (sent through Bob's receiver stream, answered through his sender stream); then
+both topics read back with kcat and with kafka-python (an independent implementation of the
+Kafka protocol) hold records, and none of them contains any of the lines."""
 import os
 import re
 import shutil
@@ -45,6 +46,17 @@ def test(args):
     except subprocess.TimeoutExpired:
         fail("alice did not finish 100 echoes within 120 s")
     check(done.returncode == 0, f"alice exited {done.returncode}: {done.stderr}")
+    # Her progress lines, in order, before the channel is there. A slow handshake may add that Bob has
+    # read it, and that she is still waiting; nothing else.
+    maybe = (f"alice: Bob has read it from stream '{receiver}'; his answer comes through stream '{sender}'",
+             "alice: still waiting for Bob's ")
+    progress = [l for l in done.stdout.splitlines()
+                if (l.startswith("alice: ") or "secure channel was established" in l) and not l.startswith(maybe)]
+    check(progress == [f"alice: handshake sent to Bob through stream '{receiver}'; waiting for his answer (1/3)",
+                       f"alice: Bob answered through stream '{sender}' (2/3); the last handshake message goes to "
+                       f"him through stream '{receiver}' (3/3)",
+                       "[✓] End-to-end encrypted secure channel was established."],
+          f"alice's progress lines should say where the handshake went: {progress}")
     echoes = re.findall(r"^Alice received an echo: (.*)$", done.stdout, re.M)
     check(echoes == lines, f"alice's echoes are not the 100 lines, once each, in order: {echoes[:5]}... ({len(echoes)})")
     bob.wait_for(rf"Received: {re.escape(lines[-1])}$", timeout=10)

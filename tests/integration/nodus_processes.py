@@ -24,14 +24,15 @@ _started = []  # every process started, for the stderr shown on failure
 class Proc:
     """A started program: its stdout lines arrive in a queue, its stderr goes to a file."""
 
-    def __init__(self, name, args, env=None):
+    def __init__(self, name, args, env=None, stdin=False):
+        """With `stdin`, its standard input is a pipe that `write` writes lines to."""
         self.name = name
         self.args = [str(a) for a in args]
         self.stderr = tempfile.TemporaryFile(mode="w+")
         self.lines = queue.Queue()
         self.output = []
-        self.popen = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=self.stderr, text=True,
-                                      env={**os.environ, **(env or {})})
+        self.popen = subprocess.Popen(self.args, stdin=subprocess.PIPE if stdin else None, stdout=subprocess.PIPE,
+                                      stderr=self.stderr, text=True, env={**os.environ, **(env or {})})
         threading.Thread(target=self._read, daemon=True).start()
         _running.append(self)
         _started.append(self)
@@ -58,6 +59,29 @@ class Proc:
             match = re.search(pattern, line)
             if match:
                 return match
+
+    def write(self, line):
+        """Writes `line` and a newline to its standard input (started with `stdin=True`)."""
+        self.popen.stdin.write(line + "\n")
+        self.popen.stdin.flush()
+
+    def wait_exit(self, timeout=10.0):
+        """Its exit code, once it has exited by itself within `timeout` seconds; then every line it
+        printed is in `output`."""
+        try:
+            code = self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            fail(f"{self.name} did not exit within {timeout} s; saw {self.output}")
+        if self in _running:
+            _running.remove(self)
+        while True:  # the rest of its stdout, up to the end the reader thread marks with None
+            try:
+                line = self.lines.get(timeout=10)
+            except queue.Empty:
+                fail(f"{self.name} exited but its stdout did not end within 10 s")
+            if line is None:
+                return code
+            self.output.append(line)
 
     def alive(self):
         return self.popen.poll() is None

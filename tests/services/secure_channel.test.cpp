@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 // verify_peer is private to the library; its declaration is needed to feed it hostile bytes.
 #include "../../secure_channel/src/channel_state.hpp"
@@ -154,6 +156,50 @@ TEST_CASE("no listener answering: the initiator times out with a clear error") {
   REQUIRE_FALSE(ch);
   CHECK(ch.error().code == condition::timeout);
   CHECK(ch.error().message().find("tap") != std::string::npos);
+}
+
+TEST_CASE("keep_waiting: a slow route extends the handshake's wait; a failure ends it with its reason") {
+  constexpr int handshake_1 = 1;  // the frame kind of Noise message 1 (channel_frame.hpp)
+  SUBCASE("a first message that is late, while keep_waiting says the route still carries it") {
+    secure_channel_fixture f;
+    REQUIRE(f.listen(f.options_for(f.bob)));
+    f.relay->set([](local_message& m) {  // an intermediary that takes its time with message 1
+      return test::frame_kind(m) == handshake_1 ? test::tap::action::hold : test::tap::action::forward;
+    });
+    auto o = f.options_for(f.alice);
+    o.handshake_timeout = 200ms;
+    auto asked = std::make_shared<std::atomic<int>>(0);
+    o.keep_waiting = [asked]() -> result_or_failure<> {
+      if (++*asked > 100) return fail(errc::timeout, "asked too often");
+      return ok();
+    };
+    auto channel = std::async(std::launch::async, [&] { return f.connect(o); });
+    // Past two timeouts, the message reaches Bob: the channel is made all the same.
+    REQUIRE(test::eventually([&] { return asked->load() >= 2 && f.relay->held() == 1; }, 10s));
+    for (auto& held : f.relay->take_held()) REQUIRE(f.n.block_on([&](context& ctx) { return ctx.forward(held); }));
+    auto made = channel.get();
+    REQUIRE_MESSAGE(made, made.error().message());
+    CHECK(f.echo(made.value(), "late but there").value() == "late but there");
+  }
+  SUBCASE("keep_waiting gives up: the wait ends with its failure, and nothing is left running") {
+    secure_channel_fixture f;
+    REQUIRE(f.listen(f.options_for(f.bob)));
+    f.relay->set([](local_message&) { return test::tap::action::drop; });
+    auto o = f.options_for(f.alice);
+    o.handshake_timeout = 100ms;
+    auto asked = std::make_shared<std::atomic<int>>(0);
+    o.keep_waiting = [asked]() -> result_or_failure<> {
+      if (++*asked < 3) return ok();
+      return fail(errc::timeout, "nobody reads stream 'x'");
+    };
+    const auto before = f.n.list_workers().size();
+    auto ch = f.connect(o);
+    REQUIRE_FALSE(ch);
+    CHECK(asked->load() == 3);
+    CHECK(ch.error().code == condition::timeout);
+    CHECK(ch.error().message() == "nobody reads stream 'x'");
+    CHECK(test::eventually([&] { return f.n.list_workers().size() <= before; }));  // the initiator stopped
+  }
 }
 
 TEST_CASE("closing a channel stops both ends; the peer learns it from an authenticated Close") {

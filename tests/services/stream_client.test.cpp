@@ -396,6 +396,50 @@ TEST_CASE("a hub that answers empty pulls at once is not polled in a busy loop")
   CHECK(bob.status().connected());
 }
 
+TEST_CASE("ask_readers: whether anyone reads the stream a client pushes to, and how far") {
+  fixture f;
+  auto got = f.start_recorder("collector");
+  auto alice = f.alice();
+  auto ask = [&] { return f.n.block_on([&](context& ctx) { return stream::ask_readers(ctx, alice); }); };
+  // Bob is not there: nobody has pulled 'alice-to-bob'.
+  auto nobody = ask();
+  REQUIRE_MESSAGE(nobody, nobody.error().message());
+  CHECK_FALSE(nobody.value().active(10s));
+  CHECK_FALSE(nobody.value().since_last_pull);
+  CHECK(nobody.value().read_to == -1);
+  CHECK(alice.status().confirmed_index == -1);
+
+  f.send("alice_inbox", route{alice.sender(), "collector"}, 0, 3);
+  REQUIRE(eventually([&] { return alice.status().confirmed == 3; }, 10s));
+  CHECK(alice.status().confirmed_index == 2);  // the index the hub gave the last push
+  CHECK_FALSE(ask().value().has_read(2));
+
+  // Bob comes, takes the three messages and pulls on from 3.
+  auto bob = f.bob();
+  REQUIRE(eventually([&] { return got->size() == 3; }, 10s));
+  CHECK(eventually(
+      [&] {
+        auto r = ask();
+        return r && r.value().active(10s) && r.value().has_read(2) && r.value().read_to == 3;
+      },
+      10s));
+  CHECK(ask().value().since_last_pull);
+
+  // A hub that does not know the request (an older one) says bad_request: not_supported, in words.
+  f.hub.fail_next(op::readers, 1, stream::stream_errc::bad_request);
+  auto older = ask();
+  REQUIRE_FALSE(older);
+  CHECK(older.error().code == errc::not_supported);
+  CHECK(older.error().message().find("asking stream_kafka who reads 'alice-to-bob': the hub does not tell") !=
+        std::string::npos);
+  // A hub that is not there: the route's error.
+  f.hub.stop();
+  auto away = ask();
+  REQUIRE_FALSE(away);
+  CHECK(away.error().code == condition::not_found);
+  f.hub.start();
+}
+
 TEST_CASE("connect_stream says clearly why it cannot connect") {
   fixture f;
   auto bad = f.connect("no spaces", "fine", fixture::options("bob"));

@@ -8,6 +8,7 @@
 #include <future>
 #include <optional>
 
+#include "eventually.hpp"
 #include "log_capture.hpp"
 #include "nodus/node/node.hpp"
 #include "nodus/stream_kafka/services.hpp"
@@ -89,6 +90,14 @@ struct stream_hub {
       }
     }
     return all;
+  }
+  readers_reply readers(const std::string& stream) {
+    const auto r = request(stream_request::kind_t::readers, stream);
+    auto reply = n.send_and_receive<readers_reply>(route{std::string(stream_service_address)}, r, 10s);
+    REQUIRE(reply);
+    CHECK(reply.value().request_id == r.request_id);
+    CHECK(reply.value().kind == r.kind);
+    return reply.value();
   }
   index_reply index(index_request::kind_t kind, const std::string& stream, const std::string& client_id,
                     std::int64_t at = 0) {
@@ -479,6 +488,41 @@ TEST_CASE("a stream nobody pulls is dropped by the reader and read again on the 
   auto waiting = waiting_pull(hub, "s", 2, 3000);
   REQUIRE_FALSE(hub.push("s", "three").error);
   CHECK(text(waiting.get().messages.at(0)) == "three");
+}
+
+TEST_CASE("readers: whether a stream is pulled, how long ago and how far, from memory and creating nothing") {
+  test::log_capture logs;
+  kafka_client_options quick;
+  quick.read_idle = 300ms;
+  stream_hub hub(start_kafka(logs), {}, {}, 5s, quick);
+  REQUIRE_FALSE(hub.create("s").error);
+  REQUIRE_FALSE(hub.push("s", "one").error);
+  const auto nobody = hub.readers("s");
+  CHECK_FALSE(nobody.error);
+  CHECK(nobody.readers.waiting == 0);
+  CHECK(nobody.readers.last_pull_ms == -1);
+  CHECK(nobody.readers.read_to == -1);
+  CHECK(nobody.messages.empty());
+  // A stream that was never made: nobody reads it, and asking did not make it.
+  CHECK(hub.readers("never_made").readers.last_pull_ms == -1);
+  CHECK(hub.pull("never_made", 0).error.code == stream_errc::unknown_stream);
+  CHECK(hub.readers("no spaces").error.code == stream_errc::bad_request);
+
+  // A pull waiting at the hub is a reader, and says how far it has read.
+  auto waiting = waiting_pull(hub, "s", 1, 4000);
+  const auto reading = hub.readers("s");
+  CHECK(reading.readers.waiting == 1);
+  CHECK(reading.readers.last_pull_ms >= 0);
+  CHECK(reading.readers.read_to == 1);
+  REQUIRE_FALSE(hub.push("s", "two").error);
+  CHECK(text(waiting.get().messages.at(0)) == "two");
+  const auto after = hub.readers("s");
+  CHECK(after.readers.waiting == 0);
+  CHECK(after.readers.last_pull_ms >= 0);
+  CHECK(after.readers.read_to == 1);
+
+  // Nobody pulls for read_idle: the hub forgets the reader.
+  CHECK(test::eventually([&] { return hub.readers("s").readers.last_pull_ms == -1; }, 10s));
 }
 
 TEST_CASE("a stream fed by this hub's own pushes stops fetching, and still sees what others write") {

@@ -22,7 +22,7 @@ namespace nodus::test {
 /// What the fake services keep and how they misbehave; shared by both workers, and kept when
 /// the services (or their whole node) restart.
 struct fake_stream_state {
-  enum class op { create, push, pull, get_index, save_index };
+  enum class op { create, push, pull, get_index, save_index, readers };
 
   struct pending_pull {
     route to;
@@ -33,7 +33,8 @@ struct fake_stream_state {
   mutable std::mutex mutex;
   std::map<std::string, std::vector<bytes>> streams;
   std::map<std::pair<std::string, std::string>, std::int64_t> indexes;
-  std::vector<pending_pull> pending;                                // long polls waiting for a push
+  std::vector<pending_pull> pending;  // long polls waiting for a push
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::int64_t>> pulled;  // last pull, top index
   std::map<op, unsigned> requests;                                  // every request received, per kind
   std::map<op, unsigned> drops;                                     // handle the next N but send no reply
   std::map<op, std::pair<unsigned, stream::stream_errc>> failures;  // refuse the next N
@@ -89,6 +90,7 @@ public:
 
   task<result<>> handle_message(context& ctx, routed<stream::stream_request> message) override {
     const auto& r = message.body();
+    if (r.kind == stream::stream_request::kind_t::readers) co_return co_await readers(ctx, std::move(message));
     auto reply = reply_to(r);
     std::vector<std::pair<route, stream::stream_reply>> woken;  // long polls a push answers
     bool silent = false;
@@ -115,6 +117,9 @@ public:
       } else if (r.index < 0 || r.limit == 0) {
         reply.error = {stream::stream_errc::bad_request, "bad index or limit"};
       } else {
+        auto& [when, top] = s_->pulled.try_emplace(r.stream, std::chrono::steady_clock::now(), r.index).first->second;
+        when = std::chrono::steady_clock::now();
+        top = std::max(top, r.index);
         reply.messages = slice(s_->streams[r.stream], r.index, r.limit);
         if (reply.messages.empty() && r.wait_ms > 0 && s_->hold_pulls &&
             !silent) {  // long poll: a push answers it, or the timer
@@ -130,6 +135,34 @@ public:
   }
 
 private:
+  // What the fake remembers of the pulls of a stream (an older hub: `fail_next(op::readers, n,
+  // bad_request)`, as it answers a request kind it does not know).
+  task<result<>> readers(context& ctx, routed<stream::stream_request> message) {
+    const auto& r = message.body();
+    stream::readers_reply reply;
+    static_cast<stream::stream_reply&>(reply) = reply_to(r);
+    duration delay{0};
+    bool silent = false;
+    {
+      std::lock_guard lock(s_->mutex);
+      delay = s_->delay;
+      const auto refused = s_->admit(fake_stream_state::op::readers);
+      silent = refused == stream::stream_errc::none && s_->drop(fake_stream_state::op::readers);
+      if (refused != stream::stream_errc::none) {
+        reply.error = {refused, "the fake says no"};
+      } else if (auto it = s_->pulled.find(r.stream); it != s_->pulled.end()) {
+        const auto now = std::chrono::steady_clock::now();
+        reply.readers.last_pull_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second.first).count();
+        reply.readers.read_to = it->second.second;
+        for (const auto& p : s_->pending)
+          if (p.request.stream == r.stream && p.deadline > now) ++reply.readers.waiting;
+      }
+    }
+    if (silent) co_return ok();
+    co_return co_await answer(ctx, message.return_route(), std::move(reply), delay);
+  }
+
   // The waiting long polls on `name` that the new message answers (expired ones are dropped).
   std::vector<std::pair<route, stream::stream_reply>> wake(const std::string& name) {
     std::vector<std::pair<route, stream::stream_reply>> out;
@@ -251,6 +284,7 @@ public:
       s.streams.clear();
       s.indexes.clear();
       s.pending.clear();
+      s.pulled.clear();
     });
   }
   /// Sets a client's saved index, e.g. backwards to force a redelivery.

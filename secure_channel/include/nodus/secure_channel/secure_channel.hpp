@@ -93,9 +93,17 @@ struct options {
   /// Which peers to accept; there is no default (see `trust_policy`).
   trust_policy trust;
   cipher_suite suite = cipher_suite::aes256_gcm;
-  /// How long `create_secure_channel` waits for the handshake; a listener drops a half-done
-  /// handshake after this long.
+  /// How long `create_secure_channel` waits for the handshake (but see `keep_waiting`); a
+  /// listener drops a half-done handshake after this long.
   std::chrono::milliseconds handshake_timeout{10'000};
+  /// For routes through slow intermediaries, such as a Kafka stream on a hub: asked by
+  /// `create_secure_channel` each time `handshake_timeout` has passed without the peer's answer.
+  /// `ok()` waits one more `handshake_timeout` (the route is still carrying the handshake, e.g.
+  /// the hub confirmed it and the peer's stream is being read); a failure ends the wait with that
+  /// failure (say why in its reason). Unset, the first timeout ends the wait. It runs on one of
+  /// the node's threads and must not block; bounding the total wait is up to it. Listeners do
+  /// not use it.
+  std::function<result_or_failure<>()> keep_waiting;
   /// Each direction rekeys (Noise REKEY) every this many messages.
   std::uint64_t rekey_interval = 1ull << 16;
   /// Sequence numbers this far behind the newest one received are still accepted once

@@ -51,6 +51,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,19 +99,38 @@ struct stream_status {
   enum class state { connected, retrying, stopped };
   state sender = state::connected;
   state receiver = state::connected;
-  std::string last_error;           ///< the latest failure of either side (kept after recovery)
-  std::uint64_t pushed = 0;         ///< messages the sender took from its mailbox (each once)
-  std::uint64_t confirmed = 0;      ///< of those, confirmed by the hub
-  std::uint64_t rejected = 0;       ///< of those, refused for good by the hub (dropped, logged)
-  std::uint64_t retries = 0;        ///< failed requests (push, pull, index) that were tried again
-  std::uint64_t pulls = 0;          ///< pull requests sent
-  std::uint64_t delivered = 0;      ///< messages the receiver delivered locally
-  std::uint64_t undeliverable = 0;  ///< messages it could not decode or deliver (skipped, logged)
-  std::int64_t index = 0;           ///< the receiver's next index
-  std::int64_t saved_index = 0;     ///< the last index the index service confirmed
+  std::string last_error;             ///< the latest failure of either side (kept after recovery)
+  std::uint64_t pushed = 0;           ///< messages the sender took from its mailbox (each once)
+  std::uint64_t confirmed = 0;        ///< of those, confirmed by the hub
+  std::uint64_t rejected = 0;         ///< of those, refused for good by the hub (dropped, logged)
+  std::int64_t confirmed_index = -1;  ///< the index the hub gave the latest confirmed push; -1: none
+  std::uint64_t retries = 0;          ///< failed requests (push, pull, index) that were tried again
+  std::uint64_t pulls = 0;            ///< pull requests sent
+  std::uint64_t delivered = 0;        ///< messages the receiver delivered locally
+  std::uint64_t undeliverable = 0;    ///< messages it could not decode or deliver (skipped, logged)
+  std::int64_t index = 0;             ///< the receiver's next index
+  std::int64_t saved_index = 0;       ///< the last index the index service confirmed
 
   /// True when both sides are connected.
   bool connected() const noexcept { return sender == state::connected && receiver == state::connected; }
+};
+
+/// What the hub says of who reads a stream (`ask_readers`): what it has seen of the stream's
+/// pulls since it started, forgetting a stream nobody pulled for a minute. The hub's word only,
+/// for telling people what is going on ("nobody reads the stream Alice writes to"): a hub may
+/// lie, so nothing that matters for security may depend on it.
+struct stream_readers {
+  /// Pulls of the stream that the hub holds now (a reader waiting for the next message).
+  std::uint32_t waiting = 0;
+  /// How long ago the last pull of the stream arrived; empty when none did (see above).
+  std::optional<duration> since_last_pull;
+  /// The highest index a pull asked for: a reader has taken everything below it. -1: none.
+  std::int64_t read_to = -1;
+
+  /// True when someone pulls the stream now, or did within `recent`.
+  bool active(duration recent) const noexcept { return waiting > 0 || (since_last_pull && *since_last_pull <= recent); }
+  /// True when a reader has taken the message at `index` (e.g. `stream_status::confirmed_index`).
+  bool has_read(std::int64_t index) const noexcept { return index >= 0 && read_to > index; }
 };
 
 namespace detail {
@@ -140,6 +160,7 @@ public:
   stream_status status() const;
 
 private:
+  friend task<result_or_failure<stream_readers>> ask_readers(context& ctx, connected_stream stream);
   std::shared_ptr<detail::client_state> state_;
 };
 
@@ -155,6 +176,15 @@ task<result_or_failure<connected_stream>> connect_stream(context& ctx, route to_
 /// dropped and counted in a log line). The streams and the saved index stay on the hub, so
 /// connecting again with the same names and `client_id` resumes.
 task<result<>> disconnect_stream(context& ctx, connected_stream stream);
+
+/// Asks the hub who reads the stream this client pushes to (`sender_name()`: the other side's
+/// receiver stream), e.g. to say "nobody reads it" when a name was mistyped or the other side is
+/// not running. One request, answered from the hub's memory, waiting up to `reply_timeout` (or
+/// until the processor of `ctx` is stopped: `errc::stopped`).
+/// Fails with `not_supported` when the hub does not know the request (an older hub), and as a
+/// push would when the hub cannot be reached. What the hub answers is checked (nothing it says
+/// can make a value out of range), but it is only the hub's word: see `stream_readers`.
+task<result_or_failure<stream_readers>> ask_readers(context& ctx, connected_stream stream);
 
 /// A fresh name `prefix_` followed by 32 hex digits from a CSPRNG, like Rust's `Unique::with_prefix`.
 std::string unique_name(std::string_view prefix);

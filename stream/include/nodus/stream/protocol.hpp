@@ -5,6 +5,7 @@
 ///   "stream_kafka"        create_stream -> stream_created
 ///                         push          -> push_confirm   (after the broker acknowledged it)
 ///                         pull          -> pull_response  (long poll: up to `wait_ms` for data)
+///                         readers       -> readers_reply  (who pulls the stream, as far as the hub knows)
 ///   "stream_kafka_index"  get_index     -> index_reply
 ///                         save_index    -> index_reply
 ///
@@ -47,7 +48,7 @@ struct stream_error {
 
 /// A request to "stream_kafka".
 struct stream_request {
-  enum class kind_t : std::uint8_t { create = 1, push = 2, pull = 3 };
+  enum class kind_t : std::uint8_t { create = 1, push = 2, pull = 3, readers = 4 };
   std::uint8_t version = protocol_version;
   kind_t kind = kind_t::create;
   std::uint64_t request_id = 0;
@@ -66,7 +67,19 @@ struct stream_message {
   MSGPACK_DEFINE(index, data)
 };
 
-/// The reply of "stream_kafka" to any `stream_request`.
+/// What a hub knows of the pulls of one stream (the answer to a `readers` request): so that a
+/// sender can tell "nobody reads this stream" from "not read yet". It is what this hub has seen
+/// since it started (a stream nobody pulled for a minute is forgotten), and it is the hub's word
+/// only: a client uses it to tell people what is happening, never to decide what is secure.
+struct reader_activity {
+  std::uint32_t waiting = 0;       ///< pulls of the stream the hub holds now (long polls)
+  std::int64_t last_pull_ms = -1;  ///< milliseconds since the last pull arrived; -1: none
+  std::int64_t read_to = -1;       ///< the highest index a pull asked for (its reader has what
+                                   ///< lies below it); -1: none
+  MSGPACK_DEFINE(waiting, last_pull_ms, read_to)
+};
+
+/// The reply of "stream_kafka" to any `stream_request` (but see `readers_reply`).
 struct stream_reply {
   std::uint8_t version = protocol_version;
   stream_request::kind_t kind = stream_request::kind_t::create;  ///< what it answers
@@ -76,6 +89,15 @@ struct stream_reply {
   std::int64_t index = -1;               ///< push: the index (offset) the message got
   std::vector<stream_message> messages;  ///< pull: in index order, possibly empty
   MSGPACK_DEFINE(version, kind, request_id, stream, error, index, messages)
+};
+
+/// The reply of "stream_kafka" to a `readers` request: a `stream_reply` (`index` -1, no
+/// messages) with one more field at the end. So it decodes as a `stream_reply`, and a hub that
+/// does not know the request answers with a `stream_reply` (`bad_request`) that decodes as a
+/// `readers_reply` whose `readers` keeps its defaults. Other replies keep their seven fields.
+struct readers_reply : stream_reply {
+  reader_activity readers;
+  MSGPACK_DEFINE(version, kind, request_id, stream, error, index, messages, readers)
 };
 
 /// A request to "stream_kafka_index".

@@ -28,6 +28,8 @@ namespace nodus::stream_kafka {
 using stream::index_reply;
 using stream::index_request;
 using stream::protocol_version;
+using stream::reader_activity;
+using stream::readers_reply;
 using stream::stream_errc;
 using stream::stream_error;
 using stream::stream_message;
@@ -135,6 +137,10 @@ public:
   /// there are none yet, waits up to `wait` for the first one, then answers (possibly empty).
   void fetch(std::string stream, std::int64_t index, std::uint32_t limit, std::size_t max_bytes,
              std::chrono::milliseconds wait, std::function<void(std::vector<stream_message>, stream_error)> done);
+  /// What this client knows of the pulls of `stream`: how many `fetch`es wait now, how long ago
+  /// the last one came, the highest index one asked for. Answered at once, from memory; a stream
+  /// nobody fetched for `read_idle` (or ever) has no readers.
+  reader_activity readers(const std::string& stream) const;
   /// Commits `index` as the offset of consumer group `group` on partition 0 of `stream`.
   void save_offset(std::string group, std::string stream, std::int64_t index, std::function<void(stream_error)> done);
   /// The committed offset of `group` on partition 0 of `stream`; -1 when it has none.

@@ -41,7 +41,8 @@ struct stream_service_options {
 };
 
 /// "stream_kafka": creates streams (topics with one partition), pushes to them (the reply
-/// carries the offset once the broker has acknowledged it) and answers pulls (long polling).
+/// carries the offset once the broker has acknowledged it), answers pulls (long polling), and
+/// says who pulls a stream (`readers`: what this hub's reader remembers, at once).
 class stream_kafka_service final : public raw_worker {
 public:
   explicit stream_kafka_service(stream_service_options options);
