@@ -243,6 +243,14 @@ task<result<>> tcp_connection_worker::handle_message(context& ctx, local_message
   co_return ok();
 }
 
+task<result<>> tcp_connection_worker::handle_delivery_error(context& ctx, local_message notice) {
+  if (!link_) {
+    ctx.log().debug("tcp: a delivery error notice for {} dropped: not connected", peer_);
+    co_return ok();
+  }
+  co_return co_await handle_message(ctx, std::move(notice));
+}
+
 task<> tcp_connection_worker::shutdown(context& ctx) {
   if (outgoing_) shared_->release(peer_, ctx.address(), attempt_failed_);
   shared_->closed(ctx.address());
