@@ -128,12 +128,13 @@ TEST_CASE("a notice that cannot be delivered is answered by nothing, and each me
   tcp_node client;
   auto collector = client.n.create_context("collector.");
   // The connection's own worker: the TCP router passes no notice on (a notice never dials).
-  const auto connection =
-      client.n.block_on([&](context&) { return connect_to(client.transport, hub.bound); }).value();
+  const auto connection = client.n.block_on([&](context&) { return connect_to(client.transport, hub.bound); }).value();
 
   // A forged notice to an address the hub does not have, whose return route leads back here.
-  local_message forged{route{connection, "ghost"}, route{collector.address()},
-                       encode_delivery_error({errc::unknown_address, "forged"}), {}};
+  local_message forged{route{connection, "ghost"},
+                       route{collector.address()},
+                       encode_delivery_error({errc::unknown_address, "forged"}),
+                       {}};
   forged.kind = message_kind::delivery_error;
   REQUIRE(client.n.block_on([&](context& ctx) { return forward_as_is(ctx, forged); }));
   // Then an ordinary message to an address it does not have, over the same connection. The hub
