@@ -19,6 +19,13 @@ task<result<address>> connect_first_hop(tcp_transport transport, std::string pee
   co_return co_await transport.connect(std::move(peer));
 }
 
+// A delivery error from a node on the way (no such worker, refused) comes back with its reason.
+task<result_or_failure<std::string>> send_text(context& ctx, route to, std::string text, duration timeout) {
+  auto reply = co_await ctx.send_and_receive_or_failure<std::string>(std::move(to), std::move(text), timeout);
+  if (!reply) co_return reply.error();
+  co_return std::move(reply).value().body();
+}
+
 }  // namespace
 
 int message_send(const std::vector<std::string>& args) {
@@ -61,11 +68,13 @@ int message_send(const std::vector<std::string>& args) {
     if (!connected)
       return fail("message send", "cannot connect to " + first.value() + ": " + connected.error().message());
   }
-  auto reply = n.send_and_receive<std::string>(destination.value(), text, timeout);
+  auto reply = n.block_on([&](context& ctx) { return send_text(ctx, destination.value(), text, timeout); });
   if (!reply) {
-    if (reply.error() == errc::timeout)
+    const auto& why = reply.error();
+    if (why.code == errc::timeout)
       return fail("message send", "no reply from " + to + " within " + std::to_string(timeout.count()) + " ms");
-    return fail("message send", "sending to " + to + " failed: " + reply.error().message());
+    const auto via = why.reason.empty() || first.type() != tcp_type ? "" : " (reported via " + first.value() + ")";
+    return fail("message send", "sending to " + to + " failed: " + why.message() + via);
   }
   std::cout << reply.value() << std::endl;
   return 0;

@@ -22,12 +22,19 @@ void pack_route(msgpack::packer<Stream>& p, std::span<const address> hops) {
   }
 }
 
-// Packs everything before the payload's bytes.
+// Packs everything before the payload's bytes. An ordinary message keeps version 1 (four
+// fields); only another kind needs version 2 and its kind field.
 template <class Stream>
-void pack_head(msgpack::packer<Stream>& p, std::span<const address> onward, std::span<const address> back,
-               std::size_t payload_size) {
-  p.pack_array(4);
-  p.pack(transport_message_version);
+void pack_head(msgpack::packer<Stream>& p, message_kind kind, std::span<const address> onward,
+               std::span<const address> back, std::size_t payload_size) {
+  if (kind == message_kind::message) {
+    p.pack_array(4);
+    p.pack(transport_message_version);
+  } else {
+    p.pack_array(5);
+    p.pack(transport_message_kind_version);
+    p.pack(static_cast<std::uint8_t>(kind));
+  }
   pack_route(p, onward);
   pack_route(p, back);
   p.pack_bin(static_cast<std::uint32_t>(payload_size));
@@ -64,22 +71,32 @@ bytes encode(const transport_message& m) {
 
 void encode_append(const transport_message& m, bytes& out) {
   out.reserve(out.size() + 64 + m.payload.size());
-  encode_head_append(std::span<const address>(m.onward_route.begin(), m.onward_route.end()),
+  encode_head_append(m.kind, std::span<const address>(m.onward_route.begin(), m.onward_route.end()),
                      std::span<const address>(m.return_route.begin(), m.return_route.end()), m.payload.size(), out);
   out.insert(out.end(), m.payload.begin(), m.payload.end());
 }
 
 void encode_head_append(std::span<const address> onward, std::span<const address> back, std::size_t payload_size,
                         bytes& out) {
+  encode_head_append(message_kind::message, onward, back, payload_size, out);
+}
+
+void encode_head_append(message_kind kind, std::span<const address> onward, std::span<const address> back,
+                        std::size_t payload_size, bytes& out) {
   detail::byte_writer writer{out};
   msgpack::packer<detail::byte_writer> p(writer);
-  pack_head(p, onward, back, payload_size);
+  pack_head(p, kind, onward, back, payload_size);
 }
 
 std::size_t encoded_size(std::span<const address> onward, std::span<const address> back, std::size_t payload_size) {
+  return encoded_size(message_kind::message, onward, back, payload_size);
+}
+
+std::size_t encoded_size(message_kind kind, std::span<const address> onward, std::span<const address> back,
+                         std::size_t payload_size) {
   byte_counter counter;
   msgpack::packer<byte_counter> p(counter);
-  pack_head(p, onward, back, payload_size);
+  pack_head(p, kind, onward, back, payload_size);
   return counter.size + payload_size;
 }
 
@@ -94,8 +111,20 @@ result<transport_message> decode_with(byte_view wire, const decode_limits& limit
   if (o.type != msgpack::type::ARRAY || o.via.array.size < 1) return errc::malformed;
   const auto* fields = o.via.array.ptr;
   if (fields[0].type != msgpack::type::POSITIVE_INTEGER) return errc::malformed;
-  if (fields[0].via.u64 != transport_message_version) return errc::unsupported_version;
-  if (o.via.array.size != 4) return errc::malformed;
+  const auto version = fields[0].via.u64;
+  if (version != transport_message_version && version != transport_message_kind_version)
+    return errc::unsupported_version;
+  auto kind = message_kind::message;
+  if (version == transport_message_kind_version) {
+    if (o.via.array.size != 5) return errc::malformed;
+    const auto& k = fields[1];
+    if (k.type != msgpack::type::POSITIVE_INTEGER) return errc::malformed;
+    if (k.via.u64 > static_cast<std::uint64_t>(message_kind::delivery_error)) return errc::unsupported_version;
+    kind = static_cast<message_kind>(k.via.u64);
+    ++fields;  // the routes and the payload follow the kind
+  } else if (o.via.array.size != 4) {
+    return errc::malformed;
+  }
 
   auto onward = unpack_route(fields[1], limits);
   if (!onward) return onward.error();
@@ -105,8 +134,8 @@ result<transport_message> decode_with(byte_view wire, const decode_limits& limit
   if (payload.type != msgpack::type::BIN) return errc::malformed;
   if (payload.via.bin.size > limits.max_payload) return errc::too_large;
   const auto* body = reinterpret_cast<const std::uint8_t*>(payload.via.bin.ptr);
-  return transport_message{std::move(onward).value(), std::move(back).value(),
-                           take_payload(body, payload.via.bin.size)};
+  return transport_message{std::move(onward).value(), std::move(back).value(), take_payload(body, payload.via.bin.size),
+                           kind};
 }
 
 }  // namespace
@@ -192,7 +221,10 @@ namespace {
 // find_head, also telling where the payload's bin header starts.
 std::optional<wire_head> find_head(byte_view wire, std::size_t& bin_header_at) {
   head_reader r(wire);
-  if (r.array() != 4u || !r.small_uint() || !r.route() || !r.route()) return std::nullopt;
+  const auto fields = r.array();
+  if (fields != 4u && fields != 5u) return std::nullopt;
+  if (!r.small_uint() || (fields == 5u && !r.small_uint())) return std::nullopt;  // version, and a kind
+  if (!r.route() || !r.route()) return std::nullopt;
   bin_header_at = r.at();
   auto payload_size = r.bin_header();
   if (!payload_size) return std::nullopt;
@@ -219,11 +251,11 @@ result<transport_message> decode_transport_message(byte_view head, bytes&& paylo
 }
 
 local_message to_local_message(transport_message m) {
-  return local_message{std::move(m.onward_route), std::move(m.return_route), std::move(m.payload), {}};
+  return local_message{std::move(m.onward_route), std::move(m.return_route), std::move(m.payload), {}, {}, m.kind};
 }
 
 transport_message to_transport_message(local_message m) {
-  return transport_message{std::move(m.onward_route), std::move(m.return_route), std::move(m.payload)};
+  return transport_message{std::move(m.onward_route), std::move(m.return_route), std::move(m.payload), m.kind};
 }
 
 }  // namespace nodus

@@ -65,7 +65,15 @@ void context::send_payload_after(duration delay, route to, bytes payload) {
   node_->spawn(send_later(node_, delay, local_message{std::move(to), route{address()}, std::move(payload), {}}));
 }
 
-task<result<local_message>> context::receive_message(duration timeout) { return box_->receive(timeout); }
+task<result<local_message>> context::receive_message(duration timeout) {
+  auto message = co_await box_->receive(timeout);
+  if (!message) co_return message.error().code;
+  co_return std::move(message).value();
+}
+
+task<result_or_failure<local_message>> context::receive_message_or_failure(duration timeout) {
+  return box_->receive(timeout);
+}
 
 task<result<>> context::start_worker_ptr(std::vector<nodus::address> addresses, std::shared_ptr<worker_base> w,
                                          worker_options options) {

@@ -31,6 +31,10 @@ void stop_on_signals(const context& ctx) {
       });
 }
 
+void report_undeliverable(const context& ctx, const local_message& message, std::error_code code, std::string reason) {
+  context_access::node(ctx)->report_undeliverable(message, code, std::move(reason));
+}
+
 void register_transport(const context& ctx, address::transport_type type, address handler) {
   context_access::node(ctx)->register_transport(type, std::move(handler));
 }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "nodus/core/delivery_error.hpp"
 #include "nodus/core/random.hpp"
 #include "nodus/node/extension.hpp"
 
@@ -46,7 +47,9 @@ bool alive(const context& ctx, const route& to_client) {
 
 // Sends what reaches `forward_to_<name>` to the client: the rest of the onward route is
 // appended to the route back to the client. The return route is left as it is, as in Ockam:
-// replies then travel straight back to the sender, not through the relay.
+// replies then travel straight back to the sender, not through the relay. A delivery-error
+// notice (a return route may go through a relay) is forwarded the same way; one about what
+// the relay cannot deliver (its client is gone, or its connection) goes back to the sender.
 class forwarder final : public raw_worker {
 public:
   explicit forwarder(std::shared_ptr<forwarding_service::registry> relays, std::string name)
@@ -54,7 +57,12 @@ public:
 
   task<result<>> handle_message(context& ctx, local_message message) override {
     auto to_client = relays_->find(name_);
-    if (!to_client) co_return errc::unknown_address;
+    if (!to_client) {
+      constexpr std::size_t max_quoted = 64;
+      report_undeliverable(ctx, message, errc::unknown_address,
+                           fmt::format("relay '{}' has no client", printable_cut(ctx.address().value(), max_quoted)));
+      co_return errc::unknown_address;
+    }
     // NODUS_LOG=trace shows what the hub carries (through a secure channel: ciphertext only).
     if (ctx.log().should_log(spdlog::level::trace))
       ctx.log().trace("{}: {} bytes: {}", ctx.address(), message.payload.size(), printable(message.payload));
@@ -63,6 +71,10 @@ public:
     onward.append(message.onward_route);
     message.onward_route = std::move(onward);
     co_return co_await ctx.forward(std::move(message));
+  }
+
+  task<result<>> handle_delivery_error(context& ctx, local_message notice) override {
+    return handle_message(ctx, std::move(notice));
   }
 
 private:

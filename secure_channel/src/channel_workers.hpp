@@ -55,6 +55,9 @@ public:
   static worker_options mailbox(const options& o, std::shared_ptr<const flow_origin> origin);
 
   task<result<>> handle_message(context& ctx, local_message message) override;
+  /// A notice made on this node about a message that came through the channel goes back to
+  /// the peer inside the channel, its kind sealed with it: the peer can trust it came from us.
+  task<result<>> handle_delivery_error(context& ctx, local_message notice) override;
 
 private:
   task<result<>> close(context& ctx);
@@ -78,6 +81,11 @@ public:
 
   task<result<>> initialize(context& ctx) override;
   task<result<>> handle_message(context& ctx, local_message message) override;
+  /// A notice from the network is unauthenticated (any node on the path could forge it). During
+  /// the initiator's handshake, when nothing is authenticated yet either, it ends the handshake
+  /// as an abort frame would (e.g. the listener does not exist); otherwise it is logged and
+  /// dropped, and the channel goes on as if it had not come.
+  task<result<>> handle_delivery_error(context& ctx, local_message notice) override;
   task<> shutdown(context& ctx) override;
 
 private:

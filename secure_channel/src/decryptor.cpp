@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "channel_workers.hpp"
+#include "nodus/core/delivery_error.hpp"
 #include "nodus/core/transport_message.hpp"
 
 namespace nodus::secure_channel {
@@ -86,6 +87,18 @@ task<result<>> decryptor::handle_message(context& ctx, local_message message) {
       co_return ok();
     default: co_return co_await on_handshake(ctx, parsed->kind, std::move(message));
   }
+}
+
+task<result<>> decryptor::handle_delivery_error(context& ctx, local_message notice) {
+  auto& channel = *config_->channel_state;
+  auto e = decode_delivery_error(notice.payload);
+  const std::string reason = e ? e.value().reason : std::string("(it does not decode)");
+  if (e && handshake_ && initiator()) {
+    failure why{e.value().code, "the secure channel handshake with " + remote_.to_string() + " failed: " + reason};
+    co_return co_await end_handshake(ctx, std::move(why), false);
+  }
+  ctx.log().info("secure channel {}: ignored an unauthenticated delivery error notice: {}", channel.decryptor, reason);
+  co_return ok();
 }
 
 task<result<>> decryptor::on_handshake(context& ctx, frame::kind kind, local_message message) {

@@ -77,8 +77,8 @@ task<result<>> encryptor::handle_message(context& ctx, local_message message) {
   // drop it and decode the rest in place). It is encrypted where it lies, in the frame.
   const std::span<const nodus::address> onward(message.onward_route.begin(), message.onward_route.end());
   const std::span<const nodus::address> back(message.return_route.begin(), message.return_route.end());
-  auto frame = start_frame(encoded_size(onward, back, message.payload.size()) + 1);
-  encode_head_append(onward, back, message.payload.size(), frame);
+  auto frame = start_frame(encoded_size(message.kind, onward, back, message.payload.size()) + 1);
+  encode_head_append(message.kind, onward, back, message.payload.size(), frame);
   frame.insert(frame.end(), message.payload.begin(), message.payload.end());
   frame.push_back(static_cast<std::uint8_t>(frame::content::message));
 
@@ -90,6 +90,12 @@ task<result<>> encryptor::handle_message(context& ctx, local_message message) {
   channel.sent.fetch_add(1, std::memory_order_relaxed);
   local_message out{remote_, route(channel.decryptor), std::move(frame), {}};
   co_return co_await ctx.forward(std::move(out));
+}
+
+task<result<>> encryptor::handle_delivery_error(context& ctx, local_message notice) {
+  // A notice's route was chosen by another node: it may go through the channel, never close it.
+  if (notice.onward_route.next() == close_at_) co_return ok();
+  co_return co_await handle_message(ctx, std::move(notice));
 }
 
 task<result<>> encryptor::close(context& ctx) {

@@ -146,6 +146,10 @@ task<> stream_receiver::deliver(context& ctx, stream_message message) {
     trouble = fmt::format("does not decode ({})", wire.error().message());
   } else if (wire.value().onward_route.empty()) {
     trouble = "has an empty onward route";
+  } else if (wire.value().kind != message_kind::message) {
+    // The sender never pushes one (it does not carry notices), so this record was made by
+    // someone else: it is not passed on as a notice, nor as an ordinary message.
+    trouble = "is a delivery error notice (streams do not carry them)";
   } else {
     local_message local{std::move(wire.value().onward_route),
                         std::move(wire.value().return_route),

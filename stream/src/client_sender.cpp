@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "client_workers.hpp"
+#include "nodus/core/delivery_error.hpp"
 
 namespace nodus::stream::detail {
 
@@ -33,7 +34,12 @@ task<result<bool>> stream_sender::process(context& ctx) {
   if (!pending_) {
     // Idle: parked on the mailbox until a message arrives or the sender is stopped.
     auto next = co_await ctx.receive_message(std::chrono::hours(1));
-    if (!next) co_return next.error() == errc::timeout;
+    if (!next) {
+      // A delivery error: something that came out of the receiver stream could not be delivered
+      // here (its return route leads through this sender). Notices are not pushed onto streams.
+      if (reportable(next.error())) co_return true;
+      co_return next.error() == errc::timeout;
+    }
     pending_ = take(ctx, std::move(next).value());
     if (!pending_) co_return true;
   }

@@ -66,10 +66,70 @@ TEST_CASE("every single bit flip is refused or decodes to a valid message") {
 
 TEST_CASE("another version is reported as unsupported") {
   auto wire = encode(sample());
-  wire[1] = 2;
+  wire[1] = 3;
   auto decoded = decode_transport_message(wire);
   REQUIRE_FALSE(decoded);
   CHECK(decoded.error() == errc::unsupported_version);
+  wire[1] = 2;  // version 2 has five fields: the kind comes second
+  CHECK(decode_transport_message(wire).error() == errc::malformed);
+}
+
+TEST_CASE("a delivery error notice is written as version 2 with its kind; an ordinary message stays version 1") {
+  auto m = sample();
+  m.kind = message_kind::delivery_error;
+  const auto wire = encode(m);
+  REQUIRE(wire.size() > 3);
+  CHECK(wire[0] == 0x95);  // fixarray of 5
+  CHECK(wire[1] == transport_message_kind_version);
+  CHECK(wire[2] == 1);  // the kind
+  const auto decoded = decode_transport_message(wire);
+  REQUIRE(decoded);
+  CHECK(decoded.value() == m);
+  CHECK(decoded.value().kind == message_kind::delivery_error);
+
+  // Byte for byte what a version-1 encoder wrote: [1, onward, return, payload].
+  const auto ordinary = encode(sample());
+  const bytes v1{0x94, 0x01, 0x93, 0x92, 0x00, 0xa3, 'h', 'o', 'p',  0x92, 0x01, 0xae, '1', '2', '7', '.', '0',
+                 '.',  '0',  '.',  '1',  ':',  '4',  '0', '0', '0',  0x92, 0x00, 0xa6, 'e', 'c', 'h', 'o', 'e',
+                 'r',  0x91, 0x92, 0x00, 0xa3, 'a',  'p', 'p', 0xc4, 0x05, 'h',  'e',  'l', 'l', 'o'};
+  CHECK(ordinary == v1);
+  CHECK(decode_transport_message(v1).value().kind == message_kind::message);
+}
+
+TEST_CASE("version 2 with kind 0 is an ordinary message; an unknown kind is unsupported") {
+  auto m = sample();
+  m.kind = message_kind::delivery_error;
+  auto wire = encode(m);
+  wire[2] = 0;
+  const auto ordinary = decode_transport_message(wire);
+  REQUIRE(ordinary);
+  CHECK(ordinary.value() == sample());
+  wire[2] = 2;
+  CHECK(decode_transport_message(wire).error() == errc::unsupported_version);
+  wire[2] = 0xa1;  // a str where the kind goes
+  CHECK_FALSE(decode_transport_message(wire));
+}
+
+TEST_CASE("a notice's head is found, sized and decoded apart like any message's") {
+  auto m = sample();
+  m.kind = message_kind::delivery_error;
+  const auto wire = encode(m);
+  const std::span<const address> onward(m.onward_route.begin(), m.onward_route.end());
+  const std::span<const address> back(m.return_route.begin(), m.return_route.end());
+  CHECK(encoded_size(m.kind, onward, back, m.payload.size()) == wire.size());
+  CHECK(encoded_size(onward, back, m.payload.size()) == wire.size() - 1);  // no kind field
+  bytes head_written;
+  encode_head_append(m.kind, onward, back, m.payload.size(), head_written);
+  const auto head = find_head(wire);
+  REQUIRE(head);
+  CHECK(head->length == head_written.size());
+  CHECK(head->payload_size == m.payload.size());
+  CHECK(decode_transport_message(byte_view(wire.data(), head->length), bytes(m.payload)).value() == m);
+  auto owned = wire;
+  CHECK(decode_transport_message(std::move(owned)).value() == m);
+  // The local form keeps the kind both ways.
+  CHECK(to_local_message(m).kind == message_kind::delivery_error);
+  CHECK(to_transport_message(to_local_message(m)) == m);
 }
 
 TEST_CASE("trailing bytes are refused") {

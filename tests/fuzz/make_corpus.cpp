@@ -12,6 +12,7 @@
 #include "channel_frame.hpp"
 #include "fuzz_identities.hpp"
 #include "fuzz_noise.hpp"
+#include "nodus/core/delivery_error.hpp"
 #include "nodus/core/json.hpp"
 #include "nodus/core/message_codec.hpp"
 #include "nodus/core/transport_message.hpp"
@@ -122,8 +123,30 @@ void transport_message_corpus() {
         with(0, transport_message{route{std::string(255, 'a')}, route{"b"}, bytes(2000, 1)}));
   write("transport_message", "small-limits", with(0x25, small_message()));
   bytes v2 = with(0, small_message());
-  v2[2] = 2;  // the version field
+  v2[2] = 2;  // the version field: version 2 has a kind field, so these four fields are malformed
   write("transport_message", "version-2", v2);
+  bytes v3 = with(0, small_message());
+  v3[2] = 3;
+  write("transport_message", "version-3", v3);
+  // A delivery-error notice (version 2, kind 1) as a hub sends it back, and variations.
+  auto notice = small_message();
+  notice.onward_route = route{"reply.0123456789abcdef"};
+  notice.return_route = route{};
+  notice.kind = message_kind::delivery_error;
+  notice.payload = encode_delivery_error({errc::unknown_address, "no worker at 'nosuchworker'"});
+  write("transport_message", "delivery-error", with(0, notice));
+  notice.payload = encode_delivery_error({errc::access_denied, "'private' refused the message (access control)"});
+  write("transport_message", "delivery-error-denied", with(0, notice));
+  notice.payload = encode_delivery_error({errc::too_large, std::string(max_delivery_error_reason, 'r')});
+  write("transport_message", "delivery-error-longest-reason", with(0, notice));
+  bytes unknown_kind = with(0, notice);
+  unknown_kind[3] = 2;  // the kind field
+  write("transport_message", "unknown-kind", unknown_kind);
+  bytes kind_0 = with(0, notice);
+  kind_0[3] = 0;  // version 2, an ordinary message
+  write("transport_message", "version-2-kind-0", kind_0);
+  write("transport_message", "delivery-error-payload-alone",
+        cat({bytes{0}, encode_delivery_error({errc::unknown_address, "no worker at 'x'"})}));
   bytes cut = with(0, small_message());
   cut.resize(cut.size() - 2);
   write("transport_message", "truncated", cut);

@@ -1,5 +1,7 @@
 // Fuzzes the transport message codec: `decode_transport_message` in its three forms (borrowed
-// bytes, owned bytes, head and payload apart) and `find_head`.
+// bytes, owned bytes, head and payload apart) and `find_head`, for both versions of the wire form
+// (1: an ordinary message, 2: with a kind), and `decode_delivery_error`, the payload of a
+// delivery-error notice (on the whole input, and on every decoded message's payload).
 //
 // Input: [limits] then the wire form. `limits` picks the decode limits (payload, hops, address
 // length) from small sets, so every too_large check is reachable with short inputs.
@@ -9,10 +11,13 @@
 // form succeeds exactly when the whole form does, with the same message; in a message that
 // decodes, a head that `find_head` finds ends where its payload starts; re-encoding it gives bytes of
 // `encoded_size`, whose head is found and which decode (in all three forms) to the same message;
-// no decode makes an allocation out of proportion to its input.
+// no decode makes an allocation out of proportion to its input. A delivery error that decodes has
+// a reportable code and a printable reason, and re-encoding it decodes to the same (cut to the
+// reason limit).
 
 #include "nodus/core/transport_message.hpp"
 #include "fuzz_support.hpp"
+#include "nodus/core/delivery_error.hpp"
 
 using namespace nodus;
 using nodus::fuzz::allocation_watch;
@@ -47,9 +52,11 @@ std::optional<result<transport_message>> decode_split(byte_view wire, const deco
 void check_round_trip(const transport_message& m, const decode_limits& limits) {
   const bytes wire = encode(m);
   const auto onward = hops_of(m.onward_route), back = hops_of(m.return_route);
-  NODUS_FUZZ_CHECK(encoded_size(onward, back, m.payload.size()) == wire.size());
+  NODUS_FUZZ_CHECK(encoded_size(m.kind, onward, back, m.payload.size()) == wire.size());
+  NODUS_FUZZ_CHECK(wire.size() > 1 && wire[1] == (m.kind == message_kind::message ? transport_message_version
+                                                                                  : transport_message_kind_version));
   bytes head;
-  encode_head_append(onward, back, m.payload.size(), head);
+  encode_head_append(m.kind, onward, back, m.payload.size(), head);
   NODUS_FUZZ_CHECK(head.size() + m.payload.size() == wire.size());
   NODUS_FUZZ_CHECK(std::equal(head.begin(), head.end(), wire.begin()));
 
@@ -63,12 +70,30 @@ void check_round_trip(const transport_message& m, const decode_limits& limits) {
   NODUS_FUZZ_CHECK(split && split.value() == m);
 }
 
+// A delivery error's payload: bounded, and what decodes is sane and survives a round trip.
+void check_delivery_error(byte_view payload) {
+  std::optional<result<delivery_error>> decoded;
+  {
+    allocation_watch watch;
+    decoded = decode_delivery_error(payload);
+    watch.check(allocation_watch::decoder_limit(payload.size()));
+  }
+  if (!decoded->has_value()) return;
+  const auto& e = decoded->value();
+  NODUS_FUZZ_CHECK(reportable(e.code));
+  NODUS_FUZZ_CHECK(std::all_of(e.reason.begin(), e.reason.end(), [](char c) { return c >= 0x20 && c < 0x7f; }));
+  const auto again = decode_delivery_error(encode_delivery_error(e));
+  NODUS_FUZZ_CHECK(again && again.value().code == e.code &&
+                   again.value().reason == e.reason.substr(0, max_delivery_error_reason));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   input in(data, size);
   const auto limits = limits_from(in.u8());
   const auto wire = in.rest();
+  check_delivery_error(wire);
 
   std::optional<result<transport_message>> borrowed, owned, split;
   {
@@ -91,5 +116,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto head = find_head(wire))
     NODUS_FUZZ_CHECK(head->payload_size == m.payload.size() && head->length + m.payload.size() == wire.size());
   check_round_trip(m, limits);
+  if (m.kind == message_kind::delivery_error) check_delivery_error(m.payload);
   return 0;
 }

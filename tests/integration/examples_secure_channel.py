@@ -93,11 +93,13 @@ def test_08(nodus, ex):
 
     # A control: a plaintext message through the same relay does show up in the hub's trace log,
     # and Bob's node refuses it: through the relay only his listener is reachable, his echoer only
-    # through a secure channel. The refusal names the worker and where the message came from.
+    # through a secure channel. The refusal names the worker and where the message came from, and
+    # Bob's node says so at once to the sender (a delivery-error notice back through the hub).
     control = "plaintext control message"
-    code, out, err = run([nodus, "message", "send", "--timeout", "1", "--to", f"1#{where} => forward_to_bob => echoer",
-                          control])
-    check(code == 1 and "no reply" in err, f"the echoer should not be reachable through the relay: {code} {out!r} {err!r}")
+    code, out, err = run([nodus, "message", "send", "--timeout", "30", "--to", f"1#{where} => forward_to_bob => echoer",
+                          control], timeout=10)
+    check(code == 1 and "failed: 'echoer' refused the message: not reachable from where it came in (flow control)" in err,
+          f"the echoer should not be reachable through the relay: {code} {out!r} {err!r}")
     bob.wait_for_stderr(r"flow control: 'echoer' refused a message from tcp connection to 127\.0\.0\.1:\d+ "
                         r"\(tcp\.out\.[0-9a-f]+\): it is not exposed to that origin")
     check(not any("bob received 'plaintext" in line for line in bob.output), "bob's echoer got the control message")

@@ -1,5 +1,7 @@
 """Garbage, a frame over the limit, a wrong version byte, and half a frame that stalls, all sent
-to a hub's port: each closes only its own connection; echoes keep working during and after."""
+to a hub's port: each closes only its own connection; echoes keep working during and after.
+A message the hub cannot deliver (no such worker, no such relay, a dial it may not make) is
+answered at once: `nodus message send` prints one line and exits 1 well before its timeout."""
 import socket
 import struct
 import time
@@ -49,6 +51,16 @@ def test(args):
         check(closed_by_peer(sock), f"the hub did not close the connection that sent {name}")
         sock.close()
     echo("after")
+
+    # --timeout 30, bounded at 10 s: only an answer from the hub can end these in time.
+    for route, why in ((f"1#{host}:{port} => nosuchworker", "no worker at 'nosuchworker'"),
+                       (f"1#{host}:{port} => forward_to_ghost => echoer", "no worker at 'forward_to_ghost'"),
+                       (f"1#{host}:{port} => 1#127.0.0.1:9 => echoer",
+                        "this node may not connect to '1#127.0.0.1:9' for another node (allow_outgoing)")):
+        code, out, err = run([args.nodus, "message", "send", "--timeout", "30", "--to", route, "hi"], timeout=10)
+        expected = f"nodus message send: sending to {route} failed: {why} (reported via {host}:{port})\n"
+        check(code == 1 and out == "" and err == expected, f"message send to {route!r}: {code} {out!r} {err!r}")
+    echo("still")
     check(hub.alive(), "the hub should still run")
     check(hub.stop() == 0, "the hub should exit 0 on SIGTERM")
     log = hub.stderr_text()

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include "fake_stream_service.hpp"
+#include "nodus/core/delivery_error.hpp"
 #include "nodus/core/transport_message.hpp"
 #include "nodus/relay/relay.hpp"
 #include "nodus/secure_channel/secure_channel.hpp"
@@ -47,6 +48,12 @@ address accepted_connection(const tcp_node& hub, const address& except = {}) {
 }
 
 task<result<>> send_text(context& ctx, route to, std::string text) { co_return co_await ctx.send(std::move(to), text); }
+
+task<result<>> forward_as_is(context& ctx, local_message m) { co_return co_await ctx.forward(std::move(m)); }
+
+task<result_or_failure<routed<std::string>>> ask_why(context& ctx, route to, std::string text, duration timeout) {
+  co_return co_await ctx.send_and_receive_or_failure<std::string>(std::move(to), std::move(text), timeout);
+}
 
 /// Alice and Bob through a hub's relay, with a channel between them and Bob's keeper behind it.
 struct three_nodes {
@@ -144,6 +151,44 @@ TEST_CASE("the hub cannot make a channel end encrypt for it, reach what the chan
   auto leaked = t.hub.n.block_on([&](context&) { return attacker.receive_message(std::chrono::milliseconds(0)); });
   CHECK_FALSE(leaked);
   CHECK_FALSE(t.hub.logs.contains("the secret"));
+}
+
+TEST_CASE("a delivery error the hub forges to a channel end is ignored; one from the peer comes through the channel") {
+  three_nodes t;
+  REQUIRE(t.ask_keeper().value() == "the secret");
+  context attacker = t.hub.n.create_context("attacker.");
+
+  // The hub tells Alice's channel end, unauthenticated, that her messages cannot be delivered.
+  local_message forged{route{t.alice_conn, t.channel->frames_address()},
+                       route{attacker.address()},
+                       encode_delivery_error({errc::unknown_address, "forged by the hub"}),
+                       {}};
+  forged.kind = message_kind::delivery_error;
+  REQUIRE(t.hub.n.block_on([&](context&) { return forward_as_is(attacker, forged); }));
+  CHECK(t.alice.logs.eventually_contains("ignored an unauthenticated delivery error notice: forged by the hub"));
+  CHECK(t.channel->open());
+  REQUIRE(t.ask_keeper().value() == "the secret");
+
+  // Bob's node has no `nosuchworker`: its notice travels back inside the channel, so Alice
+  // learns it at once (30 s would be the timeout).
+  auto missing = t.alice.n.block_on([&](context& ctx) {
+    return ask_why(ctx, route{t.channel->address(), "nosuchworker"}, "hello", 30s);
+  });
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == errc::unknown_address);
+  CHECK(missing.error().reason == "no worker at 'nosuchworker'");
+  CHECK(t.channel->open());
+  REQUIRE(t.ask_keeper().value() == "the secret");
+}
+
+TEST_CASE("a handshake with a listener that does not exist fails at once with the far node's word") {
+  three_nodes t;
+  sc::options o{.identity = t.alice_id, .trust = sc::trust_policy::identifier(t.bob_id.id()), .handshake_timeout = 30s};
+  const route to_nobody{tcp(t.hub.bound), "forward_to_bob", "nolistener"};
+  auto ch = t.alice.n.block_on([&](context& ctx) { return sc::create_secure_channel(ctx, to_nobody, o); });
+  REQUIRE_FALSE(ch);
+  CHECK(ch.error().code == errc::unknown_address);
+  CHECK(ch.error().message().find("no worker at 'nolistener'") != std::string::npos);
 }
 
 TEST_CASE("a stranger who pushes to a channel's stream reaches nothing but the listener") {

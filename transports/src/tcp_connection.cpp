@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "nodus/core/delivery_error.hpp"
 #include "nodus/node/extension.hpp"
 #include "tcp_shared.hpp"
 
@@ -19,6 +20,9 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
+
+// The longest piece of an address quoted in a delivery error's reason.
+constexpr std::size_t max_quoted = 64;
 
 std::error_code to_std(const boost::system::error_code& ec) { return ec; }
 
@@ -211,6 +215,8 @@ task<result<>> tcp_connection_worker::handle_message(context& ctx, local_message
     if (auto dialled = co_await dial(ctx); !dialled) {
       // Everything queued for this peer fails with it; the next send starts a new attempt.
       ctx.log().warn("tcp: message to '{}' via {} dropped", message.onward_route, peer_);
+      report_undeliverable(ctx, message, errc::unknown_address,
+                           fmt::format("cannot connect to '{}'", printable_cut(peer_, max_quoted)));
       co_await ctx.stop_worker(ctx.address());
       co_return ok();
     }
@@ -219,16 +225,30 @@ task<result<>> tcp_connection_worker::handle_message(context& ctx, local_message
     ctx.log().debug("tcp: message to '{}' dropped: the connection with {} is closing", message.onward_route, peer_);
     co_return ok();
   }
+  auto origin = message.origin;
   auto outgoing = to_transport_message(std::move(message));
   bytes head;
   if (!tcp_frame::append_head(outgoing, shared_->options.max_frame_size, head)) {
     ctx.log().warn("tcp: message to {} refused: its frame is over the {}-byte limit", peer_,
                    shared_->options.max_frame_size);
+    // `outgoing` has taken the message's routes; the notice needs its return route and origin.
+    local_message refused{{}, std::move(outgoing.return_route), {}, {}, std::move(origin), outgoing.kind};
+    report_undeliverable(
+        ctx, refused, errc::too_large,
+        fmt::format("the message is over the frame limit towards '{}'", printable_cut(peer_, max_quoted)));
     co_return ok();
   }
   send_frame(link_, std::move(head), std::move(outgoing.payload), shared_->log);
   co_await wait_for_room(link_, shared_->options.max_unsent_bytes);  // back-pressure from the socket
   co_return ok();
+}
+
+task<result<>> tcp_connection_worker::handle_delivery_error(context& ctx, local_message notice) {
+  if (!link_) {
+    ctx.log().debug("tcp: a delivery error notice for {} dropped: not connected", peer_);
+    co_return ok();
+  }
+  co_return co_await handle_message(ctx, std::move(notice));
 }
 
 task<> tcp_connection_worker::shutdown(context& ctx) {

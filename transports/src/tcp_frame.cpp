@@ -17,15 +17,15 @@ std::span<const address> hops(const route& r) { return {r.begin(), r.end()}; }
 std::size_t body_size(const local_message& m) {
   auto onward = hops(m.onward_route);
   if (!onward.empty()) onward = onward.subspan(1);
-  return encoded_size(onward, hops(m.return_route), m.payload.size());
+  return encoded_size(m.kind, onward, hops(m.return_route), m.payload.size());
 }
 
 result<> append_head(const transport_message& m, std::size_t max_frame_size, bytes& out) {
-  const auto body = encoded_size(hops(m.onward_route), hops(m.return_route), m.payload.size());
+  const auto body = encoded_size(m.kind, hops(m.onward_route), hops(m.return_route), m.payload.size());
   if (body > max_frame_size) return errc::too_large;
   for (std::size_t i = 0; i < length_prefix_size; ++i)
     out.push_back(static_cast<std::uint8_t>(body >> (8 * (length_prefix_size - 1 - i))));
-  encode_head_append(hops(m.onward_route), hops(m.return_route), m.payload.size(), out);
+  encode_head_append(m.kind, hops(m.onward_route), hops(m.return_route), m.payload.size(), out);
   return ok();
 }
 

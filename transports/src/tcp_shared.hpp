@@ -186,6 +186,10 @@ public:
 
   task<result<>> initialize(context& ctx) override;
   task<result<>> handle_message(context& ctx, local_message message) override;
+  /// A delivery-error notice goes over the connection like any message: it is on its way back
+  /// to whoever sent what could not be delivered. Only over a connection that is open: a notice
+  /// never makes this node dial.
+  task<result<>> handle_delivery_error(context& ctx, local_message notice) override;
   task<> shutdown(context& ctx) override;
   /// Why the last connection attempt failed (the runtime reports only that initialize failed).
   std::error_code last_error() const noexcept { return last_error_; }

@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "nodus/core/delivery_error.hpp"
 #include "nodus/node/extension.hpp"
 #include "tcp_shared.hpp"
 
@@ -17,6 +18,9 @@ using asio::ip::tcp;
 namespace detail {
 
 namespace {
+
+// The longest piece of an address quoted in a delivery error's reason.
+constexpr std::size_t max_quoted = 64;
 
 // Starts (or finds) the worker for an outgoing connection to `peer`.
 task<result<address>> connection_to(context& ctx, std::shared_ptr<tcp_shared> shared, std::string peer,
@@ -39,7 +43,9 @@ task<result<address>> connection_to(context& ctx, std::shared_ptr<tcp_shared> sh
 }
 
 // Takes every message whose next hop is a `tcp(...)` address and hands it to that peer's
-// connection worker, replacing the hop with the worker's address.
+// connection worker, replacing the hop with the worker's address. A delivery-error notice is
+// never passed on here (the default `handle_delivery_error` drops it): its route was chosen by
+// another node, and a notice must not make this node dial anywhere.
 class tcp_router final : public raw_worker {
 public:
   explicit tcp_router(std::shared_ptr<tcp_shared> shared) : shared_(std::move(shared)) {}
@@ -52,11 +58,16 @@ public:
           "tcp: a message from {} may not open or use a connection to {}: only this node's own messages "
           "may (allow the peer with tcp_options::allow_outgoing, `nodus hub --allow-outgoing`)",
           message.origin->description, message.onward_route.next());
+      report_undeliverable(ctx, message, errc::access_denied,
+                           fmt::format("this node may not connect to '{}' for another node (allow_outgoing)",
+                                       printable_cut(message.onward_route.next().to_string(), max_quoted)));
       co_return errc::access_denied;
     }
     auto connection = co_await connection_to(ctx, shared_, peer, /*connect_now=*/false);
     if (!connection) {
       ctx.log().warn("tcp: message to {} dropped: {}", message.onward_route, connection.error().message());
+      report_undeliverable(ctx, message, errc::unknown_address,
+                           fmt::format("cannot connect to '{}'", printable_cut(peer, max_quoted)));
       co_return connection.error();
     }
     (void)message.onward_route.step();

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "detail/node_impl.hpp"
+#include "nodus/core/delivery_error.hpp"
 
 namespace nodus::detail {
 
@@ -119,10 +120,26 @@ task<result<>> mailbox::wait_and_deliver(local_message m, bool bypass_capacity) 
   }
 }
 
-task<result<local_message>> mailbox::receive(duration timeout) {
-  if (kind_ == worker_info::kind::worker) co_return errc::not_supported;
+namespace {
+
+// What a delivery-error notice tells the receiver, or nothing when it does not decode.
+std::optional<failure> notice_failure(spdlog::logger& log, const address& at, const local_message& notice) {
+  auto e = decode_delivery_error(notice.payload);
+  if (!e) {
+    log.debug("'{}' dropped a delivery error notice that does not decode: {}", at, e.error().message());
+    return std::nullopt;
+  }
+  log.debug("'{}' received a delivery error: {}", at, e.value().reason);
+  return failure(e.value().code, std::move(e.value().reason));
+}
+
+}  // namespace
+
+task<result_or_failure<local_message>> mailbox::receive(duration timeout) {
+  if (kind_ == worker_info::kind::worker) co_return failure(errc::not_supported);
   const auto deadline = clock::now() + timeout;
   for (;;) {
+    std::optional<local_message> notice;
     {
       std::lock_guard lock(mutex_);
       if (!queue_.empty()) {
@@ -130,13 +147,19 @@ task<result<local_message>> mailbox::receive(duration timeout) {
         queue_.pop_into(m);
         queued_.store(queue_.size(), std::memory_order_release);
         space_waiters_.notify_all();
-        co_return m;
+        if (m.kind == message_kind::message) co_return m;
+        notice.emplace(std::move(m));
+      } else if (closed_) {
+        co_return failure(errc::stopped);
       }
-      if (closed_) co_return errc::stopped;
+    }
+    if (notice) {
+      if (auto why = notice_failure(node_.log(), addresses_.front(), *notice)) co_return std::move(*why);
+      continue;
     }
     const bool notified = co_await wait_until(
         message_waiters_, [this] { return closed_ || !queue_.empty(); }, deadline);
-    if (!notified) co_return errc::timeout;
+    if (!notified) co_return failure(errc::timeout);
   }
 }
 

@@ -16,6 +16,7 @@
 #include "detail/message_queue.hpp"
 #include "detail/spin_mutex.hpp"
 #include "detail/wakeup.hpp"
+#include "nodus/core/failure.hpp"
 #include "nodus/core/local_message.hpp"
 #include "nodus/node/context.hpp"
 #include "nodus/node/task.hpp"
@@ -42,8 +43,9 @@ public:
   std::optional<result<>> try_deliver(local_message& m, bool bypass_capacity);
   /// The slow path of `deliver` once access control has passed: waits for room, then queues `m`.
   task<result<>> wait_and_deliver(local_message m, bool bypass_capacity);
-  /// The next message, waiting up to `timeout`.
-  task<result<local_message>> receive(duration timeout);
+  /// The next message, waiting up to `timeout`. A delivery-error notice is returned as its
+  /// failure (code and reason); one that does not decode is dropped and the wait goes on.
+  task<result_or_failure<local_message>> receive(duration timeout);
   /// Waits until the mailbox closes or `d` passes; `errc::stopped` if it closed.
   task<result<>> sleep(duration d);
   /// Refuses further messages, drops queued ones and wakes every waiter. Returns how many

@@ -4,12 +4,14 @@
 #include <future>
 #include <set>
 
+#include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "detail/context_access.hpp"
 #include "detail/processor_record.hpp"
 #include "detail/worker_record.hpp"
+#include "nodus/core/delivery_error.hpp"
 
 namespace nodus::detail {
 namespace {
@@ -131,14 +133,53 @@ task<result<>> node_impl::route_message(local_message m, const mailbox* sender) 
     if (!box) {
       lock.unlock();
       log_->warn("no worker at address '{}' (message from '{}')", m.onward_route.next(), m.return_route);
+      constexpr std::size_t max_quoted = 64;
+      report_undeliverable(
+          m, errc::unknown_address,
+          fmt::format("no worker at '{}'", printable_cut(m.onward_route.next().to_string(), max_quoted)));
       co_return errc::unknown_address;
     }
     bypass_capacity = box->get() == sender;
     if (!m.origin && (*box)->produces()) note_reply_path(m.return_route, (*box)->produces());
-    if (auto done = (*box)->try_deliver(m, bypass_capacity)) co_return *done;
+    if (auto done = (*box)->try_deliver(m, bypass_capacity)) {
+      if (!*done && should_report(m, done->error())) {
+        auto reason = refusal_reason(**box, m, done->error());
+        lock.unlock();
+        report_undeliverable(m, done->error(), std::move(reason));
+      }
+      co_return *done;
+    }
     full = *box;
   }
   co_return co_await full->wait_and_deliver(std::move(m), bypass_capacity);
+}
+
+std::string node_impl::refusal_reason(const mailbox& box, const local_message& m, std::error_code code) const {
+  constexpr std::size_t max_quoted = 64;
+  const auto to = printable_cut(m.onward_route.next().to_string(), max_quoted);
+  if (code == errc::too_large) return fmt::format("'{}' refused the message: too large", to);
+  if (m.origin && !may_reach(box, *m.origin))
+    return fmt::format("'{}' refused the message: not reachable from where it came in (flow control)", to);
+  return fmt::format("'{}' refused the message (access control)", to);
+}
+
+void node_impl::report_undeliverable(const local_message& m, std::error_code code, std::string reason) {
+  if (!should_report(m, code)) return;
+  auto notice = delivery_error_notice(m, delivery_error{code, std::move(reason)});
+  const auto to = notice.onward_route.next();
+  std::optional<result<>> done;
+  bool found = false;
+  {
+    std::shared_lock lock(table_mutex_);
+    const auto* box = resolve_locked(to);
+    found = box != nullptr;
+    // Never waits for room: a peer that does not read its notices must not stall this node.
+    if (found) done = (*box)->try_deliver(notice, /*bypass_capacity=*/false);
+  }
+  if (!done)
+    log_->debug("delivery error notice to '{}' dropped: {}", to, found ? "its mailbox is full" : "nobody is there");
+  else if (!*done)
+    log_->debug("delivery error notice to '{}' refused: {}", to, done->error().message());
 }
 
 // ---- flow control ------------------------------------------------------------------------

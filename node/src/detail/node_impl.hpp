@@ -48,6 +48,10 @@ public:
   /// comes from: a worker sending to itself never waits for room in its own mailbox.
   task<result<>> route_message(local_message m, const mailbox* sender);
   std::vector<worker_info> list() const;
+  /// Sends the delivery-error notice about `m` back along its return route when
+  /// `should_report(m, code)` (nodus/core/delivery_error.hpp). Never waits: a notice that finds
+  /// the next mailbox full, or nobody there, is dropped (logged at debug level).
+  void report_undeliverable(const local_message& m, std::error_code code, std::string reason);
 
   // Flow control (nodus/node/flow_control.hpp).
   /// True when a message that came in by `origin` may reach `box`.
@@ -96,6 +100,8 @@ private:
   /// at the front of its return route become reachable from that flow (for the replies).
   void note_reply_path(const route& back, const std::shared_ptr<const flow_origin>& flow) const;
   bool exposed_locked(const std::string& flow, const mailbox& box) const;
+  /// Why `box` refused `m` with `code`, in words for a delivery-error notice (table_mutex_ held).
+  std::string refusal_reason(const mailbox& box, const local_message& m, std::error_code code) const;
   void release_blocked_calls();
   task<> stop_all_workers(std::shared_ptr<std::promise<void>> done);
   std::vector<std::shared_ptr<mailbox>> snapshot() const;

@@ -1,6 +1,7 @@
 #pragma once
 /// A message as workers on one node see it.
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,6 +25,12 @@ struct flow_origin {
   std::string description;  ///< for logs, e.g. `tcp connection from 127.0.0.1:5555`; printable ASCII only
 };
 
+/// What a message is. Only the runtime and the transports make anything but `message`.
+enum class message_kind : std::uint8_t {
+  message = 0,         ///< an ordinary message
+  delivery_error = 1,  ///< a notice that a message could not be delivered (nodus/core/delivery_error.hpp)
+};
+
 /// A message inside a node: where it goes, how to answer, its payload and its local metadata.
 struct local_message {
   route onward_route;       ///< the hops still ahead; the receiving worker's address is first
@@ -33,6 +40,10 @@ struct local_message {
   /// Where the message entered this node; null when it was made here (by `send`). `forward`
   /// keeps it, so a forwarded message is still known to come from where it came from.
   std::shared_ptr<const flow_origin> origin;
+  /// An ordinary message, or a delivery-error notice coming back along a return route. Unlike
+  /// the metadata it travels: the TCP transport carries it on the wire, a secure channel inside
+  /// its encryption. Contexts receive a notice as an error, workers in `handle_delivery_error`.
+  message_kind kind = message_kind::message;
 };
 
 }  // namespace nodus

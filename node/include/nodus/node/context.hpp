@@ -10,6 +10,7 @@
 
 #include <spdlog/logger.h>
 
+#include "nodus/core/failure.hpp"
 #include "nodus/core/local_message.hpp"
 #include "nodus/core/message_codec.hpp"
 #include "nodus/core/routed.hpp"
@@ -87,9 +88,18 @@ public:
   }
 
   /// The next message sent to this context, undecoded. Detached contexts and processors only:
-  /// a worker receives through `handle_message` (`errc::not_supported` here).
+  /// a worker receives through `handle_message` (`errc::not_supported` here). When what
+  /// arrives is a delivery-error notice from another node (a message this context sent could
+  /// not be delivered there, see nodus/core/delivery_error.hpp), this fails at once with its
+  /// code, `errc::unknown_address`, `errc::access_denied` or `errc::too_large`, instead of
+  /// waiting for the timeout. `receive_message_or_failure` gives the notice's reason too.
   task<result<local_message>> receive_message(duration timeout = default_timeout);
+  /// Like `receive_message`, with a delivery error's reason as the other node wrote it
+  /// (escaped), e.g. `failure{errc::unknown_address, "no worker at 'nosuchworker'"}`. A timeout
+  /// or a stop is a failure with only a code.
+  task<result_or_failure<local_message>> receive_message_or_failure(duration timeout = default_timeout);
   /// The next message sent to this context, decoded as T (`errc::malformed` if it is not a T).
+  /// Delivery errors as for `receive_message`.
   template <class T>
   task<result<routed<T>>> receive(duration timeout = default_timeout) {
     auto message = co_await receive_message(timeout);
@@ -98,13 +108,31 @@ public:
     if (!body) co_return body.error();
     co_return routed<T>(std::move(body).value(), std::move(message).value());
   }
-  /// Sends `body` from a fresh temporary address and waits for the first reply to it.
+  /// Like `receive<T>`, with a delivery error's reason (see `receive_message_or_failure`).
+  template <class T>
+  task<result_or_failure<routed<T>>> receive_or_failure(duration timeout = default_timeout) {
+    auto message = co_await receive_message_or_failure(timeout);
+    if (!message) co_return message.error();
+    auto body = message_codec<T>::decode(message.value().payload);
+    if (!body) co_return failure(body.error());
+    co_return routed<T>(std::move(body).value(), std::move(message).value());
+  }
+  /// Sends `body` from a fresh temporary address and waits for the first reply to it. A
+  /// delivery error from another node on the way ends the wait at once (see `receive_message`).
   template <class T, class U>
   task<result<routed<T>>> send_and_receive(route to, U body, duration timeout = default_timeout) {
     context temporary = new_detached("reply.");
     auto sent = co_await temporary.send(std::move(to), body);
     if (!sent) co_return sent.error();
     co_return co_await temporary.template receive<T>(timeout);
+  }
+  /// Like `send_and_receive`, with a delivery error's reason, e.g. for telling a user why.
+  template <class T, class U>
+  task<result_or_failure<routed<T>>> send_and_receive_or_failure(route to, U body, duration timeout = default_timeout) {
+    context temporary = new_detached("reply.");
+    auto sent = co_await temporary.send(std::move(to), body);
+    if (!sent) co_return failure(sent.error());
+    co_return co_await temporary.template receive_or_failure<T>(timeout);
   }
 
   /// Starts `w` at `addresses` (primary first, aliases after) and waits for its `initialize`.

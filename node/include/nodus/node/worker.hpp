@@ -27,6 +27,12 @@ public:
   virtual task<result<>> initialize(context&) { co_return ok(); }
   /// Handles one message as it arrived. The runtime never runs two of these at once per worker.
   virtual task<result<>> handle_local_message(context& ctx, local_message message) = 0;
+  /// Handles a delivery-error notice (`message.kind == message_kind::delivery_error`, see
+  /// nodus/core/delivery_error.hpp): something this worker sent, or passed on, could not be
+  /// delivered further on. A notice is unauthenticated: any node on the return route could have
+  /// made it. By default it is logged (debug level) and dropped; a worker that forwards
+  /// messages passes it on the same way, so it reaches whoever waits for the reply.
+  virtual task<result<>> handle_delivery_error(context& ctx, local_message notice);
   /// Runs once when the worker stops, after the message in hand is finished.
   virtual task<> shutdown(context&) { co_return; }
 };
@@ -46,6 +52,7 @@ private:
   // Not a coroutine itself: it hands back handle_message's own task, so a message costs one
   // coroutine frame fewer. (The caller co_awaits the result at once, in the same expression.)
   task<result<>> handle_local_message(context& ctx, local_message message) final {
+    if (message.kind != message_kind::message) return handle_delivery_error(ctx, std::move(message));
     auto body = message_codec<Msg>::decode(message.payload);
     if (!body) return detail::failed(body.error());
     return handle_message(ctx, routed<Msg>(std::move(body).value(), std::move(message)));
@@ -60,6 +67,7 @@ public:
 
 private:
   task<result<>> handle_local_message(context& ctx, local_message message) final {
+    if (message.kind != message_kind::message) return handle_delivery_error(ctx, std::move(message));
     return handle_message(ctx, std::move(message));
   }
 };

@@ -7,7 +7,9 @@
 namespace nodus::services {
 
 /// Sends every message's payload back along its return route, unchanged and undecoded, so it
-/// echoes any message type. Logs what it echoes at debug level.
+/// echoes any message type. Logs what it echoes at debug level. A delivery-error notice is
+/// not echoed (it is dropped, as by any worker): echoing notices could make two nodes bounce
+/// one back and forth.
 class echoer final : public raw_worker {
 public:
   task<result<>> handle_message(context& ctx, local_message message) override;
