@@ -7,7 +7,15 @@
 #include <optional>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "log_capture.hpp"
+#include "nodus/node/extension.hpp"
 #include "nodus/node/node.hpp"
 #include "nodus/services/echoer.hpp"
 
@@ -179,4 +187,61 @@ TEST_CASE("stopping a node whose worker still owns a detached context does not d
   REQUIRE(n.start_worker("owner", context_owner{}));
   n.stop();  // the worker (and its context) go when the table is cleared
   CHECK(n.list_workers().empty());
+}
+
+namespace {
+
+// A worker whose handler takes a moment and whose shutdown takes ten seconds (timers: the
+// context's sleep would end at the stop).
+class slow_to_stop final : public worker<std::string> {
+public:
+  slow_to_stop(std::shared_ptr<std::atomic<bool>> handling, std::shared_ptr<std::atomic<bool>> stopping)
+      : handling_(std::move(handling)), stopping_(std::move(stopping)) {}
+  task<result<>> handle_message(context&, routed<std::string>) override {
+    handling_->store(true);
+    co_await wait(300ms);
+    co_return ok();
+  }
+  task<> shutdown(context&) override {
+    stopping_->store(true);
+    co_await wait(10s);
+  }
+
+private:
+  static task<> wait(duration d) {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, d);
+    boost::system::error_code ignored;
+    co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+  }
+  std::shared_ptr<std::atomic<bool>> handling_, stopping_;
+};
+
+// Stops the worker at `at` and waits for its shutdown; `marker` lives as long as this coroutine.
+task<> stop_and_wait(context ctx, address at, std::shared_ptr<int> marker) {
+  (void)co_await ctx.stop_worker(std::move(at));
+  (void)marker;
+}
+
+}  // namespace
+
+TEST_CASE("a stop_worker still waiting for a shutdown when the node stops goes with the node") {
+  // The TCP transport's read loops stop their connection's worker this way when a connection
+  // ends, which can be just as the node stops.
+  std::weak_ptr<int> marker_seen;
+  auto handling = std::make_shared<std::atomic<bool>>(false), stopping = std::make_shared<std::atomic<bool>>(false);
+  {
+    auto n = node::create({.threads = 2});
+    REQUIRE(n.start_worker("slow", slow_to_stop(handling, stopping)));
+    auto sender = n.create_context();
+    REQUIRE(n.block_on([&](context& ctx) { return ctx.send(route{"slow"}, std::string("work")); }));
+    REQUIRE(test::eventually([&] { return handling->load(); }));
+    // Stopped while busy: its drain loop runs the shutdown, and the stopper waits for it.
+    auto marker = std::make_shared<int>(1);
+    marker_seen = marker;
+    boost::asio::co_spawn(io_executor(sender), stop_and_wait(n.create_context(), "slow", std::move(marker)),
+                          boost::asio::detached);
+    REQUIRE(test::eventually([&] { return stopping->load(); }));
+    n.stop();  // "slow" is no longer in the table: the stop does not wait for it
+  }
+  CHECK(marker_seen.expired());  // the waiting coroutine was destroyed, not leaked
 }

@@ -295,6 +295,11 @@ void mailbox::mark_finished() {
   finished_waiters_.notify_all();
 }
 
+void mailbox::release_stop_waiters() {
+  std::lock_guard lock(mutex_);
+  finished_waiters_.notify_all();
+}
+
 task<> mailbox::stop(bool wait) {
   if (kind_ == worker_info::kind::context) {
     close();

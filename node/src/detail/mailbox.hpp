@@ -58,6 +58,10 @@ public:
   /// Stops a worker or processor: closes the mailbox and runs `shutdown` once the message in
   /// hand is finished. With `wait`, returns after `shutdown` has run. A plain mailbox just closes.
   task<> stop(bool wait);
+  /// Wakes whoever waits in `stop` without the shutdown having finished: for a node that has
+  /// stopped its io_context, so those waiters are destroyed with it instead of kept by this
+  /// mailbox (which they keep alive in turn).
+  void release_stop_waiters();
 
   // Flow control (nodus/node/flow_control.hpp).
   /// Set once, before the mailbox is registered.

@@ -324,7 +324,15 @@ task<result<>> node_impl::stop_worker(address at, const mailbox* caller) {
     co_return errc::unknown_address;
   }
   unregister(*box);
+  {
+    std::lock_guard lock(stopping_mutex_);
+    stopping_boxes_.insert(box);
+  }
   co_await box->stop(/*wait=*/box.get() != caller);  // a worker stopping itself cannot wait for itself
+  {
+    std::lock_guard lock(stopping_mutex_);
+    stopping_boxes_.erase(box);
+  }
   co_return ok();
 }
 
@@ -450,6 +458,16 @@ void node_impl::stop() {
   // parked in its mailbox, each keeping the other alive; closing hands the loop to the
   // io_context, which destroys it below.
   for (auto& box : snapshot()) box->close();
+  {
+    // Whoever still waits in stop_worker for a shutdown the stopped io_context will never finish
+    // is woken into that io_context, and destroyed with it below.
+    decltype(stopping_boxes_) stopping;
+    {
+      std::lock_guard lock(stopping_mutex_);
+      stopping.swap(stopping_boxes_);
+    }
+    for (const auto& box : stopping) box->release_stop_waiters();
+  }
   {
     // Workers may own sockets and timers bound to the io_context (transports do): let them go
     // while it still exists, not when the node itself is destroyed. They are destroyed outside

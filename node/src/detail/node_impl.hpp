@@ -135,6 +135,12 @@ private:
   std::mutex blocked_mutex_;
   std::set<std::shared_ptr<blocked_call>> blocked_;
 
+  // Mailboxes that stop_worker has unregistered and is waiting for. The node's stop does not see
+  // them in the table; if one's shutdown is still running when the io_context stops, its waiters
+  // are released with it (mailbox::release_stop_waiters), or they and the mailbox keep each other.
+  std::mutex stopping_mutex_;
+  std::set<std::shared_ptr<mailbox>> stopping_boxes_;
+
   std::atomic<bool> stopping_{false};
   std::mutex stop_mutex_;
   std::condition_variable stop_requested_cv_;

@@ -4,14 +4,17 @@
 /// typically an end-to-end encrypted secure channel, possibly through a relay on a hub, with
 /// byte streams both ways.
 ///
-///   // Bob, next to the service: the outlet is reachable only through his channel listener.
-///   co_await portal::create_tcp_outlet(ctx, "outlet", {.target = "127.0.0.1:5432"});
-///   co_await secure_channel::create_secure_channel_listener(ctx, "listener", {..., .expose = {"outlet"}});
-///   // Alice, next to the client: every connection to 127.0.0.1:15432 comes out at Bob's target.
-///   auto channel = co_await secure_channel::create_secure_channel(ctx, route{tcp("bob:4000"), "listener"}, ...);
-///   auto inlet = co_await portal::create_tcp_inlet(ctx, "inlet",
-///                                                  {.bind = "127.0.0.1:15432", .to = route{channel.value().address(),
-///                                                  "outlet"}});
+///   // Bob, next to the service; his listener's channels reach the outlet, nothing else does.
+///   portal::outlet_options oo{.target = "127.0.0.1:5432"};  // named: no braced temporary in co_await
+///   co_await portal::create_tcp_outlet(ctx, "outlet", oo);
+///   secure_channel::options so{.identity = bob, .trust = secure_channel::trust_policy::identifier(alice_id)};
+///   so.expose = {"outlet"};
+///   co_await secure_channel::create_secure_channel_listener(ctx, "listener", so);
+///
+///   // Alice, next to the client; every connection to 127.0.0.1:15432 comes out at Bob's target.
+///   auto ch = co_await secure_channel::create_secure_channel(ctx, to_bobs_listener, alice_options);
+///   portal::inlet_options io{.bind = "127.0.0.1:15432", .to = route{ch.value().address(), "outlet"}};
+///   auto inlet = co_await portal::create_tcp_inlet(ctx, "inlet", io);
 ///
 /// Each accepted connection gets a connection worker at the inlet, which opens a connection
 /// worker at the outlet (after the outlet has dialled its target); the two carry the stream in
@@ -87,8 +90,9 @@ struct inlet_options {
   /// Client connections open at once; one more is accepted and closed at once (logged at most
   /// once a second, with a count).
   std::size_t max_connections = 1024;
-  /// See `outlet_options`.
+  /// A connection that has sent nothing for this long sends a ping.
   duration keepalive_interval = std::chrono::seconds(5);
+  /// A connection that has heard nothing from the outlet's end for this long is closed.
   duration peer_timeout = std::chrono::seconds(30);
 };
 
