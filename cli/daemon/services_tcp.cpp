@@ -121,14 +121,17 @@ task<control::reply> send_message(std::shared_ptr<node_state> s, json::value bod
   }
   const duration timeout{timeout_ms.value()};
   std::string message = *text->as_string();
-  auto reply = co_await ctx.send_and_receive<std::string>(std::move(to).value(), std::move(message), timeout);
+  auto reply =
+      co_await ctx.send_and_receive_or_failure<std::string>(std::move(to).value(), std::move(message), timeout);
   if (!reply) {
-    if (reply.error() == errc::timeout)
+    const auto& why = reply.error();
+    if (why.code == errc::timeout)
       co_return control::error_reply(
           504, "no reply from " + route_text + " within " + std::to_string(timeout.count()) + " ms");
-    if (reply.error() == errc::unknown_address)
-      co_return not_found("sending to " + route_text + " failed: nothing on this node serves its first hop");
-    co_return failed("sending to " + route_text + " failed: " + reply.error().message());
+    // A delivery error reported by another node (or this one) says which address and why.
+    if (why.code == errc::unknown_address)
+      co_return not_found("sending to " + route_text + " failed: " + why.message());
+    co_return failed("sending to " + route_text + " failed: " + why.message());
   }
   control::reply r{200, {}};
   r.body["reply"] = reply.value().body();

@@ -74,8 +74,13 @@ def test(args):
 
         # Through the hub without a channel, Bob's echoer is out of reach (only his listener is exposed).
         code, _, err = home.nodus("message", "send", "psst", "--from", "mallory", "--to",
-                                  f"1#{hub_address} => forward_to_bob => echoer", "--timeout", "3")
-        check(code == 1, f"bob's echoer answered through the relay without a channel: {code} {err!r}")
+                                  f"1#{hub_address} => forward_to_bob => echoer", "--timeout", "30", timeout=10)
+        check(code == 1 and err.count("\n") == 1 and "echoer" in err,
+              f"bob's refusal of a message to his echoer without a channel did not reach mallory at once: {code} {err!r}")
+        # A relay that does not exist: the hub says so at once.
+        code, _, err = home.nodus("message", "send", "hi", "--from", "mallory", "--to",
+                                  f"1#{hub_address} => forward_to_ghost => listener", "--timeout", "30", timeout=10)
+        check(code == 1 and "forward_to_ghost" in err, f"no relay named ghost: {code} {err!r}")
 
         step("node", "stop", "alice")
         print("\n".join(transcript))
