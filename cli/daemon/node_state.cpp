@@ -98,6 +98,17 @@ json::value node_state::describe() {
   out["workers"] = main ? main->list_workers().size() : 0;
   out["tcp_listeners"] = tcp_listeners_json(*this);
   out["tcp_connections"] = tcp_connections_json(*this);
+  if (tcp) {
+    const auto counted = tcp->stats();
+    json::value t;
+    t["bytes_in"] = counted.bytes_in;
+    t["bytes_out"] = counted.bytes_out;
+    t["messages_in"] = counted.messages_in;
+    t["messages_out"] = counted.messages_out;
+    t["connections_accepted"] = counted.connections_accepted;
+    t["connections_dialled"] = counted.connections_dialled;
+    out["tcp"] = std::move(t);
+  }
   out["relays"] = relays_json(*this);
   out["secure_channel_listeners"] = listeners_json(*this);
   out["secure_channels"] = channels_json(*this);

@@ -71,6 +71,18 @@ std::string prometheus_text(node_state& s) {
         node_label + ",direction=\"outgoing\"");
   m.add("nodus_tcp_connections", "gauge", "TCP connections open.", static_cast<double>(incoming),
         node_label + ",direction=\"incoming\"");
+  if (const auto* tcp = node.find("tcp")) {
+    const std::pair<const char*, const char*> tcp_metrics[] = {
+        {"bytes_in", "Bytes read from TCP connections."},
+        {"bytes_out", "Bytes written to TCP connections."},
+        {"messages_in", "Messages received over TCP."},
+        {"messages_out", "Messages sent over TCP."},
+        {"connections_accepted", "TCP connections accepted by the node's listeners."},
+        {"connections_dialled", "TCP connections the node opened."}};
+    for (const auto& [key, help] : tcp_metrics)
+      m.add(std::string("nodus_tcp_") + key + "_total", "counter", help, static_cast<double>(number(*tcp, key)),
+            node_label);
+  }
   for (const auto& r : items(node, "relays")) {
     const auto labels = node_label + ",relay=\"" + label(text(r, "name")) + "\"";
     m.add("nodus_relay_registered", "gauge", "1 while the relay is registered at its hub.",

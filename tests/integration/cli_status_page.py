@@ -33,6 +33,8 @@ def test(args):
         check(re.search(r'^nodus_relay_registered\{node="bob",relay="bob"\} 1$', text, re.M),
               f"/metrics does not show the registered relay:\n{text}")
         check(re.search(r"^# TYPE nodus_relay_registrations_total counter$", text, re.M), "no TYPE lines")
+        sent = re.search(r'^nodus_tcp_bytes_out_total\{node="bob"\} (\d+)$', text, re.M)
+        check(sent and int(sent.group(1)) > 0, f"/metrics does not count the bytes sent over TCP:\n{text}")
 
         # The page renders /status.json with its script: Chromium runs it and prints the DOM.
         url = f"http://127.0.0.1:{metrics_port}/"

@@ -78,6 +78,25 @@ TEST_CASE("a tcp(...) hop in a route connects, and the reply comes back over the
   }
 }
 
+TEST_CASE("the transport counts what its connections carry") {
+  tcp_node server("127.0.0.1:0");
+  tcp_node client;
+  for (int i = 0; i < 3; ++i) REQUIRE(echo(client.n, route{tcp(server.bound), "echoer"}));
+  // Each counter moves on its own thread (a write completes after the bytes left): wait for each.
+  CHECK(eventually([&] { return client.transport.stats().messages_out == 3; }));
+  CHECK(eventually([&] { return client.transport.stats().messages_in == 3; }));
+  CHECK(eventually([&] { return server.transport.stats().messages_in == 3; }));
+  CHECK(eventually([&] { return server.transport.stats().messages_out == 3; }));
+  const auto sent = client.transport.stats(), got = server.transport.stats();
+  CHECK(sent.connections_dialled == 1);
+  CHECK(sent.connections_accepted == 0);
+  CHECK(got.connections_accepted == 1);
+  // Every byte one side wrote, the other read: the version byte and three frames each way.
+  CHECK(eventually([&] { return server.transport.stats().bytes_in == client.transport.stats().bytes_out; }));
+  CHECK(eventually([&] { return client.transport.stats().bytes_in == server.transport.stats().bytes_out; }));
+  CHECK(client.transport.stats().bytes_out > 3 * 5);
+}
+
 TEST_CASE("an explicit connect returns the connection's address, usable as a first hop") {
   tcp_node server("127.0.0.1:0");
   tcp_node client;

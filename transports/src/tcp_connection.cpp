@@ -108,6 +108,7 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
       break;
     }
     if (timing) trickled = true;
+    link->counters->bytes_in.fetch_add(n, std::memory_order_relaxed);
     if (auto committed = decoder.commit(n); !committed) {
       reason = fmt::format("it opened with protocol version {} (expected {})", decoder.version_received().value_or(0),
                            tcp_frame::protocol_version);
@@ -128,6 +129,7 @@ task<> read_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp_link> l
         break;
       }
       auto message = to_local_message(std::move(decoded).value());
+      link->counters->messages_in.fetch_add(1, std::memory_order_relaxed);
       message.return_route.prepend(worker);
       message.origin = link->origin;  // what this node may let it reach depends on where it came from
       if (shared->log.should_log(spdlog::level::trace))  // NODUS_LOG=trace: what crosses this node
@@ -182,7 +184,7 @@ task<result<>> tcp_connection_worker::dial(context& ctx) {
   }
   auto host_port = split_host_port(peer_);
   if (!host_port) co_return host_port.error();
-  auto link = std::make_shared<tcp_link>(shared_->io);
+  auto link = std::make_shared<tcp_link>(shared_->io, shared_->counters);
   link->peer = peer_;
   link->origin = origin_;
   auto strand = link->strand;
@@ -199,6 +201,7 @@ task<result<>> tcp_connection_worker::dial(context& ctx) {
   send_frame(link, bytes(1, tcp_frame::protocol_version), bytes(), shared_->log);
   link_ = std::move(link);
   shared_->opened(tcp_connection_info{ctx.address(), peer_, true});
+  shared_->counters->connections_dialled.fetch_add(1, std::memory_order_relaxed);
   ctx.log().debug("tcp: connected to {} ({})", peer_, ctx.address());
   start_reading(ctx);
   co_return ok();
@@ -238,6 +241,7 @@ task<result<>> tcp_connection_worker::handle_message(context& ctx, local_message
         fmt::format("the message is over the frame limit towards '{}'", printable_cut(peer_, max_quoted)));
     co_return ok();
   }
+  link_->counters->messages_out.fetch_add(1, std::memory_order_relaxed);
   send_frame(link_, std::move(head), std::move(outgoing.payload), shared_->log);
   co_await wait_for_room(link_, shared_->options.max_unsent_bytes);  // back-pressure from the socket
   co_return ok();

@@ -82,7 +82,7 @@ task<> accept_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp::acce
   for (;;) {
     auto control = shared->control_context();
     if (!control || !acceptor->is_open()) break;
-    auto link = std::make_shared<tcp_link>(shared->io);
+    auto link = std::make_shared<tcp_link>(shared->io, shared->counters);
     boost::system::error_code ec;
     co_await acceptor->async_accept(link->socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
@@ -111,7 +111,8 @@ task<> accept_loop(std::shared_ptr<tcp_shared> shared, std::shared_ptr<tcp::acce
     if (!started)
       shared->log.warn("tcp: connection from {} not served: {}", link->peer, started.error().message());
     else
-      shared->log.debug("tcp: accepted {} on {} ({})", link->peer, where, worker);
+      shared->counters->connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    shared->log.debug("tcp: accepted {} on {} ({})", link->peer, where, worker);
   }
   refusals->flush();
   shared->log.debug("tcp: stopped listening on {}", where);

@@ -76,10 +76,17 @@ private:
   std::size_t held_ = 0;
 };
 
+/// What a transport's connections have done, for `tcp_transport::stats` (relaxed counters:
+/// each is exact, the set is not a snapshot).
+struct tcp_counters {
+  std::atomic<std::uint64_t> bytes_in{0}, bytes_out{0}, messages_in{0}, messages_out{0};
+  std::atomic<std::uint64_t> connections_accepted{0}, connections_dialled{0};
+};
+
 /// One socket and the strand that serialises everything done to it (reads, writes, close).
 struct tcp_link {
-  explicit tcp_link(const boost::asio::any_io_executor& io)
-      : strand(boost::asio::make_strand(io)), socket(strand), room(strand) {}
+  tcp_link(const boost::asio::any_io_executor& io, std::shared_ptr<tcp_counters> c)
+      : strand(boost::asio::make_strand(io)), socket(strand), counters(std::move(c)), room(strand) {}
 
   boost::asio::strand<boost::asio::any_io_executor> strand;
   boost::asio::ip::tcp::socket socket;
@@ -88,7 +95,8 @@ struct tcp_link {
   std::atomic<bool> past_deadline{false};     // set by the frame deadline's timer before it closes the socket
   std::atomic<bool> worker_stopping{false};   // the worker's shutdown closes it; nobody need stop it
   std::shared_ptr<const flow_origin> origin;  // stamped on every message read from the socket
-  tcp_budget_share budget;  // accepted connections: the listener's caps; the read loop's, on the strand
+  tcp_budget_share budget;                 // accepted connections: the listener's caps; the read loop's, on the strand
+  std::shared_ptr<tcp_counters> counters;  // the transport's (shared by all its links)
 
   // The write side (tcp_writer.cpp). Frames queue in `outbox` and one writer coroutine sends
   // whatever has queued in a single gathered write, so small messages share system calls.
@@ -121,6 +129,7 @@ struct tcp_shared {
   const tcp_options options;
   const boost::asio::any_io_executor io;
   spdlog::logger& log;  // the node's logger; everything using it runs on the node
+  const std::shared_ptr<tcp_counters> counters = std::make_shared<tcp_counters>();
 
   /// The context that starts connection workers and forwards received messages; null once the
   /// transport has stopped (it holds the node, so it must not outlive the router).

@@ -159,6 +159,17 @@ result<> tcp_transport::stop_listening(std::string_view bound) {
 
 std::vector<tcp_listener_info> tcp_transport::listeners() const { return shared_->listeners(); }
 
+tcp_stats tcp_transport::stats() const {
+  const auto& c = *shared_->counters;
+  constexpr auto relaxed = std::memory_order_relaxed;
+  return {c.bytes_in.load(relaxed),
+          c.bytes_out.load(relaxed),
+          c.messages_in.load(relaxed),
+          c.messages_out.load(relaxed),
+          c.connections_accepted.load(relaxed),
+          c.connections_dialled.load(relaxed)};
+}
+
 std::vector<tcp_connection_info> tcp_transport::connections() const { return shared_->open_connections(); }
 
 const tcp_options& tcp_transport::options() const noexcept { return shared_->options; }

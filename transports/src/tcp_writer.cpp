@@ -43,7 +43,9 @@ task<> write_loop(std::shared_ptr<tcp_link> link, spdlog::logger* log) {
       buffers.push_back(asio::buffer(batch.back()));
     }
     boost::system::error_code ec;
-    co_await asio::async_write(link->socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+    const auto written =
+        co_await asio::async_write(link->socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+    link->counters->bytes_out.fetch_add(written, std::memory_order_relaxed);
     link->unsent_bytes -= size;
     link->room.cancel();
     if (ec) {

@@ -68,6 +68,16 @@ struct tcp_connection_info {
   bool outgoing = false;
 };
 
+/// What a transport's connections have done since it started (`tcp_transport::stats`).
+struct tcp_stats {
+  std::uint64_t bytes_in = 0;      ///< read from sockets (frames and version bytes)
+  std::uint64_t bytes_out = 0;     ///< written to sockets
+  std::uint64_t messages_in = 0;   ///< messages decoded from frames
+  std::uint64_t messages_out = 0;  ///< messages handed to a connection to send
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_dialled = 0;
+};
+
 /// One listener, as `tcp_transport::listeners` reports it.
 struct tcp_listener_info {
   std::string bound;            ///< `host:port` it is bound to
@@ -105,6 +115,8 @@ public:
   result<> stop_listening(std::string_view bound);
   /// The listeners open now.
   std::vector<tcp_listener_info> listeners() const;
+  /// Counters since the transport started (safe from any thread).
+  tcp_stats stats() const;
   /// The connections open now.
   std::vector<tcp_connection_info> connections() const;
   /// The options in force.
