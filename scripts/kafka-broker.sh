@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# kafka-broker.sh: a real single-node Apache Kafka 4.x broker (KRaft, combined
+# broker+controller) run from Maven-fetched jars (see pom.xml), no tarball.
+#
+#   scripts/kafka-broker.sh start [PORT [CONTROLLER_PORT]]   # format + start in background, wait until ready
+#   scripts/kafka-broker.sh stop  [WORK_DIR]                 # SIGTERM (controlled shutdown), then cleanup
+#
+# On success `start` prints (and writes to $WORK/broker.env):
+#   BOOTSTRAP_SERVERS=127.0.0.1:PORT  KAFKA_WORK_DIR=...  KAFKA_PID=...
+#
+# Environment knobs (all optional):
+#   KAFKA_LIBS            jar folder (default: ~/.cache/nodus/kafka-4.4.0/libs, outside the source
+#                         tree; filled by mvn from tests/kafka-broker/pom.xml if missing)
+#   KAFKA_PORT            broker port (default 19092); KAFKA_CONTROLLER_PORT (default PORT+1)
+#   KAFKA_HOST            bind/advertise address (default 127.0.0.1 — loopback only)
+#   KAFKA_WORK_DIR        data+logs+config folder (default: fresh mktemp -d)
+#   KAFKA_CLUSTER_ID      (default: the apache/kafka docker image's default id)
+#   KAFKA_HEAP_OPTS       (default -Xms128m -Xmx512m; bin/kafka-server-start.sh uses -Xmx1G -Xms1G)
+#   KAFKA_JVM_PERFORMANCE_OPTS  (default: kafka-run-class.sh's G1 flags)
+#   KAFKA_FAST_START=1    use SerialGC + C1-only JIT instead (startup-oriented; unmeasured)
+#   KAFKA_CDS_DIR=dir     AppCDS like the official docker image: first run dumps dir/kafka.jsa
+#                         at broker exit (-XX:ArchiveClassesAtExit), later runs load it
+#   KAFKA_START_TIMEOUT   seconds to wait for the broker port (default 90)
+#   KAFKA_KEEP_DATA=1     `stop` keeps WORK_DIR
+#   JAVA / JAVA_HOME      java to use (Java 17+ required by the 4.x broker)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/kafka-broker" && pwd)
+LIBS=${KAFKA_LIBS:-${XDG_CACHE_HOME:-$HOME/.cache}/nodus/kafka-4.4.0/libs}
+if [ -n "${JAVA:-}" ]; then :; elif [ -n "${JAVA_HOME:-}" ]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=java; fi
+HOST=${KAFKA_HOST:-127.0.0.1}
+TIMEOUT=${KAFKA_START_TIMEOUT:-90}
+# Default cluster id of the apache/kafka docker image (docker/resources/common-scripts/configureDefaults).
+# Any string is accepted by the 4.4 Formatter; avoid one that starts with '-' (CLI parsing).
+CLUSTER_ID=${KAFKA_CLUSTER_ID:-5L6g3nShT-eMCtK--X86sw}
+
+die() { echo "kafka-broker: $*" >&2; exit 1; }
+
+# TCP connect via bash's /dev/tcp. For a listener with a fixed non-zero port the 4.x broker
+# opens the server socket only when its Acceptor starts, i.e. after the broker is unfenced
+# (kafka/network/SocketServer.scala, kafka/server/BrokerServer.scala), so "port answers"
+# means "broker ready". This is NOT true of the controller port, which opens earlier.
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+ensure_libs() {
+  if ! compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null || ! compgen -G "$LIBS/kafka-tools-*.jar" >/dev/null; then
+    command -v mvn >/dev/null 2>&1 || die "no Kafka jars in $LIBS and no mvn on PATH"
+    echo "kafka-broker: fetching jars into $LIBS (mvn dependency:copy-dependencies)" >&2
+    (cd "$HERE" && mvn -q -B dependency:copy-dependencies -DoutputDirectory="$LIBS") \
+      || die "mvn dependency:copy-dependencies failed"
+  fi
+  compgen -G "$LIBS/log4j-slf4j-impl-*.jar" >/dev/null \
+    || echo "kafka-broker: warning: no log4j-slf4j-impl in $LIBS; broker logs will be silent" >&2
+}
+
+write_configs() {   # $1=WORK $2=PORT $3=CPORT
+  local W=$1 P=$2 C=$3
+  cat >"$W/server.properties" <<EOF
+# --- KRaft combined mode, single node (cf. config/server.properties of Kafka 4.x) ---
+process.roles=broker,controller
+node.id=1
+# dynamic (KIP-853) quorum, formatted with --standalone; controller.quorum.voters is the
+# deprecated static alternative (then format WITHOUT --standalone)
+controller.quorum.bootstrap.servers=$HOST:$C
+listeners=PLAINTEXT://$HOST:$P,CONTROLLER://$HOST:$C
+advertised.listeners=PLAINTEXT://$HOST:$P,CONTROLLER://$HOST:$C
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$W/data
+
+# --- single-replica internal topics (defaults are RF 3 / min.isr 2 -> would never be created) ---
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+
+# --- test speed / small footprint ---
+# default 50 partitions each; 1 makes first group/txn use much cheaper (testcontainers sets
+# offsets.topic.num.partitions=1 too)
+offsets.topic.num.partitions=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.num.partitions=1
+# default 3000 ms; 0 as in testcontainers, spring-kafka EmbeddedKafka, connect's EmbeddedKafkaCluster
+group.initial.rebalance.delay.ms=0
+group.streams.initial.rebalance.delay.ms=0
+# default 128 MiB allocated ON HEAP by the cleaner thread at startup (SkimpyOffsetMap);
+# 2 MiB is what KafkaClusterTestKit uses
+log.cleaner.dedupe.buffer.size=2097152
+num.partitions=1
+num.recovery.threads.per.data.dir=1
+num.network.threads=2
+num.io.threads=2
+EOF
+
+  # log4j2 in *properties* format (no YAML parser needed); the tarball's config/log4j2.yaml
+  # would also work because jackson-dataformat-yaml is a kafka_2.13 runtime dependency.
+  cat >"$W/log4j2.properties" <<'EOF'
+status = warn
+name = kafka-broker
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = ${sys:kafka.logs.dir}/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.requestchannel.name = kafka.network.RequestChannel$
+logger.requestchannel.level = WARN
+EOF
+  # = config/tools-log4j2.yaml: root WARN to stderr
+  cat >"$W/tools-log4j2.properties" <<'EOF'
+status = warn
+name = kafka-tools
+appender.err.type = Console
+appender.err.name = STDERR
+appender.err.target = SYSTEM_ERR
+appender.err.layout.type = PatternLayout
+appender.err.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.err.ref = STDERR
+EOF
+}
+
+start() {
+  local PORT=${1:-${KAFKA_PORT:-19092}}
+  local CPORT=${2:-${KAFKA_CONTROLLER_PORT:-$((PORT + 1))}}
+  port_open "$PORT" && die "port $HOST:$PORT already answers"
+  port_open "$CPORT" && die "controller port $HOST:$CPORT already answers"
+  ensure_libs
+
+  local W=${KAFKA_WORK_DIR:-}
+  if [ -z "$W" ]; then W=$(mktemp -d "${TMPDIR:-/tmp}/kafka-broker.XXXXXX"); fi
+  mkdir -p "$W/data" "$W/logs"
+  W=$(cd "$W" && pwd)
+  write_configs "$W" "$PORT" "$CPORT"
+
+  local HEAP=${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}
+  local PERF
+  if [ "${KAFKA_FAST_START:-0}" = 1 ]; then
+    PERF="-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+  else
+    # exactly kafka-run-class.sh's default in 4.2-4.4
+    PERF=${KAFKA_JVM_PERFORMANCE_OPTS:--server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15}
+  fi
+  local CDS_FORMAT="" CDS_BROKER=""
+  if [ -n "${KAFKA_CDS_DIR:-}" ]; then
+    mkdir -p "$KAFKA_CDS_DIR"
+    if [ -f "$KAFKA_CDS_DIR/kafka.jsa" ]; then CDS_BROKER="-XX:SharedArchiveFile=$KAFKA_CDS_DIR/kafka.jsa"
+    else CDS_BROKER="-XX:ArchiveClassesAtExit=$KAFKA_CDS_DIR/kafka.jsa"; fi
+    if [ -f "$KAFKA_CDS_DIR/storage.jsa" ]; then CDS_FORMAT="-XX:SharedArchiveFile=$KAFKA_CDS_DIR/storage.jsa"
+    else CDS_FORMAT="-XX:ArchiveClassesAtExit=$KAFKA_CDS_DIR/storage.jsa"; fi
+  fi
+
+  # 1) format (= bin/kafka-storage.sh format --standalone -t ID -c server.properties).
+  #    --ignore-formatted makes a reused KAFKA_WORK_DIR a no-op instead of an error.
+  # shellcheck disable=SC2086
+  "$JAVA" -Xmx256m $CDS_FORMAT -Dlog4j2.configurationFile="$W/tools-log4j2.properties" \
+      -cp "$LIBS/*" kafka.tools.StorageTool format --standalone --ignore-formatted \
+      -t "$CLUSTER_ID" -c "$W/server.properties" >"$W/logs/format.out" 2>&1 \
+    || { cat "$W/logs/format.out" >&2; die "storage format failed"; }
+
+  # 2) start (= bin/kafka-server-start.sh server.properties, minus JMX/GC-log options)
+  # shellcheck disable=SC2086
+  nohup "$JAVA" $HEAP $PERF $CDS_BROKER -XX:+ExitOnOutOfMemoryError \
+      -Dkafka.logs.dir="$W/logs" -Dlog4j2.configurationFile="$W/log4j2.properties" \
+      -cp "$LIBS/*" kafka.Kafka "$W/server.properties" \
+      >"$W/logs/kafka.out" 2>&1 </dev/null &
+  local PID=$!
+  echo "$PID" >"$W/broker.pid"
+
+  # 3) wait until the broker port answers (== broker unfenced, acceptors started)
+  local t0=$SECONDS
+  until port_open "$PORT"; do
+    if ! kill -0 "$PID" 2>/dev/null; then
+      tail -n 50 "$W/logs/kafka.out" "$W/logs/server.log" 2>/dev/null >&2 || true
+      die "broker exited during startup (logs in $W/logs)"
+    fi
+    if (( SECONDS - t0 >= TIMEOUT )); then
+      kill "$PID" 2>/dev/null || true
+      die "broker did not open $HOST:$PORT within ${TIMEOUT}s (logs in $W/logs)"
+    fi
+    sleep 0.2
+  done
+  {
+    echo "BOOTSTRAP_SERVERS=$HOST:$PORT"
+    echo "KAFKA_CONTROLLER=$HOST:$CPORT"
+    echo "KAFKA_WORK_DIR=$W"
+    echo "KAFKA_PID=$PID"
+    echo "KAFKA_LIBS=$LIBS"
+  } | tee "$W/broker.env"
+  echo "kafka-broker: ready after $((SECONDS - t0))s of waiting" >&2
+}
+
+stop() {
+  local W=${1:-${KAFKA_WORK_DIR:-}}
+  [ -n "$W" ] && [ -f "$W/broker.pid" ] || die "usage: $0 stop WORK_DIR (with WORK_DIR/broker.pid)"
+  local PID; PID=$(cat "$W/broker.pid")
+  if kill -0 "$PID" 2>/dev/null; then
+    kill -TERM "$PID"   # kafka.Kafka's shutdown hook runs a controlled shutdown
+    for _ in $(seq 1 150); do kill -0 "$PID" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$PID" 2>/dev/null && { echo "kafka-broker: SIGKILL $PID" >&2; kill -KILL "$PID"; }
+  fi
+  rm -f "$W/broker.pid"
+  if [ "${KAFKA_KEEP_DATA:-0}" != 1 ]; then rm -rf "$W"; fi
+}
+
+case "${1:-start}" in
+  start) shift || true; start "$@" ;;
+  stop)  shift; stop "$@" ;;
+  *) die "usage: $0 start [PORT [CONTROLLER_PORT]] | stop WORK_DIR" ;;
+esac
