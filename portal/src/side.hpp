@@ -17,6 +17,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "nodus/core/host_port.hpp"
 #include "nodus/portal/portal.hpp"
 
 namespace nodus::portal::detail {
@@ -91,8 +92,7 @@ private:
 
 /// Options every portal socket gets: TCP_NODELAY and keepalive.
 void configure_socket(boost::asio::ip::tcp::socket& socket);
-/// Splits `host:port` (`[v6]:port` too); `errc::invalid_address` unless there is a port 0-65535.
-result<std::pair<std::string, std::string>> split_host_port(std::string_view text);
+using nodus::split_host_port;  // nodus/core/host_port.hpp
 /// `ip:port`, or `[ip6]:port`.
 std::string endpoint_text(const boost::asio::ip::tcp::endpoint& e);
 /// A fresh, unguessable local address (128 random bits after `prefix`).

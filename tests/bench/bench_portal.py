@@ -72,7 +72,7 @@ def wait_port(port, timeout=20):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
-            time.sleep(0.05)
+            time.sleep(0.05)  # polls the state itself (the port answers), bounded by `timeout`
     sys.exit(f"bench_portal: nothing listens on {port} after {timeout} s")
 
 

@@ -65,7 +65,7 @@ class Home:
         while _alive(pid):
             if time.monotonic() > end:
                 fail(f"node {node} (pid {pid}) still runs {timeout} s after signal {sig}")
-            time.sleep(0.05)
+            time.sleep(0.05)  # polls the state itself (the process is gone), bounded by `timeout`
 
     def log(self, node):
         try:

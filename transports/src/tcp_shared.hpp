@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "nodus/core/host_port.hpp"
 #include "nodus/transports/tcp.hpp"
 
 namespace nodus::detail {
@@ -180,8 +181,7 @@ private:
 /// Options every connection gets: TCP_NODELAY (latency) and keepalive (dead peers).
 void configure_socket(boost::asio::ip::tcp::socket& socket);
 
-/// Splits `host:port` (`[v6]:port` too); `errc::invalid_address` when there is no port.
-result<std::pair<std::string, std::string>> split_host_port(std::string_view text);
+using nodus::split_host_port;  // nodus/core/host_port.hpp
 
 /// Serves one connection: sends what it receives as frames, and runs the socket's read loop.
 class tcp_connection_worker final : public raw_worker {
