@@ -57,7 +57,9 @@ connection::connection(std::shared_ptr<side> s, address self, strand_type strand
       socket_(std::move(socket)),
       endpoint_(std::move(endpoint)),
       credit_(strand_),
-      tick_(strand_) {}
+      tick_(strand_) {
+  if (side_->filter) filter_ = side_->filter(endpoint_);
+}
 
 connection::~connection() {
   // Abandoned without closing (the node stopped under it): the counts still go back.
@@ -143,7 +145,12 @@ void connection::start_pumping() {
 
 task<> connection::receive(std::shared_ptr<connection> c, local_message m) {
   c->handle(std::move(m));
-  co_return;
+  // Data for the filter: taken in here, awaited, so the next message waits for it (stream order).
+  if (c->filtering_) {
+    auto d = std::move(*c->filtering_);
+    c->filtering_.reset();
+    co_await on_filtered_data(c, std::move(d));
+  }
 }
 
 void connection::handle(local_message m) {
@@ -169,7 +176,12 @@ void connection::handle(local_message m) {
     return protocol_error(fmt::format("a {} message before the connection opened", kind_name(msg.kind)));
   }
   switch (msg.kind) {
-    case message_kind::data: return on_data(std::move(m.payload), msg.data, msg.value);
+    case message_kind::data:
+      if (filter_) {
+        filtering_ = filtered_data{std::move(m.payload), msg.data, msg.value};  // `data` points into the payload
+        return;
+      }
+      return on_data(std::move(m.payload), msg.data, msg.value);
     case message_kind::ack: return on_ack(msg.value);
     case message_kind::eof: return on_eof(msg.value);
     case message_kind::close: return on_close(msg);
@@ -184,15 +196,26 @@ void connection::protocol_error(const std::string& what) {
        fmt::format("protocol error: {}", what));
 }
 
+bool connection::data_allowed(std::size_t size, std::uint64_t offset) {
+  if (peer_eof_) {
+    protocol_error("data after the end of the stream");
+    return false;
+  }
+  if (offset != received_) {
+    protocol_error(fmt::format("data at stream position {} where {} was expected", offset, received_));
+    return false;
+  }
+  if (received_ + size - written_ > side_->settings.window) {
+    protocol_error(fmt::format("{} bytes unacknowledged, over the window of {}", received_ + size - written_,
+                               side_->settings.window));
+    return false;
+  }
+  return true;
+}
+
 void connection::on_data(bytes payload, byte_view data, std::uint64_t offset) {
-  if (peer_eof_) return protocol_error("data after the end of the stream");
-  if (offset != received_)
-    return protocol_error(fmt::format("data at stream position {} where {} was expected", offset, received_));
   const auto size = data.size();
-  if (received_ + size - written_ > side_->settings.window)
-    return protocol_error(fmt::format("{} bytes unacknowledged, over the window of {}", received_ + size - written_,
-                                      side_->settings.window));
-  if (size == 0) return;
+  if (!data_allowed(size, offset) || size == 0) return;
   received_ += size;
   side_->state->buffered += size;
   if (size < small_chunk) {
@@ -206,10 +229,49 @@ void connection::on_data(bytes payload, byte_view data, std::uint64_t offset) {
     const auto begin = static_cast<std::size_t>(data.data() - payload.data());
     outbox_.push_back(chunk{std::move(payload), begin, size, false});
   }
-  if (!writing_) {
-    writing_ = true;
-    asio::co_spawn(strand_, write_loop(shared_from_this()), asio::detached);
+  start_writing();
+}
+
+void connection::start_writing() {
+  if (writing_) return;
+  writing_ = true;
+  asio::co_spawn(strand_, write_loop(shared_from_this()), asio::detached);
+}
+
+task<> connection::on_filtered_data(std::shared_ptr<connection> c, filtered_data d) {
+  const auto size = d.data.size();
+  if (c->closed() || !c->data_allowed(size, d.offset) || size == 0) co_return;
+  c->received_ += size;
+  c->side_->state->buffered += size;
+  auto out = co_await c->filter_->to_socket(d.data);
+  if (c->closed()) co_return;
+  if (!out) {
+    const auto why = out.error().message();
+    c->fail(close_code::protocol, why, why);
+    co_return;
   }
+  c->queue_filtered(std::move(out.value()));
+}
+
+void connection::queue_filtered(bytes out) {
+  if (out.empty()) {  // all taken in, nothing to write yet: acknowledged with what is queued
+    if (!outbox_.empty())
+      outbox_.back().input_end = received_;
+    else if (!writing_) {
+      note_written(received_);
+      schedule_ack();
+    }  // else the write loop acknowledges it when it finds the outbox empty
+    return;
+  }
+  const auto size = out.size();
+  outbox_.push_back(chunk{std::move(out), 0, size, false, received_});
+  start_writing();
+}
+
+void connection::note_written(std::uint64_t upto) {
+  if (upto <= written_) return;
+  side_->state->buffered -= upto - written_;
+  written_ = upto;
 }
 
 void connection::on_ack(std::uint64_t written) {

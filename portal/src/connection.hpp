@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
@@ -67,12 +68,31 @@ private:
     std::size_t begin = 0;
     std::size_t size = 0;
     bool merged = false;  // small chunks copied together (bounds the count of buffers held)
+    // With a filter: how much of the other end's stream has been taken in once this is written.
+    std::uint64_t input_end = 0;
+  };
+  struct filtered_data {  // a data message waiting for the filter (it borrows from `payload`)
+    bytes payload;
+    byte_view data;
+    std::uint64_t offset = 0;
   };
 
   std::string describe() const;
   void handle(local_message m);
   void on_opened(const local_message& m, const message& opened);
   void on_data(bytes payload, byte_view data, std::uint64_t offset);
+  /// Whether `size` bytes at stream position `offset` may arrive now (else a protocol error).
+  bool data_allowed(std::size_t size, std::uint64_t offset);
+  void start_writing();
+  // With a filter (stream_filter.hpp): the other end's bytes go through it on their way to the
+  // socket; acknowledgements count the bytes the filter has taken whose output is written.
+  static task<> on_filtered_data(std::shared_ptr<connection> c, filtered_data d);
+  void queue_filtered(bytes out);
+  void note_written(std::uint64_t upto);
+  static task<bool> read_filtered(std::shared_ptr<connection> c);
+  /// Sends `out` to the other end as data messages, each within its window; false when the
+  /// connection has ended.
+  static task<bool> send_data(std::shared_ptr<connection> c, byte_view out);
   void on_ack(std::uint64_t written);
   void on_eof(std::uint64_t total);
   void on_close(const message& m);
@@ -117,6 +137,8 @@ private:
   std::uint64_t received_ = 0, written_ = 0, ack_sent_ = 0;
   bool peer_eof_ = false, shut_wr_ = false;
   std::deque<chunk> outbox_;
+  std::unique_ptr<stream_filter> filter_;   // null unless the side has a filter factory
+  std::optional<filtered_data> filtering_;  // set by `handle` for `receive` to pass on
   bool writing_ = false, acking_ = false;
   clock::time_point last_heard_{}, last_said_{};
 };

@@ -39,6 +39,11 @@ task<> connection::read_loop(std::shared_ptr<connection> c) {
       co_await s.credit_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
       continue;
     }
+    if (s.filter_) {
+      if (co_await read_filtered(c)) continue;
+      if (s.phase_ != phase::open) co_return;
+      break;  // end of stream
+    }
     const auto want =
         static_cast<std::size_t>(std::min<std::uint64_t>(s.side_->settings.chunk, s.peer_window_ - in_flight));
     bytes frame(data_head_size + want);  // read straight into the message, after its head
@@ -100,13 +105,74 @@ task<> connection::write_loop(std::shared_ptr<connection> c) {
              fmt::format("the {}'s connection failed: {}", who, ec.message()));
       break;
     }
-    s.written_ += size;
-    s.side_->state->buffered -= size;
+    if (s.filter_)  // acknowledged: what the filter took in for what is written
+      s.note_written(s.outbox_.empty() ? s.received_ : batch.back().input_end);
+    else {
+      s.written_ += size;
+      s.side_->state->buffered -= size;
+    }
     s.side_->state->out += size;
     s.schedule_ack();
   }
   s.writing_ = false;
   if (s.phase_ == phase::open && s.outbox_.empty() && s.peer_eof_ && !s.shut_wr_) s.shut_down_output();
+}
+
+// One read through the filter: false at the end of the stream or when the connection has ended
+// (phase_ tells which).
+task<bool> connection::read_filtered(std::shared_ptr<connection> c) {
+  auto& s = *c;
+  const char* who = s.side_->what == side::kind::inlet ? "client" : "target";
+  bytes buffer(s.side_->settings.chunk);
+  boost::system::error_code ec;
+  const auto n = co_await s.socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()),
+                                                    asio::redirect_error(asio::use_awaitable, ec));
+  if (s.phase_ != phase::open || ec == asio::error::eof) co_return false;
+  if (ec) {
+    s.fail(close_code::reset, fmt::format("reading from {}: {}", s.endpoint_, ec.message()),
+           fmt::format("the {}'s connection failed: {}", who, ec.message()));
+    co_return false;
+  }
+  auto out = co_await s.filter_->from_socket(byte_view(buffer.data(), n));
+  if (s.phase_ != phase::open) co_return false;
+  if (!out) {
+    const auto why = out.error().message();
+    s.fail(close_code::protocol, why, why);
+    co_return false;
+  }
+  if (!out.value().to_socket.empty()) s.queue_filtered(std::move(out.value().to_socket));
+  co_return co_await send_data(c, out.value().to_peer);
+}
+
+task<bool> connection::send_data(std::shared_ptr<connection> c, byte_view out) {
+  auto& s = *c;
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const auto in_flight = s.sent_ - s.acked_;
+    if (in_flight >= s.peer_window_) {  // the other end's window is full: wait for an ack
+      s.credit_.expires_at(asio::steady_timer::time_point::max());
+      boost::system::error_code ignored;
+      co_await s.credit_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+      if (s.phase_ != phase::open) co_return false;
+      continue;
+    }
+    const auto piece = static_cast<std::size_t>(
+        std::min<std::uint64_t>({s.side_->settings.chunk, s.peer_window_ - in_flight, out.size() - done}));
+    bytes frame(data_head_size + piece);
+    std::copy_n(out.data() + done, piece, frame.data() + data_head_size);
+    data_head(s.sent_, piece, frame.data());
+    s.sent_ += piece;
+    s.side_->state->unacked += piece;
+    s.side_->state->in += piece;
+    done += piece;
+    auto sent = co_await s.say(std::move(frame));
+    if (s.phase_ != phase::open) co_return false;
+    if (!sent) {
+      s.fail(close_code::reset, fmt::format("cannot send to the {}: {}", s.side_->other(), sent.error().message()), {});
+      co_return false;
+    }
+  }
+  co_return true;
 }
 
 void connection::shut_down_output() {

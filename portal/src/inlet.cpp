@@ -202,6 +202,7 @@ task<result_or_failure<tcp_inlet>> create_tcp_inlet(context& ctx, nodus::address
                                           std::move(control));
   s->to = std::move(o.to);
   s->resolve = std::move(o.resolve);
+  s->filter = std::move(o.filter);
   auto started = co_await ctx.start_worker(at, detail::inlet_worker(s, acceptor.value()));
   if (!started) {
     boost::system::error_code ignored;

@@ -165,6 +165,7 @@ task<result_or_failure<tcp_outlet>> create_tcp_outlet(context& ctx, nodus::addre
                                           io_executor(ctx), ctx.log(), std::move(control));
   s->host = std::move(target.value().first);
   s->port = std::move(target.value().second);
+  s->filter = std::move(o.filter);
   auto started = co_await ctx.start_worker(at, detail::outlet_worker(s));
   if (!started) {
     s->release_control();

@@ -66,6 +66,8 @@ public:
   std::function<task<result_or_failure<route>>(context&)> resolve;
   // An outlet's target, split.
   std::string host, port;
+  // Makes each connection's filter, when there is one.
+  stream_filter_factory filter;
 
   /// `inlet` or `outlet`: this end, and the other, in log lines.
   const char* name() const noexcept { return what == kind::inlet ? "inlet" : "outlet"; }

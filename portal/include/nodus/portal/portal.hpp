@@ -38,6 +38,7 @@
 #include "nodus/node/context.hpp"
 #include "nodus/node/task.hpp"
 #include "nodus/portal/protocol.hpp"
+#include "nodus/portal/stream_filter.hpp"
 
 namespace nodus::portal {
 
@@ -68,6 +69,8 @@ struct outlet_options {
   duration keepalive_interval = std::chrono::seconds(5);
   /// A connection that has heard nothing from the other end for this long is closed.
   duration peer_timeout = std::chrono::seconds(30);
+  /// When set, each connection's bytes pass through a filter of its own (stream_filter.hpp).
+  stream_filter_factory filter;
 };
 
 /// How an inlet behaves. `bind` and one of `to` or `resolve` are required.
@@ -94,6 +97,8 @@ struct inlet_options {
   duration keepalive_interval = std::chrono::seconds(5);
   /// A connection that has heard nothing from the outlet's end for this long is closed.
   duration peer_timeout = std::chrono::seconds(30);
+  /// When set, each connection's bytes pass through a filter of its own (stream_filter.hpp).
+  stream_filter_factory filter;
 };
 
 /// What an inlet or an outlet has done so far ("this side's sockets": the clients' for an inlet,
