@@ -6,7 +6,8 @@
 /// Decoding is total and bounded: any bytes give a frame or a failure (`errc::malformed`, or
 /// `errc::too_large` over `decode_limits`) whose reason names the message, version, field and
 /// offset, e.g. `MetadataResponse v12: Brokers[0].Host: truncated: 9 bytes needed, 3 left at
-/// offset 21`. Encoding an unchanged decoded frame gives back the same bytes.
+/// offset 21` (a body's offsets count from the body's first byte, after the header). Encoding an
+/// unchanged decoded frame gives back the same bytes.
 
 #include <cstdint>
 #include <optional>
