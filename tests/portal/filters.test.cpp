@@ -92,8 +92,8 @@ TEST_CASE("filters at both ends that double and halve the stream: 3 MiB come bac
   CHECK(c.error == 0);
   CHECK(c.received.size() == c.to_send.size());
   CHECK(c.received == c.to_send);
-  REQUIRE(eventually(
-      [&] { return p.inlet->stats().connections_open == 0 && p.outlet().stats().connections_open == 0; }, 10s));
+  REQUIRE(eventually([&] { return p.inlet->stats().connections_open == 0 && p.outlet().stats().connections_open == 0; },
+                     10s));
   const auto in = p.inlet->stats(), out = p.outlet().stats();
   CHECK(in.connections_failed == 0);
   CHECK(in.bytes_in == 6u << 20);  // what went into the portal: doubled
@@ -111,7 +111,7 @@ TEST_CASE("a filter at the inlet answers the client itself; the target hears onl
         read_to_end(fd, at_target);
         ::shutdown(fd, SHUT_WR);  // then the client's stream ends too
       },
-                {}, portal::inlet_options{.filter = make<answering_filter>()});
+      {}, portal::inlet_options{.filter = make<answering_filter>()});
   const auto sent = as_bytes(std::string_view("PING\nHELLOPING\n"));
   auto c = new_client(p.inlet_address(), bytes(sent.begin(), sent.end()));
   REQUIRE(run_client(c, 30s));

@@ -1,0 +1,175 @@
+// A Kafka inlet on Alice's node, its outlet on Bob's, over TCP; a cluster of three brokers
+// (librdkafka's mock cluster, real Kafka protocol on loopback); librdkafka's own producer and
+// consumer as the clients. What a client sees: every record it produced comes back, and every
+// broker it is told of is at the inlet, never where the cluster really is.
+
+#include <doctest/doctest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "eventually.hpp"
+#include "nodus/kafka_portal/kafka_portal.hpp"
+#include "nodus/stream_kafka/kafka.hpp"
+#include "nodus/transports/tcp.hpp"
+#include "tcp_nodes.hpp"
+
+using namespace nodus;
+using namespace nodus::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+task<result_or_failure<portal::tcp_outlet>> make_outlet(context& ctx, kafka_portal::outlet_options o) {
+  co_return co_await kafka_portal::create_kafka_outlet(ctx, "kafka", std::move(o));
+}
+task<result_or_failure<kafka_portal::kafka_inlet>> make_inlet(context& ctx, kafka_portal::inlet_options o) {
+  co_return co_await kafka_portal::create_kafka_inlet(ctx, "kafka-inlet", std::move(o));
+}
+
+// The cluster, Bob's outlet next to it, Alice's inlet on a free port.
+struct kafka_pair {
+  explicit kafka_pair(int brokers = 3) : bob("127.0.0.1:0", {}, false, {"kafka"}) {
+    auto started = stream_kafka::embedded_kafka::start(bob.logs.logger(), brokers);
+    REQUIRE_MESSAGE(started, started.error().message());
+    cluster = started.value();
+    const auto first = cluster->bootstrap().substr(0, cluster->bootstrap().find(','));
+    auto outlet = bob.n.block_on([&](context& ctx) { return make_outlet(ctx, {.bootstrap_server = first}); });
+    REQUIRE_MESSAGE(outlet, outlet.error().message());
+    kafka_portal::inlet_options io{.bind = "127.0.0.1:0", .to = route{tcp(bob.bound), "kafka"}};
+    auto inlet = alice.n.block_on([&](context& ctx) { return make_inlet(ctx, io); });
+    REQUIRE_MESSAGE(inlet, inlet.error().message());
+    bootstrap = inlet.value().bound();
+  }
+  tcp_node bob;
+  tcp_node alice{{}, {}, false};
+  std::shared_ptr<stream_kafka::embedded_kafka> cluster;
+  std::string bootstrap;
+};
+
+using handle = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
+
+handle client(rd_kafka_type_t type, const std::string& bootstrap, std::map<std::string, std::string> extra = {}) {
+  char error[512];
+  auto* conf = rd_kafka_conf_new();
+  extra["bootstrap.servers"] = bootstrap;
+  for (const auto& [k, v] : extra)
+    REQUIRE_MESSAGE(rd_kafka_conf_set(conf, k.c_str(), v.c_str(), error, sizeof error) == RD_KAFKA_CONF_OK, error);
+  auto* h = rd_kafka_new(type, conf, error, sizeof error);
+  REQUIRE_MESSAGE(h, error);
+  return {h, &rd_kafka_destroy};
+}
+
+struct record {
+  int partition;
+  std::string key, value, header;
+  friend bool operator==(const record&, const record&) = default;
+  friend bool operator<(const record& a, const record& b) {
+    return std::tie(a.partition, a.key) < std::tie(b.partition, b.key);
+  }
+};
+
+std::vector<record> produce(const std::string& bootstrap, const std::string& topic, int count, int partitions,
+                            const std::string& codec) {
+  auto p = client(RD_KAFKA_PRODUCER, bootstrap, {{"compression.codec", codec}, {"linger.ms", "5"}});
+  std::vector<record> sent;
+  for (int i = 0; i < count; ++i) {
+    record r{i % partitions, "key-" + std::to_string(i), "value " + std::to_string(i) + std::string(i % 50, 'x'),
+             "h" + std::to_string(i)};
+    const auto err = rd_kafka_producev(
+        p.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
+        RD_KAFKA_V_KEY(r.key.data(), r.key.size()), RD_KAFKA_V_VALUE(r.value.data(), r.value.size()),
+        RD_KAFKA_V_HEADER("trace", r.header.data(), static_cast<ssize_t>(r.header.size())),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    REQUIRE_MESSAGE(err == RD_KAFKA_RESP_ERR_NO_ERROR, rd_kafka_err2str(err));
+    sent.push_back(r);
+  }
+  REQUIRE(rd_kafka_flush(p.get(), 30000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  return sent;
+}
+
+std::vector<record> consume(const std::string& bootstrap, const std::string& topic, int count, int partitions) {
+  auto c = client(RD_KAFKA_CONSUMER, bootstrap, {{"group.id", "portal-test"}, {"enable.auto.commit", "false"}});
+  auto* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  REQUIRE(rd_kafka_assign(c.get(), list) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(list);
+  std::vector<record> got;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (static_cast<int>(got.size()) < count && std::chrono::steady_clock::now() < deadline) {
+    auto* m = rd_kafka_consumer_poll(c.get(), 200);
+    if (!m) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      record r{m->partition, std::string(static_cast<const char*>(m->key), m->key_len),
+               std::string(static_cast<const char*>(m->payload), m->len), {}};
+      rd_kafka_headers_t* headers = nullptr;
+      const void* value = nullptr;
+      std::size_t size = 0;
+      if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          rd_kafka_header_get_last(headers, "trace", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        r.header.assign(static_cast<const char*>(value), size);
+      got.push_back(r);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(c.get());
+  return got;
+}
+
+// The brokers a client is told of, as `host:port`.
+std::set<std::string> brokers_seen(const std::string& bootstrap) {
+  auto p = client(RD_KAFKA_PRODUCER, bootstrap);
+  const rd_kafka_metadata_t* md = nullptr;
+  REQUIRE(rd_kafka_metadata(p.get(), 1, nullptr, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::set<std::string> out;
+  for (int i = 0; i < md->broker_cnt; ++i)
+    out.insert(std::string(md->brokers[i].host) + ":" + std::to_string(md->brokers[i].port));
+  rd_kafka_metadata_destroy(md);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("librdkafka produces and consumes through the portal, every codec; it is told of the inlet only") {
+  kafka_pair k;
+  struct print_logs_on_failure {
+    kafka_pair& k;
+    ~print_logs_on_failure() {
+      if (doctest::is_running_in_test) MESSAGE("alice:\n" << k.alice.logs.text() << "\nbob:\n" << k.bob.logs.text());
+    }
+  } logs_{k};
+  REQUIRE(!k.cluster->create_topic("orders", 3));
+
+  const auto seen = brokers_seen(k.bootstrap);
+  CHECK(seen.size() == 3);
+  std::set<std::string> local;
+  auto ctx = k.alice.n.create_context();
+  for (const auto& b : kafka_portal::inlet_brokers(ctx, "kafka-inlet")) local.insert(b.local);
+  CHECK(seen == local);  // every broker the client knows is a port of the inlet
+  for (const auto& b : seen) CHECK(k.cluster->bootstrap().find(b) == std::string::npos);
+
+  for (const std::string codec : {"none", "gzip", "snappy", "lz4", "zstd"}) {
+    CAPTURE(codec);
+    const auto topic = "orders-" + codec;
+    REQUIRE(!k.cluster->create_topic(topic, 3));
+    auto sent = produce(k.bootstrap, topic, 150, 3, codec);
+    auto got = consume(k.bootstrap, topic, 150, 3);
+    REQUIRE(got.size() == sent.size());
+    // Per partition, in the order produced.
+    for (int p = 0; p < 3; ++p) {
+      std::vector<record> a, b;
+      for (const auto& r : sent)
+        if (r.partition == p) a.push_back(r);
+      for (const auto& r : got)
+        if (r.partition == p) b.push_back(r);
+      CHECK(a == b);
+    }
+  }
+}
