@@ -82,11 +82,11 @@ std::vector<record> produce(const std::string& bootstrap, const std::string& top
   for (int i = 0; i < count; ++i) {
     record r{i % partitions, "key-" + std::to_string(i), "value " + std::to_string(i) + std::string(i % 50, 'x'),
              "h" + std::to_string(i)};
-    const auto err = rd_kafka_producev(
-        p.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
-        RD_KAFKA_V_KEY(r.key.data(), r.key.size()), RD_KAFKA_V_VALUE(r.value.data(), r.value.size()),
-        RD_KAFKA_V_HEADER("trace", r.header.data(), static_cast<ssize_t>(r.header.size())),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    const auto err =
+        rd_kafka_producev(p.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
+                          RD_KAFKA_V_KEY(r.key.data(), r.key.size()), RD_KAFKA_V_VALUE(r.value.data(), r.value.size()),
+                          RD_KAFKA_V_HEADER("trace", r.header.data(), static_cast<ssize_t>(r.header.size())),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     REQUIRE_MESSAGE(err == RD_KAFKA_RESP_ERR_NO_ERROR, rd_kafka_err2str(err));
     sent.push_back(r);
   }
@@ -107,8 +107,10 @@ std::vector<record> consume(const std::string& bootstrap, const std::string& top
     auto* m = rd_kafka_consumer_poll(c.get(), 200);
     if (!m) continue;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      record r{m->partition, std::string(static_cast<const char*>(m->key), m->key_len),
-               std::string(static_cast<const char*>(m->payload), m->len), {}};
+      record r{m->partition,
+               std::string(static_cast<const char*>(m->key), m->key_len),
+               std::string(static_cast<const char*>(m->payload), m->len),
+               {}};
       rd_kafka_headers_t* headers = nullptr;
       const void* value = nullptr;
       std::size_t size = 0;
