@@ -33,8 +33,7 @@ result_or_failure<bool> answer_is_read(const tracked_request& r) {
 
 // Reads an answer; an ApiVersions answer that does not read as the version asked is read as v0,
 // the version a broker answers a request it cannot read in (as clients do).
-result_or_failure<kafka::response_frame> read_answer(byte_view frame, const tracked_request& r,
-                                                     std::size_t max_frame) {
+result_or_failure<kafka::response_frame> read_answer(byte_view frame, const tracked_request& r, std::size_t max_frame) {
   const kafka::decode_limits limits{.max_frame_size = max_frame};
   auto decoded = kafka::decode_response(frame, r.api_key, r.api_version, limits);
   if (!decoded && r.api_key == api_key::api_versions && r.api_version != 0) {
@@ -56,21 +55,28 @@ bool is_unsupported_version_answer(byte_view frame, const tracked_request& r) {
 // What both filters do with a request's head: track it, in order. Read whole only those whose
 // head is too short to tell (a very long client id), and at the inlet an ApiVersions request
 // the portal cannot read (the inlet answers it).
+// `track_when_complete` is set when the frame is held before it could be tracked.
 result_or_failure<frame_action> decide_request(request_tracker& tracker, byte_view head, std::size_t size,
-                                               bool answer_unknown_api_versions) {
+                                               bool answer_unknown_api_versions, bool hold_all,
+                                               bool& track_when_complete) {
   auto h = read_request_head(head, head.size() == size);
   if (!h) return h.error();
-  if (!h.value()) return frame_action::hold;
+  if (!h.value()) {
+    track_when_complete = true;
+    return frame_action::hold;
+  }
   const auto& r = h.value()->request;
   if (answer_unknown_api_versions && r.api_key == api_key::api_versions && !api_versions_known(r.api_version))
     return frame_action::hold;
   if (auto sent = tracker.sent(*h.value()); !sent) return sent.error();
-  return frame_action::pass;
+  return hold_all ? frame_action::hold : frame_action::pass;
 }
 
 // A request held whole because its head was too short to read: tracked when it completes (in
 // stream order). An ApiVersions request the inlet answers itself is not tracked.
-result_or_failure<> track_held(request_tracker& tracker, byte_view frame) {
+result_or_failure<> track_held(request_tracker& tracker, byte_view frame, bool& track_when_complete) {
+  if (!track_when_complete) return outcome::success();
+  track_when_complete = false;
   auto h = read_request_head(frame, true);
   if (!h) return h.error();
   const auto& r = h.value()->request;
@@ -83,8 +89,12 @@ public:
   inlet_filter(std::shared_ptr<inlet_state> s, std::string endpoint)
       : state_(std::move(s)),
         endpoint_(std::move(endpoint)),
-        requests_([this](byte_view head, std::size_t size) { return decide_request(tracker_, head, size, true); },
-                  state_->options.max_held_frame, 1024, [this](byte_view frame) { return track_held(tracker_, frame); }),
+        requests_(
+            [this](byte_view head, std::size_t size) {
+              return decide_request(tracker_, head, size, true, state_->capture != nullptr, track_when_complete_);
+            },
+            state_->options.max_held_frame, 1024,
+            [this](byte_view frame) { return track_held(tracker_, frame, track_when_complete_); }),
         answers_([this](byte_view head, std::size_t size) { return decide_answer(head, size); },
                  state_->options.max_held_frame, 4) {}
 
@@ -105,13 +115,15 @@ public:
           co_return failed("a request", failure(errc::not_supported,
                                                 "an ApiVersions request this portal cannot read, sent while others "
                                                 "wait for their answers"));
-        state_->log.info("kafka inlet '{}': {}: ApiVersions v{} is newer than this portal reads; answered "
-                         "UNSUPPORTED_VERSION",
-                         state_->at, endpoint_, r.api_version);
+        state_->log.info(
+            "kafka inlet '{}': {}: ApiVersions v{} is newer than this portal reads; answered "
+            "UNSUPPORTED_VERSION",
+            state_->at, endpoint_, r.api_version);
         append(out.to_socket, unsupported_api_versions_answer(r.correlation_id));
         continue;
       }
-      append(out.to_peer, kafka::with_size_prefix(p.data));  // tracked by track_held
+      if (state_->capture) state_->capture->add(true, r.api_key, r.api_version, p.data);
+      append(out.to_peer, kafka::with_size_prefix(p.data));  // tracked by decide_request or track_held
     }
     co_return out;
   }
@@ -127,7 +139,9 @@ public:
       }
       const auto r = held_.front();
       held_.pop_front();
-      if (is_unsupported_version_answer(p.data, r)) {  // "ask again, with a lower version": nothing to cut
+      const bool read = r.api_key == api_key::api_versions || names_brokers(r.api_key, r.api_version);
+      if (!read || is_unsupported_version_answer(p.data, r)) {  // held only for the capture, or "ask again"
+        if (state_->capture) state_->capture->add(false, r.api_key, r.api_version, p.data);
         append(out, kafka::with_size_prefix(p.data));
         continue;
       }
@@ -141,7 +155,9 @@ public:
         const auto& map = local.value();
         rewrite_brokers(body, [&](std::int32_t id) { return map.at(id); });
       }
-      append(out, kafka::with_size_prefix(kafka::encode_response(frame.value())));
+      auto rewritten = kafka::encode_response(frame.value());
+      if (state_->capture) state_->capture->add(false, r.api_key, r.api_version, rewritten);
+      append(out, kafka::with_size_prefix(rewritten));
     }
     co_return out;
   }
@@ -154,7 +170,7 @@ private:
     if (!r) return r.error();
     auto read = answer_is_read(r.value());
     if (!read) return read.error();
-    if (!read.value()) return frame_action::pass;
+    if (!read.value() && !state_->capture) return frame_action::pass;
     held_.push_back(r.value());
     return frame_action::hold;
   }
@@ -167,6 +183,7 @@ private:
   std::shared_ptr<inlet_state> state_;
   std::string endpoint_;
   request_tracker tracker_;
+  bool track_when_complete_ = false;  // before requests_: its callbacks use it
   frame_splitter requests_, answers_;
   std::deque<tracked_request> held_;  // the requests the held answers answer, in order
 };
@@ -176,10 +193,14 @@ public:
   outlet_filter(std::shared_ptr<outlet_state> s, std::string endpoint)
       : state_(std::move(s)),
         endpoint_(std::move(endpoint)),
-        requests_([this](byte_view head, std::size_t size) { return decide_request(tracker_, head, size, false); },
-                  state_->options.max_held_frame, 1024, [this](byte_view frame) { return track_held(tracker_, frame); }),
-        answers_([this](byte_view head, std::size_t) { return decide_answer(head); },
-                 state_->options.max_held_frame, 4) {}
+        requests_(
+            [this](byte_view head, std::size_t size) {
+              return decide_request(tracker_, head, size, false, false, track_when_complete_);
+            },
+            state_->options.max_held_frame, 1024,
+            [this](byte_view frame) { return track_held(tracker_, frame, track_when_complete_); }),
+        answers_([this](byte_view head, std::size_t) { return decide_answer(head); }, state_->options.max_held_frame,
+                 4) {}
 
   // The brokers' answers: read (when they name brokers) and passed on unchanged.
   task<result_or_failure<output>> from_socket(byte_view in) override {
@@ -240,6 +261,7 @@ private:
   std::shared_ptr<outlet_state> state_;
   std::string endpoint_;
   request_tracker tracker_;
+  bool track_when_complete_ = false;
   frame_splitter requests_, answers_;
   std::deque<tracked_request> held_;
 };

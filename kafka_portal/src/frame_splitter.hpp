@@ -50,9 +50,9 @@ private:
   completion done_;
   std::size_t max_held_, peek_;
   state state_ = state::size;
-  bytes pending_;           // the size, then the head, then (holding) the body so far
-  std::size_t size_ = 0;    // the current frame's body size
-  std::size_t left_ = 0;    // bytes of the current frame still to come, while passing
+  bytes pending_;         // the size, then the head, then (holding) the body so far
+  std::size_t size_ = 0;  // the current frame's body size
+  std::size_t left_ = 0;  // bytes of the current frame still to come, while passing
 };
 
 }  // namespace nodus::kafka_portal::detail

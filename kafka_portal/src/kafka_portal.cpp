@@ -89,6 +89,11 @@ task<result_or_failure<kafka_inlet>> create_kafka_inlet(context& ctx, nodus::add
     co_return fail(errc::empty_route, fmt::format("{}: neither a route to the outlet nor a resolver", label));
   auto state = std::make_shared<inlet_state>(at, o, bind.value().first, first, last,
                                              boost::asio::make_strand(io_executor(ctx)), ctx.log());
+  if (!o.capture_path.empty()) {
+    auto capture = detail::frame_capture::open(o.capture_path);
+    if (!capture) co_return fail(capture.error().code, fmt::format("{}: {}", label, capture.error().message()));
+    state->capture = capture.value();
+  }
   state->control.set(std::make_shared<context>(ctx.new_detached("kafka.control.")));
   auto started = co_await ctx.start_worker(control_address(at), control_worker<inlet_state>(state));
   if (!started) {
@@ -117,7 +122,8 @@ task<result<>> stop_kafka_inlet(context& ctx, const nodus::address& at) {
   auto s = std::static_pointer_cast<inlet_state>(detail::find_state(ctx, at, true));
   if (!s) co_return errc::unknown_address;
   detail::unregister_state(ctx, at, true);
-  for (const auto& b : s->brokers()) (void)co_await portal::stop_tcp_inlet(ctx, detail::broker_address_of(at, b.node_id));
+  for (const auto& b : s->brokers())
+    (void)co_await portal::stop_tcp_inlet(ctx, detail::broker_address_of(at, b.node_id));
   auto stopped = co_await portal::stop_tcp_inlet(ctx, at);
   (void)co_await ctx.stop_worker(control_address(at));
   co_return stopped;

@@ -182,19 +182,19 @@ task<result_or_failure<inlet_state::local_addresses>> inlet_state::ensure_on_str
       }
       port = first_port == 0 ? 0 : std::uint32_t{first_port} + next_port_;  // 0: any free port
       if (port > last_port)
-        co_return fail(errc::too_large, fmt::format("the cluster names more brokers than the ports {}-{} hold",
-                                                    first_port, last_port));
+        co_return fail(errc::too_large,
+                       fmt::format("the cluster names more brokers than the ports {}-{} hold", first_port, last_port));
       ++next_port_;
     }
     auto control = this->control.get();
     if (!control) co_return fail(errc::stopped, "the inlet has stopped");
-    const auto bind = host.find(':') == std::string::npos ? fmt::format("{}:{}", host, port)
-                                                          : fmt::format("[{}]:{}", host, port);
+    const auto bind =
+        host.find(':') == std::string::npos ? fmt::format("{}:{}", host, port) : fmt::format("[{}]:{}", host, port);
     const auto broker_at = broker_address_of(at, b.node_id);
     auto made = co_await portal::create_tcp_inlet(*control, broker_at, portal_options(b.node_id, bind));
     if (!made)
-      co_return fail(made.error().code, fmt::format("cannot listen for broker {} on {}: {}", b.node_id, bind,
-                                                    made.error().message()));
+      co_return fail(made.error().code,
+                     fmt::format("cannot listen for broker {} on {}: {}", b.node_id, bind, made.error().message()));
     const auto bound = split_host_port(made.value().bound());
     if (bound) port = static_cast<std::uint32_t>(std::stoul(bound.value().second));
     std::lock_guard lock(mutex_);

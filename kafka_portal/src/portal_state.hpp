@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "frame_capture.hpp"
 #include "nodus/kafka_portal/kafka_portal.hpp"
 #include "response_rewrite.hpp"
 
@@ -71,7 +72,7 @@ public:
 private:
   task<result_or_failure<>> ensure_on_strand(std::vector<broker_address> brokers);
   strand_lock lock_;
-  mutable std::mutex mutex_;  // guards brokers_ (read from other threads by broker_outlets)
+  mutable std::mutex mutex_;                     // guards brokers_ (read from other threads by broker_outlets)
   std::map<std::int32_t, std::string> brokers_;  // node id -> host:port, each with its outlet
 };
 
@@ -95,6 +96,7 @@ public:
   const strand_type strand;
   spdlog::logger& log;
   control_holder control;
+  std::shared_ptr<frame_capture> capture;  // null unless options.capture_path is set
 
   portal::stream_filter_factory filter_factory();
   /// The local address of each broker, opening a listener for each one not seen before.

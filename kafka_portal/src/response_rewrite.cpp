@@ -21,7 +21,7 @@ void for_each_broker(Body& body, F&& f) {
           for (auto& x : b.brokers) f(x.broker_id, x.host, x.port);
         } else if constexpr (std::is_same_v<T, kafka::find_coordinator_response>) {
           if (b.node_id != -1 && !b.host.empty()) f(b.node_id, b.host, b.port);  // v0-3
-          for (auto& x : b.coordinators)                                          // v4+
+          for (auto& x : b.coordinators)                                         // v4+
             if (x.node_id != -1) f(x.node_id, x.host, x.port);
         } else if constexpr (std::is_same_v<T, kafka::produce_response> || std::is_same_v<T, kafka::fetch_response>) {
           if (b.node_endpoints)

@@ -67,12 +67,23 @@ struct raw_client {
 
 // An ApiVersions request of `version` (header v2: it is flexible from v3), correlation id `id`.
 bytes api_versions_request(std::int16_t version, std::int32_t id) {
-  const bytes frame{0x00, 0x12, static_cast<std::uint8_t>(version >> 8), static_cast<std::uint8_t>(version),
-                    static_cast<std::uint8_t>(id >> 24), static_cast<std::uint8_t>(id >> 16),
-                    static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id),
-                    0x00, 0x01, 't',  // client id "t"
-                    0x00,             // header tags
-                    0x02, 'n', 0x02, '1', 0x00};  // ClientSoftwareName "n", ClientSoftwareVersion "1", tags
+  const bytes frame{0x00,
+                    0x12,
+                    static_cast<std::uint8_t>(version >> 8),
+                    static_cast<std::uint8_t>(version),
+                    static_cast<std::uint8_t>(id >> 24),
+                    static_cast<std::uint8_t>(id >> 16),
+                    static_cast<std::uint8_t>(id >> 8),
+                    static_cast<std::uint8_t>(id),
+                    0x00,
+                    0x01,
+                    't',   // client id "t"
+                    0x00,  // header tags
+                    0x02,
+                    'n',
+                    0x02,
+                    '1',
+                    0x00};  // ClientSoftwareName "n", ClientSoftwareVersion "1", tags
   return kafka::with_size_prefix(frame);
 }
 
@@ -107,7 +118,8 @@ TEST_CASE("an ApiVersions request newer than the portal reads is answered by the
   REQUIRE(body.api_keys.size() == 1);
   CHECK(body.api_keys[0].api_key == 18);
   CHECK(body.api_keys[0].max_version == kafka::supported_versions(18)->max);
-  CHECK(k.alice.logs.eventually_contains("ApiVersions v99 is newer than this portal reads; answered UNSUPPORTED_VERSION"));
+  CHECK(k.alice.logs.eventually_contains(
+      "ApiVersions v99 is newer than this portal reads; answered UNSUPPORTED_VERSION"));
 }
 
 TEST_CASE("bytes that are not a Kafka request close that connection with the reason; the inlet serves the next") {

@@ -7,14 +7,19 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "eventually.hpp"
+#include "nodus/core/json.hpp"
+#include "nodus/kafka/frame.hpp"
 #include "nodus/kafka_portal/kafka_portal.hpp"
 #include "nodus/stream_kafka/kafka.hpp"
 #include "nodus/transports/tcp.hpp"
@@ -35,7 +40,7 @@ task<result_or_failure<kafka_portal::kafka_inlet>> make_inlet(context& ctx, kafk
 
 // The cluster, Bob's outlet next to it, Alice's inlet on a free port.
 struct kafka_pair {
-  explicit kafka_pair(int brokers = 3) : bob("127.0.0.1:0", {}, false, {"kafka"}) {
+  explicit kafka_pair(int brokers = 3, std::string capture = {}) : bob("127.0.0.1:0", {}, false, {"kafka"}) {
     auto started = stream_kafka::embedded_kafka::start(bob.logs.logger(), brokers);
     REQUIRE_MESSAGE(started, started.error().message());
     cluster = started.value();
@@ -43,6 +48,7 @@ struct kafka_pair {
     auto outlet = bob.n.block_on([&](context& ctx) { return make_outlet(ctx, {.bootstrap_server = first}); });
     REQUIRE_MESSAGE(outlet, outlet.error().message());
     kafka_portal::inlet_options io{.bind = "127.0.0.1:0", .to = route{tcp(bob.bound), "kafka"}};
+    io.capture_path = std::move(capture);
     auto inlet = alice.n.block_on([&](context& ctx) { return make_inlet(ctx, io); });
     REQUIRE_MESSAGE(inlet, inlet.error().message());
     bootstrap = inlet.value().bound();
@@ -174,4 +180,55 @@ TEST_CASE("librdkafka produces and consumes through the portal, every codec; it 
       CHECK(a == b);
     }
   }
+}
+
+TEST_CASE("the inlet's capture of a client's traffic holds every frame, and each re-encodes byte for byte") {
+  const auto path = std::filesystem::temp_directory_path() / ("nodus-capture-" + std::to_string(::getpid()) + ".json");
+  std::size_t requests = 0, responses = 0, decoded = 0;
+  {
+    kafka_pair k(1, path.string());
+    REQUIRE(!k.cluster->create_topic("captured", 1));
+    auto sent = produce(k.bootstrap, "captured", 20, 1, "gzip");
+    auto got = consume(k.bootstrap, "captured", 20, 1);
+    CHECK(got == sent);
+  }
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = json::parse(text.str(), {.max_size = 64 << 20});
+  REQUIRE_MESSAGE(doc, doc.error().message());
+  const auto* items = doc.value().find("items")->as_array();
+  REQUIRE(items);
+  for (const auto& item : *items) {
+    const bool request = *item.find("kind")->as_string() == "request";
+    const auto* api = kafka::find_api(*item.find("api")->as_string());
+    REQUIRE(api);
+    const auto version = static_cast<std::int16_t>(*item.find("api_version")->as_int());
+    const auto& hex = *item.find("frame_hex")->as_string();
+    bytes frame;
+    for (std::size_t i = 8; i + 1 < hex.size(); i += 2)
+      frame.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    CAPTURE(hex.substr(0, 80));
+    if (request) {
+      ++requests;
+      auto f = kafka::decode_request(frame);
+      REQUIRE_MESSAGE(f, f.error().message());
+      CHECK(kafka::encode_request(f.value()) == frame);
+      decoded += f.value().decoded();
+    } else {
+      ++responses;
+      auto f = kafka::decode_response(frame, api->key, version);
+      // librdkafka's mock cluster answers an ApiVersions it cannot read (UNSUPPORTED_VERSION, 35)
+      // with a flexible array's length written as its count, which no decoder reads; the portal
+      // passes such answers on as they are (real brokers answer in v0).
+      if (!f && api->key == 18 && frame.size() >= 6 && frame[4] == 0 && frame[5] == 35) continue;
+      REQUIRE_MESSAGE(f, f.error().message());
+      CHECK(kafka::encode_response(f.value()) == frame);
+      decoded += f.value().decoded();
+    }
+  }
+  MESSAGE(requests << " requests and " << responses << " responses captured; " << decoded << " decoded fully");
+  CHECK(requests > 5);
+  CHECK(responses > 5);
+  std::filesystem::remove(path);
 }

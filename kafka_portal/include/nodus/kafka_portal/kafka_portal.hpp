@@ -64,6 +64,10 @@ struct inlet_options {
   route to;
   std::function<task<result_or_failure<route>>(context&)> resolve;
   std::size_t max_held_frame = default_max_held_frame;
+  /// When set, every frame the inlet's clients send and receive is recorded in this file, in the
+  /// format of the Kafka golden frames (`items` with `kind`, `api`, `api_version`, `frame_hex`;
+  /// what `NODUS_KAFKA_FRAMES` names for the Kafka golden test). Frames are then read whole.
+  std::string capture_path;
   /// Settings of every portal inlet it makes (`bind`, `to`, `resolve` and `filter` are its own).
   portal::inlet_options portal;
 };
