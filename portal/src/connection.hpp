@@ -139,6 +139,7 @@ private:
   std::deque<chunk> outbox_;
   std::unique_ptr<stream_filter> filter_;   // null unless the side has a filter factory
   std::optional<filtered_data> filtering_;  // set by `handle` for `receive` to pass on
+  bytes filter_buffer_;                     // what the socket is read into for the filter
   bool writing_ = false, acking_ = false;
   clock::time_point last_heard_{}, last_said_{};
 };

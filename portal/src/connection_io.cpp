@@ -123,7 +123,8 @@ task<> connection::write_loop(std::shared_ptr<connection> c) {
 task<bool> connection::read_filtered(std::shared_ptr<connection> c) {
   auto& s = *c;
   const char* who = s.side_->what == side::kind::inlet ? "client" : "target";
-  bytes buffer(s.side_->settings.chunk);
+  auto& buffer = s.filter_buffer_;  // kept between reads: the filter copies what it keeps
+  buffer.resize(s.side_->settings.chunk);
   boost::system::error_code ec;
   const auto n = co_await s.socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()),
                                                     asio::redirect_error(asio::use_awaitable, ec));
