@@ -187,7 +187,7 @@ void decoder::tagged(std::uint32_t tag, std::optional<T>& x, const field_info& f
     end_ = offset + size;
     x.emplace(T{});  // not emplace(): clang takes a nested struct with member initializers as not
                      // default-constructible (the trait was first asked inside its enclosing class)
-    read(*x, f);  // may open tag frames of its own: `frame` is not used after this
+    read(*x, f);     // may open tag frames of its own: `frame` is not used after this
     if (!failed_ && pos_ != end_)
       fail(f.name, "tagged field has " + std::to_string(end_ - pos_) + " bytes its value does not use");
     pos_ = saved_pos;
