@@ -121,7 +121,10 @@ std::string member_default(const message_model& model, const field& f) {
     std::transform(text.begin(), text.end(), text.begin(), ::tolower);
     return text == "true" ? " = true" : " = false";
   }
-  if (f.type == "float64") return " = " + f.default_value.value_or("0") + ".0";
+  if (f.type == "float64") {
+    const auto text = f.default_value.value_or("0");
+    return " = " + text + (text.find('.') == std::string::npos ? ".0" : "");
+  }
   return " = " + integer_default(f);
 }
 

@@ -128,7 +128,7 @@ void decoder::read(std::optional<T>& x, const field_info& f) {
       if (null_allowed(f)) x.reset();
       return;
     }
-    x.emplace();
+    x.emplace(T{});
     if constexpr (std::is_same_v<T, std::string>) read_string_body(*x, *n, f.name);
     if constexpr (std::is_same_v<T, nodus::bytes>) read_bytes_body(*x, *n, f.name);
     if constexpr (is_array_v<T>) read_elements(*x, *n, f);
@@ -141,7 +141,7 @@ void decoder::read(std::optional<T>& x, const field_info& f) {
       return;
     }
     if (marker != 1) return fail(f.name, "a nullable struct's marker is neither -1 nor 1");
-    x.emplace();
+    x.emplace(T{});  // as in tagged()
     read(*x, f);
   }
 }
@@ -185,8 +185,9 @@ void decoder::tagged(std::uint32_t tag, std::optional<T>& x, const field_info& f
     const auto saved_pos = pos_, saved_end = end_;
     pos_ = offset;
     end_ = offset + size;
-    x.emplace();
-    read(*x, f);  // may open tag frames of its own: `frame` is not used after this
+    x.emplace(T{});  // not emplace(): clang takes a nested struct with member initializers as not
+                     // default-constructible (the trait was first asked inside its enclosing class)
+    read(*x, f);     // may open tag frames of its own: `frame` is not used after this
     if (!failed_ && pos_ != end_)
       fail(f.name, "tagged field has " + std::to_string(end_ - pos_) + " bytes its value does not use");
     pos_ = saved_pos;
