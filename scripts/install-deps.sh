@@ -12,6 +12,8 @@ packages=(
   # libraries (Boost must stay 1.74: libmsgpack-cxx-dev depends on it, see docs/toolchain.md)
   libboost-dev libboost-system-dev libboost-program-options-dev
   libssl-dev librdkafka-dev libmsgpack-cxx-dev libspdlog-dev doctest-dev
+  # the codecs of compressed Kafka record batches (kafka/records)
+  zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
   # the Wycheproof vector test reads JSON (header-only)
   nlohmann-json3-dev
   # the integration tests: Debian's python3 (tests run /usr/bin/python3, not a pyenv one), an
