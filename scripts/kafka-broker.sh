@@ -15,7 +15,7 @@
 # On success `start` prints (and writes to $WORK/broker.env, and to $KAFKA_ENV_FILE if set):
 #   BOOTSTRAP_SERVERS=127.0.0.1:PORT  SASL_PLAINTEXT_SERVERS=...  SASL_SSL_SERVERS=...
 #   KAFKA_SASL_USERNAME=nodus  KAFKA_SASL_PASSWORD=...  KAFKA_CA_FILE=WORK/tls/ca.pem
-#   KAFKA_WORK_DIR=...  KAFKA_PID=...  KAFKA_START_MS=...
+#   KAFKA_WORK_DIR=...  KAFKA_PID=...  KAFKA_READY_MS=... (listening)  KAFKA_START_MS=... (groups warm)
 #
 # Environment knobs (all optional):
 #   KAFKA_LIBS            jar folder (default: ~/.cache/nodus/kafka-4.4.0/libs, outside the source
@@ -269,6 +269,20 @@ KAFKA_PID=$PID
 KAFKA_LIBS=$LIBS"
 }
 
+# Has one consumer group commit, so that the group coordinator (__consumer_offsets, 1 partition
+# here) exists and is loaded before anyone else uses groups. Until then the broker answers
+# OffsetFetch with COORDINATOR_LOAD_IN_PROGRESS / NOT_COORDINATOR, and librdkafka (2.0.2 in
+# Debian 12, still in 2.4: confluentinc/librdkafka#5040) crashes handling that answer to an admin
+# ListConsumerGroupOffsets on a handle without a group of its own, as nodus hub's index service
+# makes: seen as a hub SIGSEGV on the first index read on a fresh broker. KAFKA_NO_WARMUP=1 skips it.
+warm_groups() {   # $1=BOOTSTRAP
+  [ "${KAFKA_NO_WARMUP:-0}" = 1 ] && return 0
+  command -v kcat >/dev/null 2>&1 || { echo "kafka-broker: warning: no kcat, consumer groups not warmed up" >&2; return 0; }
+  { echo warm | kcat -b "$1" -P -t kafka-broker-warmup &&
+    timeout 60 kcat -b "$1" -G kafka-broker-warmup -X auto.offset.reset=earliest -e -q kafka-broker-warmup; } \
+    >/dev/null || die "the warm-up consumer group could not commit on $1"
+}
+
 start() {
   local t0; t0=$(now_ms)
   ensure_libs
@@ -292,13 +306,16 @@ start() {
       && status=0 || status=$?
   fi
   [ "$status" = 0 ] || die "could not start the broker (logs in $W/logs)"
+  local ready_ms=$(($(now_ms) - t0))
+  warm_groups "$(echo "$STARTED" | sed -n 's/^BOOTSTRAP_SERVERS=//p')"
   STARTED="$STARTED
+KAFKA_READY_MS=$ready_ms
 KAFKA_START_MS=$(($(now_ms) - t0))"
   echo "$STARTED" | tee "$W/broker.env"
   if [ -n "${KAFKA_ENV_FILE:-}" ]; then   # written whole, then renamed: a reader never sees half
     echo "$STARTED" >"$KAFKA_ENV_FILE.tmp" && mv "$KAFKA_ENV_FILE.tmp" "$KAFKA_ENV_FILE"
   fi
-  echo "kafka-broker: ready in $(($(now_ms) - t0)) ms (certificates, format and start)" >&2
+  echo "kafka-broker: listening after $ready_ms ms (certificates, format, start), ready after $(($(now_ms) - t0)) ms (groups warmed up)" >&2
 }
 
 stop() {
