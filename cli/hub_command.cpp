@@ -3,6 +3,7 @@
 // stream_kafka_index) until SIGINT or SIGTERM. Kafka is embedded (librdkafka's mock cluster, in
 // this process) unless --kafka-bootstrap names a cluster.
 
+#include <atomic>
 #include <chrono>
 #include <iostream>
 
@@ -120,6 +121,8 @@ int hub(const std::vector<std::string>& args) {
                     "): a frame that large could never arrive",
                 exit_usage);
 
+  // Set (to exit_failure) when the cluster refuses the kafka config's credentials at start.
+  std::atomic<int> exit_code = 0;
   auto n = node::create({.name = "hub"});
   auto log = std::make_shared<spdlog::logger>(n.log());  // the node's sinks and level, for librdkafka's lines
   auto kafka = start_kafka(kafka_options, log);
@@ -169,16 +172,21 @@ int hub(const std::vector<std::string>& args) {
                  kafka_options.test_drop_push);
   // Said at start whether the brokers answer; the services keep answering kafka_unavailable
   // (and librdkafka keeps reconnecting) while they do not.
-  client->check_cluster([log, where = client->bootstrap()](result_or_failure<std::string> cluster) {
-    if (cluster)
+  // A cluster that refuses the credentials will not change its mind: one line, and the hub stops.
+  client->check_cluster([log, &n, &exit_code, where = client->bootstrap()](result_or_failure<std::string> cluster) {
+    if (cluster) {
       log->info("kafka: connected to {} ({})", where, cluster.value());
-    else
+    } else if (cluster.error().code == std::errc::permission_denied) {
+      exit_code = fail("hub", cluster.error().message());
+      n.request_stop();
+    } else {
       log->error("kafka: {}; streams answer kafka_unavailable until it can be reached (retrying)",
                  cluster.error().message());
+    }
   });
   stop_on_signals(n.create_context());
-  n.run();  // until SIGINT or SIGTERM
-  return 0;
+  n.run();  // until SIGINT or SIGTERM, or the cluster refuses the credentials
+  return exit_code;
 }
 
 }  // namespace nodus::cli

@@ -19,6 +19,12 @@ packages=(
   # the integration tests: Debian's python3 (tests run /usr/bin/python3, not a pyenv one), an
   # independent msgpack implementation, and independent Kafka clients
   python3 python3-msgpack kcat python3-kafka
+  # the real Kafka broker of the tests (scripts/kafka-broker.sh: Kafka 4.4 needs Java 17; Maven
+  # fetches its jars, pinned in tests/kafka-broker/pom.xml, into ~/.cache/nodus), the openssl CLI
+  # for its SASL_SSL certificate, and a third independent client for tests/integration/kafka_clients.py
+  openjdk-17-jdk-headless maven openssl python3-confluent-kafka
+  # kafka-python's snappy, lz4 and zstd codecs
+  python3-snappy python3-lz4 python3-zstandard
   # the CLI's portal test (curl through a TCP inlet) and its status page test (headless Chromium)
   curl chromium
   # the fuzz targets (tests/fuzz, run by scripts/test.sh): clang 14 with libFuzzer and the

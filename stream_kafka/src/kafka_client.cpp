@@ -35,13 +35,19 @@ void kafka_client::impl::run_events() {
           if (pending) guarded(log(), pending->done, m->err ? -1 : m->offset, std::move(error));
         }
         break;
-      case RD_KAFKA_EVENT_ERROR:
-        if (rd_kafka_event_error(ev.get()) == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) brokers->down = true;
+      case RD_KAFKA_EVENT_ERROR: {
+        const auto err = rd_kafka_event_error(ev.get());
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) brokers->down = true;
+        if (detail::is_refusal(err)) {
+          refused(rd_kafka_event_error_string(ev.get()));
+          break;
+        }
         // librdkafka's own log lines already said it; only a fatal error is news.
         if (log())
           log()->log(rd_kafka_event_error_is_fatal(ev.get()) ? spdlog::level::err : spdlog::level::debug, "kafka: {}",
                      rd_kafka_event_error_string(ev.get()));
         break;
+      }
       default:
         if (auto* pending = static_cast<admin_pending*>(rd_kafka_event_opaque(ev.get()))) {
           std::unique_ptr<admin_pending> owned(pending);
@@ -206,14 +212,51 @@ reader_activity kafka_client::readers(const std::string& stream) const {
   return impl_->reader ? impl_->reader->readers(stream) : reader_activity{};
 }
 
+void kafka_client::impl::refused(std::string why) {
+  // "sasl_ssl://host:port/bootstrap: SASL authentication error: Authentication failed: ... (after
+  // 304ms in state AUTH_REQ)": the broker's words are what a user can act on.
+  for (const std::string_view lead : {"SASL authentication error: ", ": "})
+    if (const auto at = why.find(lead); at != std::string::npos) {
+      why.erase(0, at + lead.size());
+      break;
+    }
+  if (const auto after = why.rfind(" (after "); after != std::string::npos) why.erase(after);
+  const bool first = brokers->refusal().empty();
+  brokers->refuse(why);
+  // At start check_cluster says it (the hub stops there); later, the error is news once.
+  if (!first || !brokers->answered || !log()) return;
+  log()->error("kafka: {}", refusal_message(why));
+}
+
+std::string kafka_client::impl::refusal_message(const std::string& why) const {
+  std::string user;
+  for (const auto& p : options.config.properties)
+    if (p.name == "sasl.username") user = p.value;
+  return fmt::format(
+      "kafka at {} refused the connection{}: {} (check security.protocol, sasl.mechanism, "
+      "sasl.jaas.config or sasl.username and sasl.password, and ssl.ca.location in the kafka config)",
+      options.config.bootstrap_servers, user.empty() ? "" : fmt::format(" of user '{}'", user), why);
+}
+
 void kafka_client::check_cluster(std::function<void(result_or_failure<std::string>)> done) {
   auto* p = impl_.get();
   std::function<void()> job = [p, done] {
     const rd_kafka_metadata_t* raw = nullptr;
     const int timeout = p->metadata_timeout_ms();
-    const auto err = rd_kafka_metadata(p->producer.get(), 0, nullptr, &raw, timeout);
+    // In slices of at most 250 ms, so that brokers refusing the credentials are reported when
+    // they say so, not when the timeout ends.
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+    auto err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      err = rd_kafka_metadata(p->producer.get(), 0, nullptr, &raw, static_cast<int>(std::min<long>(left.count(), 250)));
+      if (!err || !p->brokers->refusal().empty()) break;
+    }
     p->metadata_answered(err);
     detail::metadata_ptr metadata(raw);
+    if (err && !p->brokers->refusal().empty())
+      return done(fail(std::make_error_code(std::errc::permission_denied), p->refusal_message(p->brokers->refusal())));
     if (err)
       return done(fail(std::make_error_code(std::errc::host_unreachable),
                        fmt::format("cannot reach kafka at {} within {} ms: {}", p->options.config.bootstrap_servers,

@@ -80,7 +80,13 @@ struct kafka_client::impl {
   int metadata_timeout_ms() const { return brokers->down ? std::min(timeout_ms(), 1000) : timeout_ms(); }
   void metadata_answered(rd_kafka_resp_err_t err) {
     if (!err) brokers->down = false;
+    if (!err) brokers->answered = true;
   }
+  /// The brokers refused the credentials or the TLS (an error event): recorded for
+  /// check_cluster, and logged once if it happens after the cluster had answered.
+  void refused(std::string why);
+  /// One line for the user: which cluster refused which user, why, and what to check.
+  std::string refusal_message(const std::string& why) const;
 
   // Threads.
   void run_events();

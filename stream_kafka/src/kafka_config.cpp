@@ -107,10 +107,34 @@ bool sensitive(std::string_view name) {
          name.find("jaas") != std::string_view::npos || name.find("key") != std::string_view::npos;
 }
 
+// The Java clients' truststore (ssl.truststore.location, .type, .password): librdkafka reads CA
+// certificates from PEM only (ssl.ca.location). A PEM truststore, which Java reads too since
+// Kafka 2.7 (KIP-651), becomes ssl.ca.location; JKS and PKCS12 fail with what to do instead.
+struct java_truststore {
+  std::string location, type = "JKS", where;
+
+  result_or_failure<> add_to(kafka_config& config) const {
+    if (location.empty()) return outcome::success();
+    std::string upper = type;
+    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+    if (upper == "PEM") {
+      config.properties.push_back({"ssl.ca.location", location, where});
+      return outcome::success();
+    }
+    return fail(std::make_error_code(std::errc::invalid_argument),
+                fmt::format("{}: ssl.truststore.location is a {} truststore, which nodus (librdkafka) cannot read: "
+                            "give the CA certificates as PEM, with ssl.truststore.type=PEM (Java clients read "
+                            "it too) or ssl.ca.location=FILE.pem (`keytool -exportcert -rfc -keystore FILE` "
+                            "writes one)",
+                            where, upper));
+  }
+};
+
 }  // namespace
 
 result_or_failure<kafka_config> kafka_config::parse(std::string_view text, std::string_view origin) {
   kafka_config config;
+  java_truststore truststore;
   for (const auto& line : logical_lines(text)) {
     const auto where = fmt::format("{}:{}", origin, line.number);
     const std::string_view content = trim(line.text);
@@ -129,10 +153,21 @@ result_or_failure<kafka_config> kafka_config::parse(std::string_view text, std::
       if (!credentials) return credentials.error();
       config.properties.push_back({"sasl.username", std::move(credentials.value().first), where});
       config.properties.push_back({"sasl.password", std::move(credentials.value().second), where});
+    } else if (name == "ssl.truststore.location") {
+      truststore.location = value, truststore.where = where;
+    } else if (name == "ssl.truststore.type") {
+      truststore.type = value;
+    } else if (name == "ssl.truststore.password") {
+      // Only a JKS or PKCS12 truststore has one, and those fail below.
+    } else if (name == "ssl.truststore.certificates") {
+      config.properties.push_back({"ssl.ca.pem", value, where});  // Java's inline PEM certificates
+    } else if (name == "ssl.endpoint.identification.algorithm" && value.empty()) {
+      config.properties.push_back({name, "none", where});  // empty: Java's way to say none
     } else {
       config.properties.push_back({name, value, where});
     }
   }
+  if (auto added = truststore.add_to(config); !added) return added.error();
   // Every property must mean something to librdkafka: a typo fails here, by name.
   detail::conf_ptr scratch(rd_kafka_conf_new());
   for (const auto& p : config.properties)
@@ -168,6 +203,14 @@ void route_logs(rd_kafka_conf_t* conf, log_target* target) {
                : level == 4 ? spdlog::level::warn
                : level == 5 ? spdlog::level::info
                             : spdlog::level::debug;
+    const std::string_view text(line);
+    if (text.find("SASL authentication error") != std::string_view::npos ||
+        text.find("SSL handshake failed") != std::string_view::npos) {
+      to->refused = true;
+      spd = spdlog::level::debug;
+    } else if (to->refused && text.find("brokers are down") != std::string_view::npos) {
+      spd = spdlog::level::debug;
+    }
     if (spd >= spdlog::level::warn) {
       const auto now = std::chrono::steady_clock::now();
       std::lock_guard lock(to->mutex);
@@ -208,6 +251,24 @@ result_or_failure<conf_ptr> make_conf(const kafka_config& config,
     if (auto set = set_property(conf.get(), name, value); !set) return set.error();
   route_logs(conf.get(), logs);
   return conf;
+}
+
+kafka_config for_consumer(const kafka_config& config) {
+  // The properties of librdkafka's CONFIGURATION.md marked P (producer only) that a Java
+  // client's file may hold.
+  static constexpr std::string_view producer_only[] = {"request.timeout.ms",      "acks",
+                                                       "request.required.acks",   "linger.ms",
+                                                       "queue.buffering.max.ms",  "message.timeout.ms",
+                                                       "delivery.timeout.ms",     "compression.type",
+                                                       "compression.codec",       "batch.size",
+                                                       "batch.num.messages",      "enable.idempotence",
+                                                       "transactional.id",        "retries",
+                                                       "message.send.max.retries"};
+  kafka_config consumer = config;
+  std::erase_if(consumer.properties, [](const kafka_property& p) {
+    return std::find(std::begin(producer_only), std::end(producer_only), p.name) != std::end(producer_only);
+  });
+  return consumer;
 }
 
 stream_error to_stream_error(rd_kafka_resp_err_t err, const std::string& what) {

@@ -70,13 +70,41 @@ struct log_target {
   // per facility every 10 s is enough, the rest goes to debug.
   std::mutex mutex;
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> last_loud;
+  // Once librdkafka has said the brokers refused this handle's credentials (or its TLS), its
+  // lines about that, and the "brokers are down" that follow, go to debug: the client says it
+  // once in its own words (kafka_client::check_cluster, the events thread).
+  std::atomic<bool> refused{false};
 };
 
 /// Whether librdkafka said every broker is down (and nothing has come from one since); shared by
 /// the client's producer side and its reader.
 struct broker_state {
   std::atomic<bool> down{false};
+  /// Set once the cluster has answered a metadata request.
+  std::atomic<bool> answered{false};
+
+  /// Records why the brokers refused the client (SASL authentication, TLS), in librdkafka's words.
+  void refuse(std::string why) {
+    std::lock_guard lock(mutex_);
+    refusal_ = std::move(why);
+  }
+  /// Why the brokers refused the client; empty if they have not.
+  std::string refusal() const {
+    std::lock_guard lock(mutex_);
+    return refusal_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::string refusal_;
 };
+
+/// Whether librdkafka's error is the brokers refusing the client's credentials or its TLS: a
+/// mistake in the kafka config, which retrying does not mend.
+inline bool is_refusal(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL ||
+         err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED;
+}
 
 /// Sends librdkafka's log lines to `target->log` (syslog levels: 0-3 error, 4 warning,
 /// 5 info, 6-7 debug) and makes `target` the handle's opaque.
@@ -92,6 +120,11 @@ result_or_failure<> set_property(rd_kafka_conf_t* conf, const std::string& name,
 result_or_failure<conf_ptr> make_conf(const kafka_config& config,
                                       const std::vector<std::pair<std::string, std::string>>& defaults,
                                       const std::vector<std::pair<std::string, std::string>>& fixed, log_target* logs);
+
+/// `config` without the properties librdkafka only knows for producers (`request.timeout.ms`,
+/// `acks`, ...), which a consumer would warn about at every start: the Java clients' files set
+/// them for both (the seeds' kafka.config starts with request.timeout.ms).
+kafka_config for_consumer(const kafka_config& config);
 
 /// A stream error from a librdkafka error code, with `what` in front of librdkafka's words.
 stream_error to_stream_error(rd_kafka_resp_err_t err, const std::string& what);

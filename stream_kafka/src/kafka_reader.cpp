@@ -51,7 +51,7 @@ result_or_failure<std::unique_ptr<stream_reader>> stream_reader::start(const kaf
   std::unique_ptr<stream_reader> r(new stream_reader(options, std::move(brokers)));
   // The reader never joins its group nor commits: it only assigns partitions at explicit offsets
   // (librdkafka's manual assignment needs a group.id all the same).
-  auto conf = make_conf(options.config,
+  auto conf = make_conf(for_consumer(options.config),
                         {{"client.id", "nodus-stream-reader"},
                          {"socket.nagle.disable", "true"},
                          {"fetch.wait.max.ms", std::to_string(options.fetch_wait.count())},

@@ -10,6 +10,8 @@ would run into, each checked as the user would notice it:
   d. a hub with --test-drop-push drops one push in the middle of a conversation: the receiving
      side logs the gap when the next message arrives, and Alice, one echo short, exits 1 with
      one line.
+With NODUS_KAFKA_ENV (ctest's integration/alice_bob_faults/real_broker) every hub keeps its streams
+on the run's real Apache Kafka broker (--kafka-bootstrap) instead of kafka-dev and the embedded one.
 """
 import os
 import re
@@ -24,6 +26,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 import nodus_processes
+from kafka_broker import real_broker
 from nodus_processes import Proc, check, eventually, fail, main
 
 ECHO = r"^Alice received an echo: (.*)$"
@@ -80,9 +83,13 @@ def test(args):
     started = time.monotonic()
     lap = lambda what: print(f"{what} ({time.monotonic() - started:.2f} s)", flush=True)
 
-    bootstrap_file = os.path.join(tempfile.mkdtemp(), "bootstrap")
-    dev = Proc("nodus kafka-dev", [args.nodus, "kafka-dev", "--bootstrap-file", bootstrap_file])
-    bootstrap = dev.wait_for(r"^kafka-dev bootstrap (127\.0\.0\.1:\d+)$").group(1)
+    broker = real_broker()
+    if broker:
+        dev, bootstrap = None, broker["BOOTSTRAP_SERVERS"]
+    else:
+        bootstrap_file = os.path.join(tempfile.mkdtemp(), "bootstrap")
+        dev = Proc("nodus kafka-dev", [args.nodus, "kafka-dev", "--bootstrap-file", bootstrap_file])
+        bootstrap = dev.wait_for(r"^kafka-dev bootstrap (127\.0\.0\.1:\d+)$").group(1)
     where = f"127.0.0.1:{nodus_processes.restartable_port()}"
     hub_count = [0]
 
@@ -173,11 +180,14 @@ def test(args):
     lap(f"c. bob's index moved back to 0 ({before} before): {duplicates()} duplicates dropped, no line printed twice")
     check(bob.stop() == 0, "bob should exit 0 on SIGTERM")
     check(hub.stop() == 0, "nodus hub should exit 0 on SIGTERM")
-    check(dev.stop() == 0, "kafka-dev should exit 0 on SIGTERM")
+    if dev:
+        check(dev.stop() == 0, "kafka-dev should exit 0 on SIGTERM")
 
     # d. A push dropped in the middle of the conversation (the hub's test hook, on its embedded
-    # Kafka): the channel that misses it logs the gap; Alice, one echo short, exits 1.
-    hub = Proc("nodus hub (drops push #12)", [args.nodus, "hub", "--listen", where, "--test-drop-push", "12"])
+    # Kafka, or the real broker): the channel that misses it logs the gap; Alice, one echo short, exits 1.
+    on_broker = ["--kafka-bootstrap", bootstrap] if broker else []
+    hub = Proc("nodus hub (drops push #12)",
+               [args.nodus, "hub", "--listen", where, "--test-drop-push", "12"] + on_broker)
     hub.wait_for(r"^nodus hub listening on ", timeout=15)
     bob = Proc("bob (d)", [ex("bob"), "--hub", where, "--trust-everyone"])
     sender = bob.wait_for(r"^Stream sender name is: (bob-to-alice_[0-9a-f]+)$", timeout=20).group(1)

@@ -2,22 +2,30 @@
 its embedded Kafka: 100 lines, each echoed exactly once and in order, after Alice's progress lines
 for the handshake (sent through Bob's receiver stream, answered through his sender stream); then
 both topics read back with kcat and with kafka-python (an independent implementation of the
-Kafka protocol) hold records, and none of them contains any of the lines."""
+Kafka protocol) hold records, and none of them contains any of the lines.
+With NODUS_KAFKA_ENV (ctest's integration/alice_bob_kafka/real_broker) the hub keeps the streams
+on the run's real Apache Kafka broker instead, given to it with --kafka-bootstrap."""
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 
+from kafka_broker import real_broker
 from nodus_processes import Proc, check, fail, main, run
 
 
 def test(args):
     os.environ.setdefault("NODUS_LOG", "warn")
     ex = lambda name: os.path.join(args.examples, name)
-    hub = Proc("nodus hub", [args.nodus, "hub", "--listen", "127.0.0.1:0"])
+    broker = real_broker()
+    on_broker = ["--kafka-bootstrap", broker["BOOTSTRAP_SERVERS"]] if broker else []
+    hub = Proc("nodus hub", [args.nodus, "hub", "--listen", "127.0.0.1:0"] + on_broker)
     where = hub.wait_for(r"^nodus hub listening on (127\.0\.0\.1:\d+)$").group(1)
-    kafka = hub.wait_for(r"^kafka bootstrap (127\.0\.0\.1:\d+) \(embedded\)$").group(1)
+    said = hub.wait_for(r"^kafka bootstrap (127\.0\.0\.1:\d+)( \(embedded\))?$")
+    kafka = said.group(1)
+    check(bool(said.group(2)) != bool(broker), f"the hub's Kafka should be {broker and kafka or 'embedded'}")
+    check(not broker or kafka == broker["BOOTSTRAP_SERVERS"], f"the hub should use the real broker, not {kafka}")
 
     # Each with a stored identity in a vault of their own, trusting only the other's identifier.
     vaults = tempfile.mkdtemp(prefix="alice_bob_kafka.")

@@ -4,6 +4,9 @@ protocol.hpp): records pushed through the hub are in Kafka for kcat and kafka-py
 saved index is the consumer group's committed offset, and both survive a SIGKILL of the hub.
 Then: the embedded broker, a broker that is not there, a kafka.config with an unknown property,
 and the test hook that drops a push.
+With NODUS_KAFKA_ENV (ctest's integration/stream_hub_kafka/real_broker), the first part runs on
+the real Apache Kafka broker of the run instead of `nodus kafka-dev`, and the rest is skipped (it
+is about the embedded broker or about no broker at all).
 """
 import signal
 import socket
@@ -15,6 +18,7 @@ import time
 import msgpack
 from kafka import KafkaConsumer, TopicPartition
 
+from kafka_broker import real_broker, unique
 from nodus_processes import Proc, check, eventually, main, restartable_port, run
 
 # stream_request kinds, index_request kinds and stream_errc values (protocol.hpp)
@@ -127,16 +131,21 @@ def kafka_python_committed(bootstrap, group, topic):
         consumer.close()
 
 
-def test_standalone_broker(args, workdir):
-    bootstrap_file = f"{workdir}/bootstrap"
-    dev = Proc("nodus kafka-dev", [args.nodus, "kafka-dev", "--bootstrap-file", bootstrap_file])
-    bootstrap = dev.wait_for(r"^kafka-dev bootstrap (127\.0\.0\.1:\d+)$").group(1)
-    check(open(bootstrap_file).read().strip() == bootstrap, "kafka-dev should write its bootstrap to the file")
+def test_standalone_broker(args, workdir, broker=None):
+    """On `nodus kafka-dev`, or on the real broker `broker` (the fixture's settings) when given."""
+    if broker:
+        dev, bootstrap = None, broker["BOOTSTRAP_SERVERS"]
+        topic, bob = unique("alice_to_bob"), unique("bob")  # the broker is shared by the run's tests
+    else:
+        bootstrap_file = f"{workdir}/bootstrap"
+        dev = Proc("nodus kafka-dev", [args.nodus, "kafka-dev", "--bootstrap-file", bootstrap_file])
+        bootstrap = dev.wait_for(r"^kafka-dev bootstrap (127\.0\.0\.1:\d+)$").group(1)
+        check(open(bootstrap_file).read().strip() == bootstrap, "kafka-dev should write its bootstrap to the file")
+        topic, bob = "alice_to_bob", "bob"
 
     hub, host, port, said = start_hub(args.nodus, "--kafka-bootstrap", bootstrap)
     check(said == bootstrap, f"the hub should say it uses {bootstrap}, not {said}")
     client = StreamClient(host, port)
-    topic = "alice_to_bob"
     code, reason, _, _ = client.stream(CREATE, topic)
     check(code == NONE, f"create: {reason}")
     records = [f"record {i}".encode() for i in range(5)]
@@ -146,7 +155,7 @@ def test_standalone_broker(args, workdir):
         check(code == NONE and offset == i, f"push {i}: {code} {reason} offset {offset}")
     print(f"5 pushes confirmed in {1000 * (time.monotonic() - start):.1f} ms")
     check([d for _, d in client.pull_all(topic, 0, 5)] == records, "the hub should pull back what was pushed")
-    code, reason, saved = client.index(SAVE, topic, "bob", 3)
+    code, reason, saved = client.index(SAVE, topic, bob, 3)
     check(code == NONE and saved == 3, f"save index: {code} {reason}")
     code, reason, _, _ = client.stream(PULL, "never_created", index=0, limit=1)
     check(code == UNKNOWN_STREAM, f"a pull of an unknown stream: {code} {reason}")
@@ -158,16 +167,16 @@ def test_standalone_broker(args, workdir):
     check(by_kcat == [("0", str(i), f"record {i}") for i in range(5)], f"kcat read {by_kcat}")
     by_python = kafka_python_records(bootstrap, topic, len(records))
     check(by_python == list(enumerate(records)), f"kafka-python read {by_python}")
-    committed = kafka_python_committed(bootstrap, "nodus-index-bob", topic)
-    check(committed == 3, f"kafka-python sees the committed offset of nodus-index-bob as {committed}")
-    print("kcat and kafka-python read the 5 records; nodus-index-bob's committed offset is 3")
+    committed = kafka_python_committed(bootstrap, f"nodus-index-{bob}", topic)
+    check(committed == 3, f"kafka-python sees the committed offset of nodus-index-{bob} as {committed}")
+    print(f"kcat and kafka-python read the 5 records; nodus-index-{bob}'s committed offset is 3")
 
     # SIGKILL the hub, start another on the same broker: the index and the data are still there.
     client.close()
     hub.stop(signal.SIGKILL)
     hub, host, port, _ = start_hub(args.nodus, "--kafka-bootstrap", bootstrap)
     client = StreamClient(host, port)
-    code, reason, index = client.index(GET, topic, "bob")
+    code, reason, index = client.index(GET, topic, bob)
     check(code == NONE and index == 3, f"the saved index after the restart: {code} {reason} {index}")
     rest = client.pull_all(topic, index, 2)
     check(rest == [(3, records[3]), (4, records[4])], f"after the restart, from the saved index: {rest}")
@@ -176,9 +185,10 @@ def test_standalone_broker(args, workdir):
     client.close()
     code = hub.stop()
     check(code == 0, f"the hub should exit 0 on SIGTERM, not {code}: {hub.stderr_text()[-2000:]}")
-    check(dev.stop() == 0, "kafka-dev should exit 0 on SIGTERM")
-    check(eventually(lambda: not __import__("os").path.exists(bootstrap_file), 2),
-          "kafka-dev should remove its bootstrap file when it stops")
+    if dev:
+        check(dev.stop() == 0, "kafka-dev should exit 0 on SIGTERM")
+        check(eventually(lambda: not __import__("os").path.exists(bootstrap_file), 2),
+              "kafka-dev should remove its bootstrap file when it stops")
     print("after SIGKILL and restart of the hub: index 3 and records 3, 4 read back; the next push got offset 5")
 
 
@@ -231,11 +241,16 @@ def test_bad_config(args, workdir):
 
 
 def test(args):
+    broker = real_broker()
     with tempfile.TemporaryDirectory() as workdir:
+        if broker:
+            test_standalone_broker(args, workdir, broker)
+            return
         test_standalone_broker(args, workdir)
         test_embedded_and_hook(args)
         test_no_broker(args)
         test_bad_config(args, workdir)
 
 
-main(test)
+if __name__ == "__main__":  # hub_kafka_sasl.py imports StreamClient
+    main(test)

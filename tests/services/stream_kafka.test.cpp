@@ -442,6 +442,32 @@ TEST_CASE("kafka.config files: comments, continuations, sasl.jaas.config, and un
   CHECK(missing.error().reason == "cannot read kafka config file /nonexistent/kafka.config");
 }
 
+TEST_CASE("kafka.config files: a Java PEM truststore is librdkafka's ssl.ca.location; JKS and PKCS12 are refused") {
+  const auto pem = kafka_config::parse(
+      "security.protocol=SASL_SSL\n"
+      "ssl.truststore.location=/etc/ca.pem\n"
+      "ssl.truststore.type=PEM\n"
+      "ssl.endpoint.identification.algorithm=\n",
+      "kafka.config");
+  REQUIRE(pem);
+  const auto& p = pem.value().properties;
+  REQUIRE(p.size() == 3);
+  CHECK(p[1].name == "ssl.endpoint.identification.algorithm");
+  CHECK(p[1].value == "none");
+  CHECK(p[2].name == "ssl.ca.location");
+  CHECK(p[2].value == "/etc/ca.pem");
+  CHECK(p[2].origin == "kafka.config:2");
+
+  for (const auto* type : {"", "ssl.truststore.type=PKCS12\n"}) {
+    const auto java = kafka_config::parse(
+        std::string("ssl.truststore.location=/etc/truststore\nssl.truststore.password=secret\n") + type, "f.config");
+    REQUIRE_FALSE(java);
+    CHECK(java.error().reason.find("f.config:1: ssl.truststore.location is a") == 0);
+    CHECK(java.error().reason.find("ssl.truststore.type=PEM") != std::string::npos);
+    CHECK(java.error().reason.find("secret") == std::string::npos);
+  }
+}
+
 TEST_CASE("a reader far behind: fetching pauses at the buffer's limit and resumes as pulls catch up") {
   test::log_capture logs;
   kafka_client_options small;

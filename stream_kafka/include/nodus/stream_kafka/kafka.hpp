@@ -55,7 +55,9 @@ struct kafka_config {
   /// Reads Java-properties text: `key=value` (or `key: value`) lines, `#` and `!` comments, a
   /// trailing backslash continues a line. `bootstrap.servers` fills `bootstrap_servers`;
   /// `sasl.jaas.config` (PlainLoginModule or ScramLoginModule) becomes `sasl.username` and
-  /// `sasl.password`, which librdkafka knows. Every property is then checked with librdkafka:
+  /// `sasl.password`, which librdkafka knows. A PEM truststore (`ssl.truststore.type=PEM`,
+  /// `ssl.truststore.location`) becomes `ssl.ca.location`; a JKS or PKCS12 one fails, saying to
+  /// give PEM instead. Every property is then checked with librdkafka:
   /// the first unknown or invalid one fails, naming it and its line (values are never shown).
   static result_or_failure<kafka_config> parse(std::string_view text, std::string_view origin = "kafka config");
   /// `parse` of a file's contents; a missing or unreadable file fails with its name.
@@ -146,7 +148,10 @@ public:
   /// The committed offset of `group` on partition 0 of `stream`; -1 when it has none.
   void load_offset(std::string group, std::string stream, std::function<void(std::int64_t, stream_error)> done);
   /// Asks the cluster for its metadata; `done` gets a description (`1 broker(s), cluster id ...`)
-  /// or why it cannot be reached within `request_timeout`.
+  /// or why it cannot be reached within `request_timeout` (`host_unreachable`), or, as soon as
+  /// they say so, that the brokers refused the credentials or the TLS (`permission_denied`: one
+  /// line naming the cluster, the user and the broker's reason; librdkafka's own lines about it
+  /// are logged at debug level).
   void check_cluster(std::function<void(result_or_failure<std::string>)> done);
 
   /// The bootstrap servers it connects to.
