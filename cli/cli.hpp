@@ -47,5 +47,7 @@ int message_send_from_node(const std::string& node, const std::string& to, const
 int message_send(const std::vector<std::string>& args);
 int identity(const std::vector<std::string>& args);
 int kafka_dev(const std::vector<std::string>& args);
+/// `kafka decode`: one Kafka frame as JSON (cli/kafka_decode_command.cpp).
+int kafka(const std::vector<std::string>& args);
 
 }  // namespace nodus::cli

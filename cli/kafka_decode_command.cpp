@@ -31,7 +31,9 @@ struct decode_options {
 
 // The command line, or a one-line reason it is wrong.
 result_or_failure<decode_options> parse_decode(const std::vector<std::string>& args) {
-  const auto wrong = [](const std::string& why) { return nodus::fail(std::make_error_code(std::errc::invalid_argument), why); };
+  const auto wrong = [](const std::string& why) {
+    return nodus::fail(std::make_error_code(std::errc::invalid_argument), why);
+  };
   decode_options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
@@ -73,10 +75,13 @@ result_or_failure<bytes> read_frame(const decode_options& o) {
     if (std::isspace(c)) continue;
     if (!std::isxdigit(c)) return nodus::fail(std::make_error_code(std::errc::invalid_argument), o.file + ": not hex");
     const int v = std::isdigit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
-    if (high < 0) high = v;
-    else out.push_back(static_cast<std::uint8_t>(high << 4 | v)), high = -1;
+    if (high < 0)
+      high = v;
+    else
+      out.push_back(static_cast<std::uint8_t>(high << 4 | v)), high = -1;
   }
-  if (high >= 0) return nodus::fail(std::make_error_code(std::errc::invalid_argument), o.file + ": odd number of hex digits");
+  if (high >= 0)
+    return nodus::fail(std::make_error_code(std::errc::invalid_argument), o.file + ": odd number of hex digits");
   return out;
 }
 
@@ -110,9 +115,11 @@ int kafka_decode(const std::vector<std::string>& args) {
   if (o.response) {
     api = find_api(o.api);
     if (!api) return fail(command, "no Kafka API named " + o.api, exit_usage);
-    const bool numeric = !o.version.empty() && o.version.size() < 6 &&
-                         std::all_of(o.version.begin(), o.version.end(), [](unsigned char c) { return std::isdigit(c); });
-    if (!numeric || (version = std::stoi(o.version)) > 32767) return fail(command, "bad version " + o.version, exit_usage);
+    const bool numeric =
+        !o.version.empty() && o.version.size() < 6 &&
+        std::all_of(o.version.begin(), o.version.end(), [](unsigned char c) { return std::isdigit(c); });
+    if (!numeric || (version = std::stoi(o.version)) > 32767)
+      return fail(command, "bad version " + o.version, exit_usage);
   }
   auto frame = read_frame(o);
   if (!frame) return fail(command, frame.error().message());

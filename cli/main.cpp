@@ -27,6 +27,7 @@ commands:
                            echoer, and the Kafka-backed stream services (stream_kafka, stream_kafka_index)
   identity                 create, list, show or rotate named identities in a vault directory
   kafka-dev                run a development Kafka broker (librdkafka's mock cluster) on loopback
+  kafka decode             print one Kafka request or response frame as JSON
 
 Routes: Nodus text ('1#127.0.0.1:4000 => forward_to_bob => listener') or Ockam's
 (/ip4/127.0.0.1/tcp/4000/service/forward_to_bob, /node/NAME/service/echoer).
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   if (command == "tcp-inlet") return nodus::cli::tcp_inlet(args);
   if (command == "identity") return nodus::cli::identity(args);
   if (command == "kafka-dev") return nodus::cli::kafka_dev(args);
+  if (command == "kafka") return nodus::cli::kafka(args);
   if (command == "message") {
     if (!args.empty() && args[0] == "send") return nodus::cli::message_send({args.begin() + 1, args.end()});
     if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {

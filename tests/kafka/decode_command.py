@@ -81,8 +81,8 @@ with tempfile.TemporaryDirectory() as tmp:
     check(out.get("header", {}).get("decoded") is False, "join group: passed through")
     check(out.get("body", {}).get("raw_hex") and frame.hex().endswith(out["body"]["raw_hex"]), "join group: raw body")
 
-    # Cut short: exit 1, one line naming where.
-    r = run("decode", file_of("cut", frame[4:40]))
+    # Cut short (a Produce request, which is decoded): exit 1, one line naming where.
+    r = run("decode", file_of("cut", bytes.fromhex(items["produce_request_v9_000"]["frame_hex"])[4:60]))
     lines = r.stderr.decode().strip().splitlines()
     check(r.returncode == 1 and len(lines) == 1 and "offset" in lines[0], f"cut short: {r.returncode} {lines}")
     r = run("decode", "--response", "Metadata", "12", file_of("cut2", bytes.fromhex("0000000500")))
