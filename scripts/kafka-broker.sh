@@ -20,6 +20,7 @@
 # Environment knobs (all optional):
 #   KAFKA_LIBS            jar folder (default: ~/.cache/nodus/kafka-4.4.0/libs, outside the source
 #                         tree; filled by mvn from tests/kafka-broker/pom.xml if missing)
+#   KAFKA_MAVEN_REPO      Maven's local repository (default ~/.cache/nodus/maven-repository)
 #   KAFKA_PORT            broker port (default 19092); KAFKA_CONTROLLER_PORT (default PORT+1)
 #   KAFKA_SASL_PORT, KAFKA_SSL_PORT  the SASL_PLAINTEXT and SASL_SSL ports (default PORT+2, PORT+3)
 #   KAFKA_ENV_FILE        also write the env lines to this file (the ctest fixture reads it)
@@ -38,6 +39,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/kafka-broker" && pwd)
 LIBS=${KAFKA_LIBS:-${XDG_CACHE_HOME:-$HOME/.cache}/nodus/kafka-4.4.0/libs}
+MAVEN_REPO=${KAFKA_MAVEN_REPO:-${XDG_CACHE_HOME:-$HOME/.cache}/nodus/maven-repository}
 if [ -n "${JAVA:-}" ]; then :; elif [ -n "${JAVA_HOME:-}" ]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=java; fi
 HOST=${KAFKA_HOST:-127.0.0.1}
 TIMEOUT=${KAFKA_START_TIMEOUT:-90}
@@ -57,7 +59,9 @@ ensure_libs() {
   if ! compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null || ! compgen -G "$LIBS/kafka-tools-*.jar" >/dev/null; then
     command -v mvn >/dev/null 2>&1 || die "no Kafka jars in $LIBS and no mvn on PATH"
     echo "kafka-broker: fetching jars into $LIBS (mvn dependency:copy-dependencies)" >&2
-    (cd "$HERE" && mvn -q -B dependency:copy-dependencies -DoutputDirectory="$LIBS") \
+    # Maven's own repository under ~/.cache/nodus too (not ~/.m2): every cache in one place.
+    (cd "$HERE" && mvn -q -B -Dmaven.repo.local="$MAVEN_REPO" dependency:copy-dependencies \
+      -DoutputDirectory="$LIBS") \
       || die "mvn dependency:copy-dependencies failed"
   fi
   compgen -G "$LIBS/log4j-slf4j-impl-*.jar" >/dev/null \

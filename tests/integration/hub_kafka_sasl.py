@@ -45,7 +45,8 @@ def kcat_values(broker, servers, protocol, topic, count):
 def through_hub(args, broker, protocol, config):
     servers = broker[f"{protocol}_SERVERS"]
     hub = Proc(f"nodus hub ({protocol})", [args.nodus, "hub", "--listen", "127.0.0.1:0", "--kafka-bootstrap",
-                                           servers, "--kafka-config", config])
+                                           servers, "--kafka-config", config],
+               env={"NODUS_LOG": "info"})  # for its "kafka: connected to" line
     host, port = hub.wait_for(r"listening on (127\.0\.0\.1):(\d+)$").groups()
     hub.wait_for_stderr(rf"kafka: connected to {servers} \(1 broker\(s\)", timeout=15)
     client = StreamClient(host, port)
