@@ -39,6 +39,10 @@ int secure_channel_listener(const std::vector<std::string>& args);
 int secure_channel(const std::vector<std::string>& args);
 int tcp_outlet(const std::vector<std::string>& args);
 int tcp_inlet(const std::vector<std::string>& args);
+int kafka_outlet(const std::vector<std::string>& args);
+int kafka_inlet(const std::vector<std::string>& args);
+int kafka_consumer(const std::vector<std::string>& args);
+int kafka_producer(const std::vector<std::string>& args);
 int status(const std::vector<std::string>& args);
 int worker(const std::vector<std::string>& args);
 /// `message send --from NODE`: the node sends and waits for the reply.

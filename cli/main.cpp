@@ -21,6 +21,9 @@ commands:
   secure-channel           create (from a node to a listener), list, delete secure channels
   tcp-outlet               create, list, delete: a node carries portal connections to HOST:PORT
   tcp-inlet                create, list, delete: a node accepts TCP clients and carries them to an outlet
+  kafka-outlet             create, list, delete: a node reaches a Kafka cluster for Kafka inlets
+  kafka-inlet              create, list, delete: a node accepts Kafka clients (kafka-consumer and
+                           kafka-producer: the same, on the seeds' ports 4000 and 5000)
   worker list              the workers a node runs
   message send             send a text message along a route and print the reply
   hub                      run a hub node in the foreground: TCP listener, relays (forwarding_service),
@@ -62,6 +65,10 @@ int main(int argc, char** argv) {
   if (command == "secure-channel") return nodus::cli::secure_channel(args);
   if (command == "tcp-outlet") return nodus::cli::tcp_outlet(args);
   if (command == "tcp-inlet") return nodus::cli::tcp_inlet(args);
+  if (command == "kafka-outlet") return nodus::cli::kafka_outlet(args);
+  if (command == "kafka-inlet") return nodus::cli::kafka_inlet(args);
+  if (command == "kafka-consumer") return nodus::cli::kafka_consumer(args);
+  if (command == "kafka-producer") return nodus::cli::kafka_producer(args);
   if (command == "identity") return nodus::cli::identity(args);
   if (command == "kafka-dev") return nodus::cli::kafka_dev(args);
   if (command == "kafka") return nodus::cli::kafka(args);

@@ -101,6 +101,16 @@ task<control::reply> handle(std::shared_ptr<node_state> s, control::request req)
     if (whole && post) co_return co_await create_inlet(s, std::move(req.body));
     if (!whole && del) co_return co_await delete_inlet(s, item);
   }
+  if (collection == "kafka-outlets") {
+    if (whole && get) co_return listing(kafka_outlets_json(*s));
+    if (whole && post) co_return co_await create_kafka_outlet(s, std::move(req.body));
+    if (!whole && del) co_return co_await delete_kafka_outlet(s, item);
+  }
+  if (collection == "kafka-inlets") {
+    if (whole && get) co_return listing(kafka_inlets_json(*s));
+    if (whole && post) co_return co_await create_kafka_inlet(s, std::move(req.body));
+    if (!whole && del) co_return co_await delete_kafka_inlet(s, item);
+  }
   co_return control::error_reply(
       404, "no such endpoint: " + req.method + " " + req.path + " (docs/control-api.md lists them)");
 }

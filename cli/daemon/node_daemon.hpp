@@ -21,6 +21,7 @@
 
 #include "../control_server.hpp"
 #include "nodus/core/json.hpp"
+#include "nodus/kafka_portal/kafka_portal.hpp"
 #include "nodus/node/context.hpp"
 #include "nodus/portal/portal.hpp"
 #include "nodus/relay/relay.hpp"
@@ -78,6 +79,25 @@ struct inlet_entry {
   std::optional<portal::tcp_inlet> inlet;  ///< always set once started
 };
 
+/// A Kafka outlet (kafka-outlet create): a portal outlet to the bootstrap server, and one per
+/// broker the cluster names.
+struct kafka_outlet_entry {
+  address at;
+  std::string bootstrap;
+  std::optional<portal::tcp_outlet> outlet;  ///< always set
+};
+
+/// A Kafka inlet (kafka-inlet, kafka-consumer, kafka-producer create).
+struct kafka_inlet_entry {
+  std::string from;  ///< the bootstrap listener, as bound
+  std::string to;    ///< the outlet's route from the far end of the channel (or from here)
+  std::string via;   ///< the secure channel listener's route; empty: `to` is used as it is
+  trust_choice trust;
+  std::uint16_t first_port = 0, last_port = 0;  ///< the brokers' ports
+  std::string capture;                          ///< the capture file, if any
+  address worker;
+};
+
 /// The running node's state, shared by the API's handlers. The mutex guards the lists and is
 /// never held across a `co_await`.
 struct node_state {
@@ -112,6 +132,8 @@ struct node_state {
   std::vector<channel_entry> channels;
   std::vector<outlet_entry> outlets;
   std::vector<inlet_entry> inlets;
+  std::vector<kafka_outlet_entry> kafka_outlets;
+  std::vector<kafka_inlet_entry> kafka_inlets;
 
   /// node.json: the node's name, identity and services (from the lists above).
   json::value config() const;  // call with the mutex held
@@ -142,6 +164,14 @@ task<control::reply> create_outlet(std::shared_ptr<node_state> s, json::value bo
 task<control::reply> delete_outlet(std::shared_ptr<node_state> s, std::string at);
 task<control::reply> create_inlet(std::shared_ptr<node_state> s, json::value body);
 task<control::reply> delete_inlet(std::shared_ptr<node_state> s, std::string from);
+task<control::reply> create_kafka_outlet(std::shared_ptr<node_state> s, json::value body);
+task<control::reply> delete_kafka_outlet(std::shared_ptr<node_state> s, std::string at);
+task<control::reply> create_kafka_inlet(std::shared_ptr<node_state> s, json::value body);
+task<control::reply> delete_kafka_inlet(std::shared_ptr<node_state> s, std::string from);
+/// The way an inlet's connections reach the outlet `outlet` at the far end of a secure channel
+/// to the listener at `via` (one channel, made again when it closes): for `inlet_options::resolve`.
+std::function<task<result_or_failure<route>>(context&)> channel_resolver(std::shared_ptr<node_state> s, route via,
+                                                                         address outlet, const trust_choice& trust);
 task<control::reply> send_message(std::shared_ptr<node_state> s, json::value body);
 
 /// Starts again every service node.json lists (at `node start`); each failure is logged and
@@ -153,6 +183,8 @@ json::value relays_json(node_state& s);
 json::value channels_json(node_state& s);
 json::value outlets_json(node_state& s);
 json::value inlets_json(node_state& s);
+json::value kafka_outlets_json(node_state& s);
+json::value kafka_inlets_json(node_state& s);
 json::value tcp_listeners_json(node_state& s);
 json::value tcp_connections_json(node_state& s);
 

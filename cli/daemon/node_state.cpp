@@ -17,6 +17,8 @@ constexpr const char* relays_key = "relays";
 constexpr const char* listeners_key = "secure_channel_listeners";
 constexpr const char* outlets_key = "tcp_outlets";
 constexpr const char* inlets_key = "tcp_inlets";
+constexpr const char* kafka_outlets_key = "kafka_outlets";
+constexpr const char* kafka_inlets_key = "kafka_inlets";
 
 std::string iso_time(std::chrono::system_clock::time_point t) {
   const auto seconds = std::chrono::system_clock::to_time_t(t);
@@ -74,6 +76,25 @@ json::value node_state::config() const {
   services[listeners_key] = std::move(listener_list);
   services[outlets_key] = std::move(outlet_list);
   services[inlets_key] = std::move(inlet_list);
+  json::value kafka_outlet_list = json::array{};
+  for (const auto& o : kafka_outlets) {
+    json::value entry;
+    entry["address"] = o.at.to_string();
+    entry["bootstrap_server"] = o.bootstrap;
+    kafka_outlet_list.push_back(std::move(entry));
+  }
+  services[kafka_outlets_key] = std::move(kafka_outlet_list);
+  json::value kafka_inlet_list = json::array{};
+  for (const auto& i : kafka_inlets) {
+    json::value entry = i.trust.to_json();
+    entry["from"] = i.from;
+    entry["to"] = i.to;
+    entry["via"] = i.via;
+    entry["brokers_port_range"] = std::to_string(i.first_port) + "-" + std::to_string(i.last_port);
+    entry["capture"] = i.capture;
+    kafka_inlet_list.push_back(std::move(entry));
+  }
+  services[kafka_inlets_key] = std::move(kafka_inlet_list);
   for (const auto& u : not_restored) services[u.kind].push_back(u.entry);
   out["services"] = std::move(services);
   return out;
@@ -114,6 +135,8 @@ json::value node_state::describe() {
   out["secure_channels"] = channels_json(*this);
   out["tcp_outlets"] = outlets_json(*this);
   out["tcp_inlets"] = inlets_json(*this);
+  out["kafka_outlets"] = kafka_outlets_json(*this);
+  out["kafka_inlets"] = kafka_inlets_json(*this);
   json::value pending = json::array{};
   {
     std::lock_guard lock(mutex);
@@ -156,9 +179,11 @@ task<void> restore_services(std::shared_ptr<node_state> s, json::value services)
   s->restoring = true;
   co_await restore_kind(s, services, listeners_key, &create_listener);
   co_await restore_kind(s, services, outlets_key, &create_outlet);
+  co_await restore_kind(s, services, kafka_outlets_key, &create_kafka_outlet);
   co_await restore_kind(s, services, tcp_listeners_key, &create_tcp_listener);
   co_await restore_kind(s, services, relays_key, &create_relay);
   co_await restore_kind(s, services, inlets_key, &create_inlet);
+  co_await restore_kind(s, services, kafka_inlets_key, &create_kafka_inlet);
   s->restoring = false;
   std::lock_guard lock(s->mutex);
   s->save();

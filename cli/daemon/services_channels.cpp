@@ -52,6 +52,11 @@ std::vector<address> listener_exposure(node_state& s, std::vector<address> expli
   std::lock_guard lock(s.mutex);
   for (const auto& o : s.outlets)
     if (std::find(out.begin(), out.end(), o.at) == out.end()) out.push_back(o.at);
+  for (const auto& o : s.kafka_outlets) {
+    out.push_back(o.at);
+    if (s.main)  // and the outlets it opened for brokers (the ones opened later copy its exposure)
+      for (auto& b : kafka_portal::outlet_brokers(*s.main, o.at)) out.push_back(std::move(b));
+  }
   return out;
 }
 

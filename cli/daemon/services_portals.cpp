@@ -74,6 +74,17 @@ task<result_or_failure<route>> resolve_through_channel(std::shared_ptr<channel_t
 
 }  // namespace
 
+std::function<task<result_or_failure<route>>(context&)> channel_resolver(std::shared_ptr<node_state> s, route via,
+                                                                         address outlet, const trust_choice& trust) {
+  auto c = std::make_shared<channel_to_outlet>();
+  c->via = std::move(via);
+  c->outlet = std::move(outlet);
+  c->options.identity = s->channel_identity;
+  c->options.trust = trust.policy();
+  c->state = std::move(s);
+  return [c](context& ctx) { return resolve_through_channel(c, ctx); };
+}
+
 task<control::reply> create_outlet(std::shared_ptr<node_state> s, json::value body) {
   const auto to = text_field(body, "to");
   if (to.empty()) co_return bad_request("'to' (the HOST:PORT the outlet connects to) is required");
@@ -150,13 +161,7 @@ task<control::reply> create_inlet(std::shared_ptr<node_state> s, json::value bod
     if (!chosen) co_return bad_request(chosen.error().message());
     trust = chosen.value();
     if (to.value().size() != 1) co_return bad_request("with 'via', 'to' is the outlet's address at the far end");
-    auto c = std::make_shared<channel_to_outlet>();
-    c->via = std::move(via).value();
-    c->outlet = to.value().next();
-    c->options.identity = s->channel_identity;
-    c->options.trust = trust.policy();
-    c->state = s;
-    options.resolve = [c](context& ctx) { return resolve_through_channel(c, ctx); };
+    options.resolve = channel_resolver(s, std::move(via).value(), to.value().next(), trust);
   }
   {
     std::lock_guard lock(s->mutex);

@@ -115,7 +115,7 @@ public:
           co_return failed("a request", failure(errc::not_supported,
                                                 "an ApiVersions request this portal cannot read, sent while others "
                                                 "wait for their answers"));
-        state_->log.info(
+        state_->log.debug(
             "kafka inlet '{}': {}: ApiVersions v{} is newer than this portal reads; answered "
             "UNSUPPORTED_VERSION",
             state_->at, endpoint_, r.api_version);

@@ -118,6 +118,11 @@ std::vector<broker_port> inlet_brokers(const context& ctx, const nodus::address&
   return s ? s->brokers() : std::vector<broker_port>{};
 }
 
+std::vector<nodus::address> outlet_brokers(const context& ctx, const nodus::address& at) {
+  auto s = std::static_pointer_cast<outlet_state>(detail::find_state(ctx, at, false));
+  return s ? s->broker_outlets() : std::vector<nodus::address>{};
+}
+
 task<result<>> stop_kafka_inlet(context& ctx, const nodus::address& at) {
   auto s = std::static_pointer_cast<inlet_state>(detail::find_state(ctx, at, true));
   if (!s) co_return errc::unknown_address;

@@ -105,6 +105,10 @@ task<result_or_failure<kafka_inlet>> create_kafka_inlet(context& ctx, nodus::add
 /// The brokers an inlet serves now, by node id.
 std::vector<broker_port> inlet_brokers(const context& ctx, const nodus::address& at);
 
+/// The portal outlets an outlet has opened for brokers so far (`<at>.broker.<id>`), e.g. to
+/// expose them to a secure channel listener made after them.
+std::vector<nodus::address> outlet_brokers(const context& ctx, const nodus::address& at);
+
 /// Stops an inlet and every broker listener it opened; `errc::unknown_address` when there is
 /// no Kafka inlet at `at`.
 task<result<>> stop_kafka_inlet(context& ctx, const nodus::address& at);
