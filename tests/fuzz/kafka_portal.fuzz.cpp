@@ -45,18 +45,18 @@ struct simulated_inlet {
                             return frame_action::pass;
                           },
                           max_held};
-  frame_splitter answers{[this](byte_view head, std::size_t) -> result_or_failure<frame_action> {
-                           auto id = response_correlation_id(head);
-                           if (!id) return id.error();
-                           auto r = tracker.answered(id.value());
-                           if (!r) return r.error();
-                           if (r.value().api_key != api_key::api_versions &&
-                               !names_brokers(r.value().api_key, r.value().api_version))
-                             return frame_action::pass;
-                           held.push_back(r.value());
-                           return frame_action::hold;
-                         },
-                         max_held, 4};
+  frame_splitter answers{
+      [this](byte_view head, std::size_t) -> result_or_failure<frame_action> {
+        auto id = response_correlation_id(head);
+        if (!id) return id.error();
+        auto r = tracker.answered(id.value());
+        if (!r) return r.error();
+        if (r.value().api_key != api_key::api_versions && !names_brokers(r.value().api_key, r.value().api_version))
+          return frame_action::pass;
+        held.push_back(r.value());
+        return frame_action::hold;
+      },
+      max_held, 4};
 
   void answer(const piece& p, const tracked_request& r) {
     auto frame = kafka::decode_response(p.data, r.api_key, r.api_version, {.max_frame_size = max_held});
@@ -73,7 +73,8 @@ struct simulated_inlet {
       }
     }
     const auto named = brokers_named(body);
-    rewrite_brokers(body, [](std::int32_t id) { return std::pair<std::string, std::int32_t>("127.0.0.1", 4000 + (id & 0xff)); });
+    rewrite_brokers(
+        body, [](std::int32_t id) { return std::pair<std::string, std::int32_t>("127.0.0.1", 4000 + (id & 0xff)); });
     for (const auto& b : brokers_named(body)) NODUS_FUZZ_CHECK(b.host == "127.0.0.1");
     NODUS_FUZZ_CHECK(brokers_named(body).size() <= named.size());
     const auto written = kafka::encode_response(frame.value());

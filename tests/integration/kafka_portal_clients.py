@@ -230,6 +230,16 @@ def test(args):
         check(security.password not in home.log("alice") and security.password not in home.log("bob"),
               "the SASL password appears in a node's log")
         print("SASL_PLAINTEXT through the portal: the right password works, a wrong one is refused", flush=True)
+
+        # Stopped and started again, Alice's node brings its Kafka inlets back on the same ports.
+        home.ok("node", "stop", "alice")
+        home.ok("node", "start", "alice")
+        again = records_for("after the restart", 5)
+        t = unique("portal_restart")
+        create_topic(sasl_bootstrap, t, partitions=1, security=security)
+        got = round_trip("kcat", sasl_bootstrap, [(t, "zstd", again)], security=security)
+        compare(again, got[t], "kcat through the restored inlet")
+        print("node stop + node start: the Kafka inlets are back, on the same ports", flush=True)
     except BaseException:
         for name in ("alice", "bob"):
             print(f"---- {name}'s log ----\n{home.log(name)[-6000:]}")
