@@ -42,8 +42,8 @@ int kafka_outlet_delete(const std::vector<std::string>& args) {
 }
 
 // kafka-inlet, kafka-consumer and kafka-producer create: `from` and `range` are the defaults.
-int kafka_inlet_create_as(const std::string& noun, const std::vector<std::string>& args, const std::string& from_default,
-                          const std::string& range_default) {
+int kafka_inlet_create_as(const std::string& noun, const std::vector<std::string>& args,
+                          const std::string& from_default, const std::string& range_default) {
   verb_line v(noun + " create",
               "--to ROUTE [--from HOST:PORT] [--brokers-port-range FIRST-LAST] [--via ROUTE] "
               "[--authorized ID | --trust-everyone] [--capture FILE] [--at NODE]",
@@ -60,8 +60,7 @@ int kafka_inlet_create_as(const std::string& noun, const std::vector<std::string
                           "the HOST:PORT Kafka clients bootstrap from")(
       "brokers-port-range", po::value(&range)->default_value(range_default),
       "the ports the brokers get, one each, in the order clients learn of them")(
-      "to", po::value(&to)->required(),
-      "the route to the kafka outlet; /secure/LISTENER in it makes a secure channel")(
+      "to", po::value(&to)->required(), "the route to the kafka outlet; /secure/LISTENER in it makes a secure channel")(
       "via", po::value(&via), "the route to a secure channel listener; --to is then the outlet's address there")(
       "capture", po::value(&capture),
       "record every frame the clients send and receive in FILE (JSON, for nodus kafka decode and tests)");
@@ -81,8 +80,7 @@ int kafka_inlet_create_as(const std::string& noun, const std::vector<std::string
     r.via = listener.route;
   }
   if (!r.via.empty() && r.route.empty())
-    return fail(v.command, "--to: name the kafka outlet after /secure/LISTENER (.../service/kafka_outlet)",
-                exit_usage);
+    return fail(v.command, "--to: name the kafka outlet after /secure/LISTENER (.../service/kafka_outlet)", exit_usage);
   if (!r.via.empty())
     if (auto bad = check_trust(v.command, authorized, everyone)) return *bad;
   json::value body;

@@ -29,8 +29,10 @@ def old_java_client(main_class, *args, timeout=90):
     with Maven; its JSON lines."""
     if not os.path.exists(os.path.join(OLD_LIBS, f"kafka-clients-{OLD_CLIENT}.jar")):
         pom_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kafka-broker", "clients-3.9")
-        subprocess.run(["mvn", "-q", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={OLD_LIBS}"],
-                       cwd=pom_dir, check=True, timeout=300)
+        repo = os.environ.get("KAFKA_MAVEN_REPO", os.path.join(os.path.dirname(os.path.dirname(OLD_LIBS)),
+                                                               "maven-repository"))  # as kafka-broker.sh
+        subprocess.run(["mvn", "-q", "-B", f"-Dmaven.repo.local={repo}", "dependency:copy-dependencies",
+                        f"-DoutputDirectory={OLD_LIBS}"], cwd=pom_dir, check=True, timeout=300)
     done = subprocess.run(["java", "-cp", os.path.join(OLD_LIBS, "*"), f"org.apache.kafka.tools.{main_class}",
                            *map(str, args)], capture_output=True, text=True, timeout=timeout)
     check(done.returncode == 0, f"{main_class} {OLD_CLIENT}: exit {done.returncode}: {done.stderr[-2000:]}")
