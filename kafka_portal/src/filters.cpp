@@ -150,7 +150,14 @@ public:
       auto& body = frame.value().body;
       if (auto* versions = std::get_if<kafka::api_versions_response>(&body)) restrict_versions(*versions);
       if (names_brokers(r.api_key, r.api_version)) {
-        auto local = co_await state_->ensure_listeners(brokers_named(body));
+        auto named = brokers_named(body);
+        if (named.empty() && r.api_key != api_key::api_versions) {
+          // Most Produce and Fetch answers name no broker: passed on as they came, not written again.
+          if (state_->capture) state_->capture->add(false, r.api_key, r.api_version, p.data);
+          append(out, kafka::with_size_prefix(p.data));
+          continue;
+        }
+        auto local = co_await state_->ensure_listeners(std::move(named));
         if (!local) co_return failed("an answer", local.error()).error();
         const auto& map = local.value();
         rewrite_brokers(body, [&](std::int32_t id) { return map.at(id); });
@@ -246,7 +253,13 @@ private:
     if (!id) return id.error();
     auto r = tracker_.answered(id.value());
     if (!r) return r.error();
-    if (!names_brokers(r.value().api_key, r.value().api_version)) return frame_action::pass;
+    // Learned from the answers that list the cluster. Produce and Fetch answers pass as they
+    // arrive (reading them whole costs time at every fetch): a broker they name that this outlet
+    // has no portal for yet makes the inlet's open fail, the client asks for Metadata again, and
+    // that answer opens it.
+    const auto key = r.value().api_key;
+    if (!names_brokers(key, r.value().api_version) || key == api_key::produce || key == api_key::fetch)
+      return frame_action::pass;
     auto read = answer_is_read(r.value());
     if (!read) return read.error();
     held_.push_back(r.value());
