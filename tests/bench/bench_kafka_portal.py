@@ -36,10 +36,12 @@ def run(args, timeout=600, env=None, stdin=None):
     return done.stdout
 
 
-def produce_perf(bootstrap, topic, records, size):
-    """kafka-producer-perf-test: records/s, MB/s, p99 latency in ms."""
+def produce_perf(bootstrap, topic, records, size, throughput=-1):
+    """kafka-producer-perf-test: records/s, MB/s, p99 latency in ms (at `throughput` records/s,
+    -1: as fast as it can, where the latency is the queue's)."""
     out = run([TOOL, "kafka-producer-perf-test", "--topic", topic, "--num-records", str(records), "--record-size",
-               str(size), "--throughput", "-1", "--producer-props", f"bootstrap.servers={bootstrap}", "acks=1"])
+               str(size), "--throughput", str(throughput), "--producer-props", f"bootstrap.servers={bootstrap}",
+               "acks=1", "linger.ms=0"])
     last = [l for l in out.splitlines() if "records sent" in l][-1]
     rate = float(re.search(r"([\d.]+) records/sec", last).group(1))
     mbps = float(re.search(r"\(([\d.]+) MB/sec\)", last).group(1))
@@ -104,6 +106,11 @@ def main():
                     c.append(consume_perf(where, topic, records))
                 figures[(way, size)] = (median(x[0] for x in p), median(x[1] for x in p), median(x[2] for x in p),
                                         median(x[0] for x in c), median(x[1] for x in c))
+        # Latency where nothing queues: 100 B records at 1 000 a second, for 10 s.
+        latency = {}
+        for way, where in (("direct", bootstrap), ("portal", portal)):
+            latency[way] = median(produce_perf(where, f"bench_latency_{way}_{i}_{os.getpid()}", 10000, 100, 1000)[2]
+                                  for i in range(args.runs))
         lines = "".join(f"record {i:08d} " + "x" * 80 + "\n" for i in range(args.records))
         kc = {}
         for way, where in (("direct", bootstrap), ("portal", portal)):
@@ -119,6 +126,8 @@ def main():
             print(f"| {size} B | produce p99 ms | {d[2]:.0f} | {q[2]:.0f} | +{q[2] - d[2]:.0f} ms |")
             print(f"| {size} B | consume records/s | {d[3]:.0f} | {q[3]:.0f} | {q[3] / d[3]:.2f} |")
             print(f"| {size} B | consume MB/s | {d[4]:.1f} | {q[4]:.1f} | {q[4] / d[4]:.2f} |")
+        print(f"| 100 B at 1 000/s | produce p99 ms | {latency['direct']:.1f} | {latency['portal']:.1f} | "
+              f"+{latency['portal'] - latency['direct']:.1f} ms |")
         print(f"| 93 B | kcat produce {args.records} records, s | {kc['direct']:.2f} | {kc['portal']:.2f} | "
               f"{kc['direct'] / kc['portal']:.2f} |")
     finally:
