@@ -71,25 +71,11 @@ int kafka_inlet_create_as(const std::string& noun, const std::vector<std::string
       range.find_first_not_of("0123456789-") != std::string::npos)
     return fail(v.command, "--brokers-port-range is FIRST-LAST (e.g. " + range_default + "), not '" + range + "'",
                 exit_usage);
-  user_route r;
-  if (auto bad = route_option(v.command, to, r)) return *bad;
-  if (!via.empty()) {
-    if (!r.via.empty()) return fail(v.command, "give --via or /secure/ in --to, not both", exit_usage);
-    user_route listener;
-    if (auto bad = route_option(v.command, via, listener)) return *bad;
-    r.via = listener.route;
-  }
-  if (!r.via.empty() && r.route.empty())
-    return fail(v.command, "--to: name the kafka outlet after /secure/LISTENER (.../service/kafka_outlet)", exit_usage);
-  if (!r.via.empty())
-    if (auto bad = check_trust(v.command, authorized, everyone)) return *bad;
   json::value body;
   body["from"] = from;
   body["brokers_port_range"] = range;
-  body["to"] = r.route;
-  body["via"] = r.via;
   if (!capture.empty()) body["capture"] = capture;
-  if (!r.via.empty()) put_trust(body, authorized, everyone);
+  if (auto bad = put_inlet_way(v.command, to, via, authorized, everyone, "kafka_outlet", body)) return *bad;
   return run_call(v.command, v.node, "POST", "/kafka-inlets", body, v.format(),
                   one("kafka inlet", {"from", "to", "via"}));
 }

@@ -277,24 +277,9 @@ int inlet_create(const std::vector<std::string>& args) {
       "outlet's address at the far end (Nodus's form of /secure/)");
   add_trust_options(v, authorized, everyone);
   if (auto done = v.parse(args)) return *done;
-  user_route r;
-  if (auto bad = route_option(v.command, to, r)) return *bad;
-  if (!via.empty()) {
-    if (!r.via.empty()) return fail(v.command, "give --via or /secure/ in --to, not both", exit_usage);
-    user_route listener;
-    if (auto bad = route_option(v.command, via, listener)) return *bad;
-    if (!listener.via.empty()) return fail(v.command, "--via is a route to the listener, without /secure/", exit_usage);
-    r.via = listener.route;
-  }
-  if (!r.via.empty() && r.route.empty())
-    return fail(v.command, "--to: name the outlet after /secure/LISTENER (e.g. .../service/outlet)", exit_usage);
-  if (!r.via.empty())
-    if (auto bad = check_trust(v.command, authorized, everyone)) return *bad;
   json::value body;
   body["from"] = from;
-  body["to"] = r.route;
-  body["via"] = r.via;
-  if (!r.via.empty()) put_trust(body, authorized, everyone);
+  if (auto bad = put_inlet_way(v.command, to, via, authorized, everyone, "outlet", body)) return *bad;
   return run_call(v.command, v.node, "POST", "/tcp-inlets", body, v.format(), one("tcp inlet", {"from", "to", "via"}));
 }
 

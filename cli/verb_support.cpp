@@ -82,4 +82,26 @@ int dispatch(const std::string& noun, const std::vector<std::string>& args, std:
   return fail(noun, "unknown verb '" + args[0] + "' (expected " + known + ")", exit_usage);
 }
 
+std::optional<int> put_inlet_way(const std::string& command, const std::string& to, const std::string& via,
+                                 const std::vector<std::string>& authorized, bool everyone, const std::string& outlet,
+                                 json::value& body) {
+  user_route r;
+  if (auto bad = route_option(command, to, r)) return *bad;
+  if (!via.empty()) {
+    if (!r.via.empty()) return fail(command, "give --via or /secure/ in --to, not both", exit_usage);
+    user_route listener;
+    if (auto bad = route_option(command, via, listener)) return *bad;
+    if (!listener.via.empty()) return fail(command, "--via is a route to the listener, without /secure/", exit_usage);
+    r.via = listener.route;
+  }
+  if (!r.via.empty() && r.route.empty())
+    return fail(command, "--to: name the outlet after /secure/LISTENER (e.g. .../service/" + outlet + ")", exit_usage);
+  if (!r.via.empty())
+    if (auto bad = check_trust(command, authorized, everyone)) return *bad;
+  body["to"] = r.route;
+  body["via"] = r.via;
+  if (!r.via.empty()) put_trust(body, authorized, everyone);
+  return std::nullopt;
+}
+
 }  // namespace nodus::cli

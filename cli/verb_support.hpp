@@ -65,6 +65,12 @@ void add_trust_options(verb_line& v, std::vector<std::string>& authorized, bool&
 std::optional<int> check_trust(const std::string& command, const std::vector<std::string>& authorized, bool everyone);
 void put_trust(json::value& body, const std::vector<std::string>& authorized, bool everyone);
 
+/// An inlet's --to, --via and trust options into `body` (`to`, `via`, the trust choice), or a
+/// usage error; `outlet` names the outlet's usual address in the hint.
+std::optional<int> put_inlet_way(const std::string& command, const std::string& to, const std::string& via,
+                                 const std::vector<std::string>& authorized, bool everyone, const std::string& outlet,
+                                 json::value& body);
+
 using verb_handler = int (*)(const std::vector<std::string>&);
 struct verb_entry {
   const char* name;

@@ -168,6 +168,14 @@ task<control::reply> create_kafka_outlet(std::shared_ptr<node_state> s, json::va
 task<control::reply> delete_kafka_outlet(std::shared_ptr<node_state> s, std::string at);
 task<control::reply> create_kafka_inlet(std::shared_ptr<node_state> s, json::value body);
 task<control::reply> delete_kafka_inlet(std::shared_ptr<node_state> s, std::string from);
+/// How an inlet reaches its outlet, from a create request's `to`, `via` and trust choice: `to`
+/// as it is, or (with `via`) a resolver that makes a secure channel to the listener at `via`.
+struct inlet_way {
+  route to;
+  std::function<task<result_or_failure<route>>(context&)> resolve;
+  trust_choice trust;
+};
+result_or_failure<inlet_way> inlet_way_of(std::shared_ptr<node_state> s, const json::value& body, const route& to);
 /// The way an inlet's connections reach the outlet `outlet` at the far end of a secure channel
 /// to the listener at `via` (one channel, made again when it closes): for `inlet_options::resolve`.
 std::function<task<result_or_failure<route>>(context&)> channel_resolver(std::shared_ptr<node_state> s, route via,

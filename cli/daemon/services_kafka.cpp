@@ -103,23 +103,17 @@ task<control::reply> create_kafka_inlet(std::shared_ptr<node_state> s, json::val
   auto range = port_range(text_field(body, "brokers_port_range"));
   if (!range) co_return bad_request(range.error().message());
   const auto via_text = text_field(body, "via");
+  auto way = inlet_way_of(s, body, to.value());
+  if (!way) co_return bad_request(way.error().message());
   kafka_inlet_entry entry;
+  entry.trust = way.value().trust;
   kafka_portal::inlet_options options;
   options.bind = from;
   options.first_broker_port = range.value().first;
   options.last_broker_port = range.value().second;
   options.capture_path = text_field(body, "capture");
-  if (via_text.empty()) {
-    options.to = to.value();
-  } else {
-    auto via = route::parse(via_text);
-    if (!via) co_return bad_request("'" + via_text + "' is not a route (" + via.error().message() + ")");
-    auto chosen = trust_choice::from_json(body);
-    if (!chosen) co_return bad_request(chosen.error().message());
-    entry.trust = chosen.value();
-    if (to.value().size() != 1) co_return bad_request("with 'via', 'to' is the outlet's address at the far end");
-    options.resolve = channel_resolver(s, std::move(via).value(), to.value().next(), entry.trust);
-  }
+  options.to = std::move(way.value().to);
+  options.resolve = std::move(way.value().resolve);
   {
     std::lock_guard lock(s->mutex);
     for (const auto& i : s->kafka_inlets)

@@ -85,6 +85,24 @@ std::function<task<result_or_failure<route>>(context&)> channel_resolver(std::sh
   return [c](context& ctx) { return resolve_through_channel(c, ctx); };
 }
 
+result_or_failure<inlet_way> inlet_way_of(std::shared_ptr<node_state> s, const json::value& body, const route& to) {
+  inlet_way way;
+  const auto via_text = text_field(body, "via");
+  if (via_text.empty()) {
+    way.to = to;
+    return way;
+  }
+  auto via = route::parse(via_text);
+  if (!via) return nodus::fail(via.error(), "'" + via_text + "' is not a route (" + via.error().message() + ")");
+  auto chosen = trust_choice::from_json(body);
+  if (!chosen) return chosen.error();
+  way.trust = chosen.value();
+  if (to.size() != 1)
+    return nodus::fail(errc::invalid_route, "with 'via', 'to' is the outlet's address at the far end");
+  way.resolve = channel_resolver(std::move(s), std::move(via).value(), to.next(), way.trust);
+  return way;
+}
+
 task<control::reply> create_outlet(std::shared_ptr<node_state> s, json::value body) {
   const auto to = text_field(body, "to");
   if (to.empty()) co_return bad_request("'to' (the HOST:PORT the outlet connects to) is required");
@@ -149,20 +167,13 @@ task<control::reply> create_inlet(std::shared_ptr<node_state> s, json::value bod
   auto to = route_field(body, "to");
   if (!to) co_return bad_request(to.error().message());
   const auto via_text = text_field(body, "via");
-  trust_choice trust;
+  auto way = inlet_way_of(s, body, to.value());
+  if (!way) co_return bad_request(way.error().message());
+  const auto trust = way.value().trust;
   portal::inlet_options options;
   options.bind = from;
-  if (via_text.empty()) {
-    options.to = to.value();
-  } else {
-    auto via = route::parse(via_text);
-    if (!via) co_return bad_request("'" + via_text + "' is not a route (" + via.error().message() + ")");
-    auto chosen = trust_choice::from_json(body);
-    if (!chosen) co_return bad_request(chosen.error().message());
-    trust = chosen.value();
-    if (to.value().size() != 1) co_return bad_request("with 'via', 'to' is the outlet's address at the far end");
-    options.resolve = channel_resolver(s, std::move(via).value(), to.value().next(), trust);
-  }
+  options.to = std::move(way.value().to);
+  options.resolve = std::move(way.value().resolve);
   {
     std::lock_guard lock(s->mutex);
     for (const auto& i : s->inlets)

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "eventually.hpp"
+#include "kafka_portal_fixture.hpp"
 #include "nodus/kafka/frame.hpp"
 #include "nodus/kafka_portal/kafka_portal.hpp"
 #include "nodus/transports/tcp.hpp"
@@ -23,13 +24,6 @@ using namespace nodus::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-task<result_or_failure<portal::tcp_outlet>> make_outlet(context& ctx, kafka_portal::outlet_options o) {
-  co_return co_await kafka_portal::create_kafka_outlet(ctx, "kafka", std::move(o));
-}
-task<result_or_failure<kafka_portal::kafka_inlet>> make_inlet(context& ctx, kafka_portal::inlet_options o) {
-  co_return co_await kafka_portal::create_kafka_inlet(ctx, "kafka-inlet", std::move(o));
-}
 
 // A blocking client socket with a receive timeout (so a test never hangs on it).
 struct raw_client {
@@ -90,10 +84,11 @@ bytes api_versions_request(std::int16_t version, std::int32_t id) {
 // Bob's outlet to a "broker" that is only a listening socket nobody answers on, and Alice's inlet.
 struct lone_inlet {
   lone_inlet() : bob("127.0.0.1:0", {}, false, {"kafka"}) {
-    auto outlet = bob.n.block_on([&](context& ctx) { return make_outlet(ctx, {.bootstrap_server = bob.bound}); });
+    const kafka_portal::outlet_options oo{.bootstrap_server = bob.bound};  // named: no braced temporary in co_await
+    auto outlet = bob.n.block_on([&](context& ctx) { return make_kafka_outlet(ctx, oo); });
     REQUIRE_MESSAGE(outlet, outlet.error().message());
     kafka_portal::inlet_options io{.bind = "127.0.0.1:0", .to = route{tcp(bob.bound), "kafka"}};
-    auto inlet = alice.n.block_on([&](context& ctx) { return make_inlet(ctx, io); });
+    auto inlet = alice.n.block_on([&](context& ctx) { return make_kafka_inlet(ctx, io); });
     REQUIRE_MESSAGE(inlet, inlet.error().message());
     bootstrap = inlet.value().bound();
   }

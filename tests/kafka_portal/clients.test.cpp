@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "eventually.hpp"
+#include "kafka_portal_fixture.hpp"
 #include "nodus/core/json.hpp"
 #include "nodus/kafka/frame.hpp"
 #include "nodus/kafka_portal/kafka_portal.hpp"
@@ -31,13 +32,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-task<result_or_failure<portal::tcp_outlet>> make_outlet(context& ctx, kafka_portal::outlet_options o) {
-  co_return co_await kafka_portal::create_kafka_outlet(ctx, "kafka", std::move(o));
-}
-task<result_or_failure<kafka_portal::kafka_inlet>> make_inlet(context& ctx, kafka_portal::inlet_options o) {
-  co_return co_await kafka_portal::create_kafka_inlet(ctx, "kafka-inlet", std::move(o));
-}
-
 // The cluster, Bob's outlet next to it, Alice's inlet on a free port.
 struct kafka_pair {
   explicit kafka_pair(int brokers = 3, std::string capture = {}) : bob("127.0.0.1:0", {}, false, {"kafka"}) {
@@ -45,11 +39,12 @@ struct kafka_pair {
     REQUIRE_MESSAGE(started, started.error().message());
     cluster = started.value();
     const auto first = cluster->bootstrap().substr(0, cluster->bootstrap().find(','));
-    auto outlet = bob.n.block_on([&](context& ctx) { return make_outlet(ctx, {.bootstrap_server = first}); });
+    const kafka_portal::outlet_options oo{.bootstrap_server = first};  // named: no braced temporary in co_await
+    auto outlet = bob.n.block_on([&](context& ctx) { return make_kafka_outlet(ctx, oo); });
     REQUIRE_MESSAGE(outlet, outlet.error().message());
     kafka_portal::inlet_options io{.bind = "127.0.0.1:0", .to = route{tcp(bob.bound), "kafka"}};
     io.capture_path = std::move(capture);
-    auto inlet = alice.n.block_on([&](context& ctx) { return make_inlet(ctx, io); });
+    auto inlet = alice.n.block_on([&](context& ctx) { return make_kafka_inlet(ctx, io); });
     REQUIRE_MESSAGE(inlet, inlet.error().message());
     bootstrap = inlet.value().bound();
   }
