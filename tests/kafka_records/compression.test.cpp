@@ -249,3 +249,26 @@ TEST_CASE("a corrupt compressed payload under a right CRC is refused, naming the
   REQUIRE_FALSE(batch);
   CHECK(batch.error().message().find("gzip") != std::string::npos);
 }
+
+TEST_CASE("frames asking for more codec memory than the output limit calls for are refused") {
+  // An lz4 frame with 4 MiB blocks (block size id 7), and zstd frames with large windows.
+  const auto data = sample_data(200000);
+  LZ4F_preferences_t prefs{};
+  prefs.frameInfo.blockSizeID = LZ4F_max4MB;
+  nodus::bytes lz4(LZ4F_compressFrameBound(data.size(), &prefs));
+  lz4.resize(LZ4F_compressFrame(lz4.data(), lz4.size(), data.data(), data.size(), &prefs));
+  CHECK(decompress(codec::lz4, lz4, 100000).error().code == errc::too_large);
+  CHECK(decompress(codec::lz4, lz4, 8 * 1024 * 1024).value() == data);
+
+  // zstd frame: magic, no content size, window descriptor 0x80 (64 MiB), one raw last block "a".
+  const nodus::bytes zstd{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x80, 0x09, 0x00, 0x00, 'a'};
+  const auto refused = decompress(codec::zstd, zstd, 100000);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == errc::too_large);
+  CHECK(refused.error().message().find("zstd frame asks for a window") != std::string::npos);
+  CHECK(decompress(codec::zstd, zstd, 64 * 1024 * 1024).error().code == errc::too_large);
+  // The same frame with a 2 MiB window (descriptor 0x58, as librdkafka writes) is read.
+  auto small_window = zstd;
+  small_window[5] = 0x58;
+  CHECK(decompress(codec::zstd, small_window, 100).value() == test::text("a"));
+}

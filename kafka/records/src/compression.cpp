@@ -3,8 +3,11 @@
 #include <lz4frame.h>
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
+#include <algorithm>
 #include <climits>
+#include <iterator>
 #include <memory>
 
 #include "bounded_output.hpp"
@@ -22,10 +25,32 @@ using detail::too_large;
 // zlib counts in uInt: feed it at most this much input at a time.
 constexpr std::size_t zlib_piece = 1u << 30;
 
-// The largest zstd window a frame may ask for (8 MiB): zstd allocates the window before it
-// writes a byte, so the frame header alone could otherwise ask for 2 GiB. The Java client and
-// librdkafka use windows of 2 MiB at most at their default levels.
+// The largest zstd window a frame may ask for: zstd allocates the window before it writes a byte,
+// so the frame header alone could otherwise ask for 2 GiB. librdkafka's streaming frames declare
+// 2 MiB (log 21) whatever their size, so that much is always allowed; beyond it, no more than the
+// output may hold, and 8 MiB at most.
+constexpr int zstd_window_log_floor = 21;
 constexpr int zstd_window_log_max = 23;
+
+int zstd_window_log(std::size_t max_output) {
+  int log = zstd_window_log_floor;
+  while (log < zstd_window_log_max && (std::size_t{1} << log) < max_output) ++log;
+  return log;
+}
+
+// lz4 frames: liblz4 allocates a frame's block size (up to 4 MiB, from its header) before any
+// output. Blocks larger than 64 KiB (Kafka's and librdkafka's size) are accepted only when the
+// output may hold one.
+constexpr std::size_t lz4_small_block = 64 * 1024;
+
+bool lz4_block_size_fits(byte_view frame, std::size_t max_output) {
+  constexpr std::uint8_t magic[] = {0x04, 0x22, 0x4d, 0x18};
+  if (frame.size() < 6 || !std::equal(std::begin(magic), std::end(magic), frame.begin())) return true;
+  const unsigned id = (frame[5] >> 4) & 0x07;
+  if (id < 4) return true;  // not a valid size: liblz4 refuses it
+  const std::size_t block = std::size_t{1} << (8 + 2 * id);
+  return block <= std::max(lz4_small_block, max_output);
+}
 
 bool is_gzip_member(byte_view data) { return data.size() >= 2 && data[0] == 0x1f && data[1] == 0x8b; }
 
@@ -89,6 +114,9 @@ result_or_failure<bytes> unlz4(byte_view data, std::size_t max_output) {
   // (input exhausted with the frame unfinished) is refused.
   while (at < data.size()) {
     if (!out.grow()) return too_large("lz4", max_output);
+    if (hint == 0 || at == 0) {  // at the start of a frame
+      if (!lz4_block_size_fits(data.subspan(at), max_output)) return too_large("lz4", max_output);
+    }
     std::size_t in_size = data.size() - at;
     std::size_t out_size = out.room();
     hint = LZ4F_decompress(ctx.get(), out.next(), &out_size, data.data() + at, &in_size, nullptr);
@@ -127,7 +155,7 @@ using zstd_dctx = std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)>;
 result_or_failure<bytes> unzstd(byte_view data, std::size_t max_output) {
   const zstd_dctx ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
   if (!ctx) return corrupt("zstd", "no context");
-  ZSTD_DCtx_setParameter(ctx.get(), ZSTD_d_windowLogMax, zstd_window_log_max);
+  ZSTD_DCtx_setParameter(ctx.get(), ZSTD_d_windowLogMax, zstd_window_log(max_output));
   bounded_output out(max_output);
   ZSTD_inBuffer in{data.data(), data.size(), 0};
   std::size_t hint = 1;
@@ -136,6 +164,9 @@ result_or_failure<bytes> unzstd(byte_view data, std::size_t max_output) {
     ZSTD_outBuffer o{out.next(), out.room(), 0};
     const auto before = in.pos;
     hint = ZSTD_decompressStream(ctx.get(), &o, &in);
+    if (ZSTD_getErrorCode(hint) == ZSTD_error_frameParameter_windowTooLarge)
+      return failure{errc::too_large, "zstd frame asks for a window over the limit of " +
+                                          std::to_string(std::size_t{1} << zstd_window_log(max_output)) + " bytes"};
     if (ZSTD_isError(hint)) return corrupt("zstd", ZSTD_getErrorName(hint));
     out.commit(o.pos);
     if (o.pos == 0 && in.pos == before) return corrupt("zstd", "truncated frame");
