@@ -31,6 +31,7 @@
 
 #include "nodus/core/failure.hpp"
 #include "nodus/core/route.hpp"
+#include "nodus/kafka_crypto/protection.hpp"
 #include "nodus/node/context.hpp"
 #include "nodus/node/task.hpp"
 #include "nodus/portal/portal.hpp"
@@ -68,6 +69,8 @@ struct inlet_options {
   /// format of the Kafka golden frames (`items` with `kind`, `api`, `api_version`, `frame_hex`;
   /// what `NODUS_KAFKA_FRAMES` names for the Kafka golden test). Frames are then read whole.
   std::string capture_path;
+  /// End-to-end encryption of record values (off unless `protection.keys` is set).
+  kafka_crypto::protection_options protection;
   /// Settings of every portal inlet it makes (`bind`, `to`, `resolve` and `filter` are its own).
   portal::inlet_options portal;
 };
