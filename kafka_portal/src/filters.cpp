@@ -57,7 +57,7 @@ bool is_unsupported_version_answer(byte_view frame, const tracked_request& r) {
 // the portal cannot read (the inlet answers it).
 // `track_when_complete` is set when the frame is held before it could be tracked.
 result_or_failure<frame_action> decide_request(request_tracker& tracker, byte_view head, std::size_t size,
-                                               bool answer_unknown_api_versions, bool hold_all,
+                                               bool answer_unknown_api_versions, bool hold_all, bool hold_produce,
                                                bool& track_when_complete) {
   auto h = read_request_head(head, head.size() == size);
   if (!h) return h.error();
@@ -69,7 +69,7 @@ result_or_failure<frame_action> decide_request(request_tracker& tracker, byte_vi
   if (answer_unknown_api_versions && r.api_key == api_key::api_versions && !api_versions_known(r.api_version))
     return frame_action::hold;
   if (auto sent = tracker.sent(*h.value()); !sent) return sent.error();
-  return hold_all ? frame_action::hold : frame_action::pass;
+  return hold_all || (hold_produce && r.api_key == api_key::produce) ? frame_action::hold : frame_action::pass;
 }
 
 // A request held whole because its head was too short to read: tracked when it completes (in
@@ -89,9 +89,11 @@ public:
   inlet_filter(std::shared_ptr<inlet_state> s, std::string endpoint)
       : state_(std::move(s)),
         endpoint_(std::move(endpoint)),
+        protect_(state_->protection ? std::make_unique<connection_protection>(state_->protection) : nullptr),
         requests_(
             [this](byte_view head, std::size_t size) {
-              return decide_request(tracker_, head, size, true, state_->capture != nullptr, track_when_complete_);
+              return decide_request(tracker_, head, size, true, state_->capture != nullptr,
+                                    protect_ && protect_->seals(), track_when_complete_);
             },
             state_->options.max_held_frame, 1024,
             [this](byte_view frame) { return track_held(tracker_, frame, track_when_complete_); }),
@@ -123,6 +125,12 @@ public:
         continue;
       }
       if (state_->capture) state_->capture->add(true, r.api_key, r.api_version, p.data);
+      if (r.api_key == api_key::produce && protect_ && protect_->seals()) {
+        auto sealed = co_await protect_->seal_produce(p.data, state_->options.max_held_frame);
+        if (!sealed) co_return failed("a Produce request", sealed.error());
+        append(out.to_peer, kafka::with_size_prefix(sealed.value()));
+        continue;
+      }
       append(out.to_peer, kafka::with_size_prefix(p.data));  // tracked by decide_request or track_held
     }
     co_return out;
@@ -139,6 +147,15 @@ public:
       }
       const auto r = held_.front();
       held_.pop_front();
+      if (protect_ && r.api_key == api_key::fetch && protect_->opens()) {
+        auto opened = co_await protect_->open_fetch(p.data, r, state_->options.max_held_frame);
+        if (!opened) co_return failed("a Fetch answer", opened.error()).error();
+        p.data = std::move(opened.value());
+      } else if (protect_ && r.api_key == api_key::produce && protect_->patches_answer(r.correlation_id)) {
+        auto patched = protect_->patch_produce_answer(p.data, r, state_->options.max_held_frame);
+        if (!patched) co_return failed("a Produce answer", patched.error()).error();
+        p.data = std::move(patched.value());
+      }
       const bool read = r.api_key == api_key::api_versions || names_brokers(r.api_key, r.api_version);
       if (!read || is_unsupported_version_answer(p.data, r)) {  // held only for the capture, or "ask again"
         if (state_->capture) state_->capture->add(false, r.api_key, r.api_version, p.data);
@@ -148,7 +165,10 @@ public:
       auto frame = read_answer(p.data, r, state_->options.max_held_frame);
       if (!frame) co_return failed("an answer", frame.error()).error();
       auto& body = frame.value().body;
-      if (auto* versions = std::get_if<kafka::api_versions_response>(&body)) restrict_versions(*versions);
+      if (auto* versions = std::get_if<kafka::api_versions_response>(&body)) {
+        restrict_versions(*versions);
+        if (protect_ && protect_->opens()) cap_version(*versions, api_key::fetch, max_fetch_version_opened);
+      }
       if (names_brokers(r.api_key, r.api_version)) {
         auto named = brokers_named(body);
         if (named.empty() && r.api_key != api_key::api_versions) {
@@ -177,7 +197,10 @@ private:
     if (!r) return r.error();
     auto read = answer_is_read(r.value());
     if (!read) return read.error();
-    if (!read.value() && !state_->capture) return frame_action::pass;
+    const bool protect = protect_ && ((r.value().api_key == api_key::fetch && protect_->opens()) ||
+                                      (r.value().api_key == api_key::produce &&
+                                       protect_->patches_answer(r.value().correlation_id)));
+    if (!read.value() && !state_->capture && !protect) return frame_action::pass;
     held_.push_back(r.value());
     return frame_action::hold;
   }
@@ -189,6 +212,7 @@ private:
 
   std::shared_ptr<inlet_state> state_;
   std::string endpoint_;
+  std::unique_ptr<connection_protection> protect_;  // null when the inlet does not protect records
   request_tracker tracker_;
   bool track_when_complete_ = false;  // before requests_: its callbacks use it
   frame_splitter requests_, answers_;
@@ -202,7 +226,7 @@ public:
         endpoint_(std::move(endpoint)),
         requests_(
             [this](byte_view head, std::size_t size) {
-              return decide_request(tracker_, head, size, false, false, track_when_complete_);
+              return decide_request(tracker_, head, size, false, false, false, track_when_complete_);
             },
             state_->options.max_held_frame, 1024,
             [this](byte_view frame) { return track_held(tracker_, frame, track_when_complete_); }),

@@ -94,6 +94,12 @@ task<result_or_failure<kafka_inlet>> create_kafka_inlet(context& ctx, nodus::add
     if (!capture) co_return fail(capture.error().code, fmt::format("{}: {}", label, capture.error().message()));
     state->capture = capture.value();
   }
+  if (o.protection.keys) {
+    if (!o.protection.seal && !o.protection.open)
+      co_return fail(std::make_error_code(std::errc::invalid_argument),
+                     fmt::format("{}: keys given, but neither sealing nor opening asked for", label));
+    state->protection = std::make_shared<detail::protection_state>(o.protection, at, ctx.log());
+  }
   state->control.set(std::make_shared<context>(ctx.new_detached("kafka.control.")));
   auto started = co_await ctx.start_worker(control_address(at), control_worker<inlet_state>(state));
   if (!started) {
@@ -116,6 +122,11 @@ task<result_or_failure<kafka_inlet>> create_kafka_inlet(context& ctx, nodus::add
 std::vector<broker_port> inlet_brokers(const context& ctx, const nodus::address& at) {
   auto s = std::static_pointer_cast<inlet_state>(detail::find_state(ctx, at, true));
   return s ? s->brokers() : std::vector<broker_port>{};
+}
+
+record_protection_stats inlet_protection_stats(const context& ctx, const nodus::address& at) {
+  auto s = std::static_pointer_cast<inlet_state>(detail::find_state(ctx, at, true));
+  return s && s->protection ? s->protection->stats() : record_protection_stats{};
 }
 
 std::vector<nodus::address> outlet_brokers(const context& ctx, const nodus::address& at) {

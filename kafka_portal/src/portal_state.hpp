@@ -17,6 +17,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "frame_capture.hpp"
+#include "record_protection.hpp"
 #include "nodus/kafka_portal/kafka_portal.hpp"
 #include "response_rewrite.hpp"
 
@@ -97,6 +98,7 @@ public:
   spdlog::logger& log;
   control_holder control;
   std::shared_ptr<frame_capture> capture;  // null unless options.capture_path is set
+  std::shared_ptr<protection_state> protection;  // null unless options.protection.keys is set
 
   portal::stream_filter_factory filter_factory();
   /// The local address of each broker, opening a listener for each one not seen before.

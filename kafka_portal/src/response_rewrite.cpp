@@ -75,6 +75,11 @@ void restrict_versions(kafka::api_versions_response& answer) {
   });
 }
 
+void cap_version(kafka::api_versions_response& answer, std::int16_t key, std::int16_t max_version) {
+  for (auto& entry : answer.api_keys)
+    if (entry.api_key == key) entry.max_version = std::min(entry.max_version, max_version);
+}
+
 bool api_versions_known(std::int16_t version) noexcept {
   const auto ours = kafka::supported_versions(api_key::api_versions);
   return ours && ours->contains(version);

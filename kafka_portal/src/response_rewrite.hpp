@@ -39,6 +39,8 @@ void rewrite_brokers(kafka::response_body& body,
 /// (DescribeQuorum, ShareFetch, ShareAcknowledge); the APIs it reads get the intersection of
 /// the broker's range and its own, the others the broker's range within their schema's.
 void restrict_versions(kafka::api_versions_response& answer);
+/// Lowers the newest version offered for `key` to `max_version`.
+void cap_version(kafka::api_versions_response& answer, std::int16_t key, std::int16_t max_version);
 
 /// Whether the portal can read an ApiVersions request of this version (else it answers itself).
 bool api_versions_known(std::int16_t version) noexcept;
