@@ -20,7 +20,7 @@ result_or_failure<vault::aead_cipher*> cipher_cache::cipher(const data_key& key,
   auto base = vault_->import_secret(vault::key_type::secret_bytes, key.material.view());
   if (!base) return base.error();
   std::array<std::uint8_t, 27> info{'n', 'o', 'd', 'u', 's', ' ', 'k', 'a', 'f', 'k', 'a', ' ', 'r', 'e',
-                                    'c', 'o', 'r', 'd', ' ', 'k', 'e', 'y', ' ', 0, 0, 0, 0};
+                                    'c', 'o', 'r', 'd', ' ', 'k', 'e', 'y', ' ', 0,   0,   0,   0};
   for (int i = 0; i < 4; ++i) info[23 + i] = static_cast<std::uint8_t>(counter >> (24 - 8 * i));
   const vault::derived_key out[] = {{vault::key_type::aes256_gcm, 32}};
   auto derived = vault_->hkdf_sha256(base.value(), std::nullopt, info, out);

@@ -41,8 +41,8 @@ void put_nullable(bytes& out, const std::optional<bytes>& part) {
 
 result_or_failure<envelope> read_envelope(byte_view value) {
   if (value.size() < envelope_overhead)
-    return fail(errc::malformed, fmt::format("a sealed value is at least {} bytes, this one {}", envelope_overhead,
-                                             value.size()));
+    return fail(errc::malformed,
+                fmt::format("a sealed value is at least {} bytes, this one {}", envelope_overhead, value.size()));
   if (value[0] != magic[0] || value[1] != magic[1])
     return fail(errc::malformed, "the value does not start with a Nodus envelope");
   if (value[2] != envelope_version)

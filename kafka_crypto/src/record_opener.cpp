@@ -46,9 +46,11 @@ record_opener::record_opener(std::shared_ptr<sequence_tracker> tracker, undecryp
                              std::vector<std::string> plaintext_topics)
     : tracker_(std::move(tracker)), policy_(policy), plaintext_topics_(std::move(plaintext_topics)) {}
 
-std::optional<record_opener::record_problem> record_opener::open_record(
-    records::record& r, std::int64_t offset, const record_place& place, const key_lookup& lookup,
-    open_counts& counts, bool& replay, std::vector<std::string>& problems) {
+std::optional<record_opener::record_problem> record_opener::open_record(records::record& r, std::int64_t offset,
+                                                                        const record_place& place,
+                                                                        const key_lookup& lookup, open_counts& counts,
+                                                                        bool& replay,
+                                                                        std::vector<std::string>& problems) {
   replay = false;
   if (!has_sealed_header(r.headers)) {
     if (!r.value) return std::nullopt;  // a tombstone: never sealed
@@ -62,12 +64,14 @@ std::optional<record_opener::record_problem> record_opener::open_record(
   auto e = read_envelope(*r.value);
   if (!e) return record_problem{problem_kind::malformed, e.error().message()};
   auto key = lookup(e.value().key);
-  if (!key) return record_problem{problem_kind::no_key, fmt::format("key {}: {}", to_hex(e.value().key), key.error().message())};
+  if (!key)
+    return record_problem{problem_kind::no_key,
+                          fmt::format("key {}: {}", to_hex(e.value().key), key.error().message())};
   const auto& k = *key.value();
   if (static_cast<std::int64_t>(e.value().rekey_counter) * k.timing.rekey.count() > k.timing.validity.count())
     return record_problem{problem_kind::expired,
-                          fmt::format("sealed with key {} at rekey counter {}, past the key's validity",
-                                      to_hex(k.name), e.value().rekey_counter)};
+                          fmt::format("sealed with key {} at rekey counter {}, past the key's validity", to_hex(k.name),
+                                      e.value().rekey_counter)};
   auto cipher = ciphers_.cipher(k, e.value().rekey_counter);
   if (!cipher) return record_problem{problem_kind::no_key, cipher.error().message()};
   const auto aad = associated_data(place, r.key, r.headers, k.producer, e.value().prefix);
@@ -109,8 +113,8 @@ result_or_failure<opened_records> record_opener::open(records::record_set& set, 
     }
     if (auto* legacy = std::get_if<records::legacy_entry>(&entry)) {
       ++counts.undecryptable;
-      note(out.problems, fmt::format("{}-{}: a legacy-format message set, which cannot have been sealed", topic,
-                                     place.partition));
+      note(out.problems,
+           fmt::format("{}-{}: a legacy-format message set, which cannot have been sealed", topic, place.partition));
       if (policy_ == undecryptable_policy::fail) {
         out.failed = true;
         ++counts.failed;
@@ -143,8 +147,8 @@ result_or_failure<opened_records> record_opener::open(records::record_set& set, 
         continue;
       }
       ++counts.undecryptable;
-      note(out.problems, fmt::format("{}-{} offset {}: {} ({})", topic, place.partition, offset, problem->reason,
-                                     name(policy_)));
+      note(out.problems,
+           fmt::format("{}-{} offset {}: {} ({})", topic, place.partition, offset, problem->reason, name(policy_)));
       if (policy_ == undecryptable_policy::fail) {
         out.failed = true;
         ++counts.failed;

@@ -67,10 +67,8 @@ result_or_failure<bytes> record_sealer::seal(byte_view wire, const record_place&
       continue;
     }
     const bool idempotent = batch.producer_id >= 0 && batch.base_sequence >= 0;
-    const retry_key rk{{std::string(place.topic), place.partition},
-                       batch.producer_id,
-                       batch.producer_epoch,
-                       batch.base_sequence};
+    const retry_key rk{
+        {std::string(place.topic), place.partition}, batch.producer_id, batch.producer_epoch, batch.base_sequence};
     if (idempotent) {
       if (auto it = sealed_batches_.find(rk); it != sealed_batches_.end()) {
         out.insert(out.end(), it->second.begin(), it->second.end());

@@ -197,9 +197,9 @@ private:
     if (!r) return r.error();
     auto read = answer_is_read(r.value());
     if (!read) return read.error();
-    const bool protect = protect_ && ((r.value().api_key == api_key::fetch && protect_->opens()) ||
-                                      (r.value().api_key == api_key::produce &&
-                                       protect_->patches_answer(r.value().correlation_id)));
+    const bool protect =
+        protect_ && ((r.value().api_key == api_key::fetch && protect_->opens()) ||
+                     (r.value().api_key == api_key::produce && protect_->patches_answer(r.value().correlation_id)));
     if (!read.value() && !state_->capture && !protect) return frame_action::pass;
     held_.push_back(r.value());
     return frame_action::hold;

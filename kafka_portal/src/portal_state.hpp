@@ -17,8 +17,8 @@
 #include <boost/asio/strand.hpp>
 
 #include "frame_capture.hpp"
-#include "record_protection.hpp"
 #include "nodus/kafka_portal/kafka_portal.hpp"
+#include "record_protection.hpp"
 #include "response_rewrite.hpp"
 
 namespace nodus::kafka_portal::detail {
@@ -97,7 +97,7 @@ public:
   const strand_type strand;
   spdlog::logger& log;
   control_holder control;
-  std::shared_ptr<frame_capture> capture;  // null unless options.capture_path is set
+  std::shared_ptr<frame_capture> capture;        // null unless options.capture_path is set
   std::shared_ptr<protection_state> protection;  // null unless options.protection.keys is set
 
   portal::stream_filter_factory filter_factory();

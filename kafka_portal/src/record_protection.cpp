@@ -1,5 +1,7 @@
 #include "record_protection.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "nodus/core/delivery_error.hpp"
@@ -12,9 +14,9 @@ namespace {
 
 namespace kc = kafka_crypto;
 
-constexpr std::int16_t invalid_record = 87;     // not retried: the client's application is told
-constexpr std::int16_t request_timed_out = 7;   // retried by the client until its delivery timeout
-constexpr std::int16_t corrupt_message = 2;     // a Fetch partition under `fail`
+constexpr std::int16_t invalid_record = 87;    // not retried: the client's application is told
+constexpr std::int16_t request_timed_out = 7;  // retried by the client until its delivery timeout
+constexpr std::int16_t corrupt_message = 2;    // a Fetch partition under `fail`
 
 // The error a Produce partition gets when its topic's key could not be had.
 std::int16_t produce_error_for(const failure& f) {
@@ -62,12 +64,13 @@ task<result_or_failure<bytes>> connection_protection::seal_produce(byte_view wir
     auto key = co_await state_->options.keys->key_for_producing(topic.name);
     const auto now = kc::clock_type::now();
     if (!key) {
-      const auto reason = fmt::format("nodus: no key to seal topic '{}': {}", printable_cut(topic.name, 120),
-                                      key.error().message());
+      const auto reason =
+          fmt::format("nodus: no key to seal topic '{}': {}", printable_cut(topic.name, 120), key.error().message());
       state_->log.warn("kafka inlet '{}': {}", state_->at, printable(as_bytes(reason)));
-      refused.push_back({topic.name, produce_error_for(key.error()), reason});
-      for (auto& p : topic.partition_data) p.records = bytes{};  // refused by the broker; errors set in the answer
-      refused_partitions += topic.partition_data.size();
+      refusal r{topic.name, {}, produce_error_for(key.error()), reason};
+      for (const auto& p : topic.partition_data) r.partitions.push_back(p.index);
+      refused_partitions += r.partitions.size();
+      refused.push_back(std::move(r));
       continue;
     }
     for (auto& p : topic.partition_data) {
@@ -79,6 +82,10 @@ task<result_or_failure<bytes>> connection_protection::seal_produce(byte_view wir
       p.records = std::move(sealed.value());
     }
   }
+  // The refused topics do not go to the broker; their answers are added to the broker's.
+  std::erase_if(produce->topic_data, [&](const auto& t) {
+    return std::any_of(refused.begin(), refused.end(), [&](const refusal& r) { return r.topic == t.name; });
+  });
   state_->add_sealed(sealer_.sealed() - before, refused_partitions);
   if (!refused.empty() && produce->acks != 0) refusals_[frame.value().header.correlation_id] = std::move(refused);
   co_return kafka::encode_request(frame.value());
@@ -91,15 +98,19 @@ result_or_failure<bytes> connection_protection::patch_produce_answer(byte_view w
   if (!frame) return frame.error();
   auto* answer = std::get_if<kafka::produce_response>(&frame.value().body);
   if (!answer) return fail(errc::unsupported_version, "a Produce answer this portal cannot read");
-  for (auto& topic : answer->responses)
-    for (const auto& refusal : node.mapped())
-      if (topic.name == refusal.topic)
-        for (auto& p : topic.partition_responses) {
-          p.error_code = refusal.error_code;
-          p.base_offset = -1;
-          p.record_errors.clear();
-          p.error_message = refusal.message;
-        }
+  for (const auto& refused : node.mapped()) {
+    kafka::produce_response::topic_produce_response topic;
+    topic.name = refused.topic;
+    for (const auto index : refused.partitions) {
+      kafka::produce_response::partition_produce_response p;
+      p.index = index;
+      p.error_code = refused.error_code;
+      p.base_offset = -1;
+      p.error_message = refused.message;
+      topic.partition_responses.push_back(std::move(p));
+    }
+    answer->responses.push_back(std::move(topic));
+  }
   return kafka::encode_response(frame.value());
 }
 
@@ -119,7 +130,8 @@ task<result_or_failure<bytes>> connection_protection::open_fetch(byte_view wire,
         // Not readable by this portal, nor by the client: passed on as it is, unless `fail`.
         ++counts.undecryptable;
         state_->log.warn("kafka inlet '{}': {}-{}: the records do not decode: {}", state_->at,
-                         printable_cut(topic.topic, 120), p.partition_index, printable(as_bytes(set.error().message())));
+                         printable_cut(topic.topic, 120), p.partition_index,
+                         printable(as_bytes(set.error().message())));
         if (state_->options.undecryptable == kc::undecryptable_policy::fail) {
           ++counts.failed;
           p.error_code = corrupt_message;

@@ -4,9 +4,9 @@
 // opens those of each Fetch answer before the client sees them.
 //
 // A Produce request for a topic whose key cannot be had still goes to the broker, in its place in
-// the connection's order, but with that topic's partitions emptied (the broker refuses them:
-// INVALID_RECORD); the answer is then given this portal's error and reason for them, so the client
-// learns why, in order, and nothing is written with an expired key or in the clear.
+// the connection's order, but without that topic (with no topic at all, if need be); the
+// broker's answer is then given this portal's error and reason for that topic's partitions, so
+// the client learns why, in order, and nothing is written with an expired key or in the clear.
 
 #include <cstdint>
 #include <map>
@@ -73,6 +73,7 @@ public:
 private:
   struct refusal {
     std::string topic;
+    std::vector<std::int32_t> partitions;
     std::int16_t error_code;
     std::string message;
   };

@@ -85,10 +85,12 @@ TEST_CASE("sealed values open to what was produced, with every codec, and nothin
   }
 }
 
-TEST_CASE("a value moved to another topic or partition, or changed, or passed off as another producer's, does not open") {
+TEST_CASE(
+    "a value moved to another topic or partition, or changed, or passed off as another producer's, does not open") {
   const auto key = make_key("payments", "Ialice");
   record_sealer sealer;
-  const auto sealed = sealer.seal(encoded(make_batch({"pay bob 10"})), {"payments", 0}, *key, clock_type::now()).value();
+  const auto sealed =
+      sealer.seal(encoded(make_batch({"pay bob 10"})), {"payments", 0}, *key, clock_type::now()).value();
 
   SUBCASE("another partition") {
     consumer c;
@@ -255,8 +257,8 @@ TEST_CASE("an idempotent producer's retry goes out as the same bytes") {
   const auto first = sealer.seal(batch, {"t", 0}, *key, clock_type::now()).value();
   const auto retry = sealer.seal(batch, {"t", 0}, *key, clock_type::now()).value();
   CHECK(first == retry);
-  const auto next = sealer.seal(encoded(make_batch({"twice"}, records::codec::lz4, 77, 6)), {"t", 0}, *key,
-                                clock_type::now());
+  const auto next =
+      sealer.seal(encoded(make_batch({"twice"}, records::codec::lz4, 77, 6)), {"t", 0}, *key, clock_type::now());
   CHECK(next.value() != first);
 }
 

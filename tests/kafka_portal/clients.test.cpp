@@ -19,12 +19,12 @@
 
 #include "eventually.hpp"
 #include "kafka_portal_fixture.hpp"
-#include "rdkafka_clients.hpp"
 #include "nodus/core/json.hpp"
 #include "nodus/kafka/frame.hpp"
 #include "nodus/kafka_portal/kafka_portal.hpp"
 #include "nodus/stream_kafka/kafka.hpp"
 #include "nodus/transports/tcp.hpp"
+#include "rdkafka_clients.hpp"
 #include "tcp_nodes.hpp"
 
 using namespace nodus;

@@ -18,7 +18,8 @@ using namespace std::chrono_literals;
 
 using handle = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
 
-inline handle client(rd_kafka_type_t type, const std::string& bootstrap, std::map<std::string, std::string> extra = {}) {
+inline handle client(rd_kafka_type_t type, const std::string& bootstrap,
+                     std::map<std::string, std::string> extra = {}) {
   char error[512];
   auto* conf = rd_kafka_conf_new();
   extra["bootstrap.servers"] = bootstrap;
@@ -39,7 +40,7 @@ struct record {
 };
 
 inline std::vector<record> produce(const std::string& bootstrap, const std::string& topic, int count, int partitions,
-                            const std::string& codec) {
+                                   const std::string& codec) {
   auto p = client(RD_KAFKA_PRODUCER, bootstrap, {{"compression.codec", codec}, {"linger.ms", "5"}});
   std::vector<record> sent;
   for (int i = 0; i < count; ++i) {

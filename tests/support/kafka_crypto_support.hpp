@@ -61,8 +61,7 @@ struct key_ring {
   kafka_crypto::key_lookup lookup() const {
     return [this](const kafka_crypto::key_name& n) -> result_or_failure<kafka_crypto::shared_key> {
       auto it = keys.find(n);
-      if (it == keys.end())
-        return fail(make_error_code(kafka_crypto::key_error::deleted), "the key was deleted");
+      if (it == keys.end()) return fail(make_error_code(kafka_crypto::key_error::deleted), "the key was deleted");
       return it->second;
     };
   }

@@ -98,17 +98,17 @@ private:
 
 /// What an inlet's record protection has done since it started.
 struct record_protection_stats {
-  std::uint64_t sealed = 0;              ///< values sealed
-  std::uint64_t produce_refused = 0;     ///< partitions of Produce requests refused for want of a key
-  std::uint64_t opened = 0;              ///< values opened
-  std::uint64_t plaintext = 0;           ///< plain values passed in a plaintext topic
-  std::uint64_t undecryptable = 0;       ///< records that could not be opened (or were plain where they must not be)
-  std::uint64_t skipped = 0;             ///< of those, dropped
-  std::uint64_t tagged = 0;              ///< of those, delivered tagged
-  std::uint64_t failed_partitions = 0;   ///< partitions answered with an error
-  std::uint64_t gaps = 0;                ///< gaps in a producer's sequence
-  std::uint64_t missing = 0;             ///< records those gaps skipped
-  std::uint64_t replays = 0;             ///< replayed or reordered records, dropped
+  std::uint64_t sealed = 0;             ///< values sealed
+  std::uint64_t produce_refused = 0;    ///< partitions of Produce requests refused for want of a key
+  std::uint64_t opened = 0;             ///< values opened
+  std::uint64_t plaintext = 0;          ///< plain values passed in a plaintext topic
+  std::uint64_t undecryptable = 0;      ///< records that could not be opened (or were plain where they must not be)
+  std::uint64_t skipped = 0;            ///< of those, dropped
+  std::uint64_t tagged = 0;             ///< of those, delivered tagged
+  std::uint64_t failed_partitions = 0;  ///< partitions answered with an error
+  std::uint64_t gaps = 0;               ///< gaps in a producer's sequence
+  std::uint64_t missing = 0;            ///< records those gaps skipped
+  std::uint64_t replays = 0;            ///< replayed or reordered records, dropped
 };
 
 /// The record protection counts of the inlet at `at` (zeros when it has none).
