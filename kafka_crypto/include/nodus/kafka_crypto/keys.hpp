@@ -16,9 +16,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
-#include <string>
 #include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
 #include "nodus/core/failure.hpp"
