@@ -45,9 +45,7 @@ struct custodian_client::state {
   std::uint64_t next_request = 1, requests = 0, waiting = 0;
 
   time_point now() const { return options.clock ? options.clock() : std::chrono::system_clock::now(); }
-  std::string where() const {
-    return options.description.empty() ? options.to.to_string() : options.description;
-  }
+  std::string where() const { return options.description.empty() ? options.to.to_string() : options.description; }
 };
 
 namespace {

@@ -62,8 +62,8 @@ result_or_failure<std::shared_ptr<key_custodian>> key_custodian::open(custodian_
 static result_or_failure<shared_key> shared(const key_custodian::state& s, const kept_key& k) {
   auto material = s.options.keys->export_data_key(k.vault_key);
   if (!material)
-    return fail(material.error(), "the custodian's vault cannot read key " + to_hex(k.info.name) + ": " +
-                                      material.error().message());
+    return fail(material.error(),
+                "the custodian's vault cannot read key " + to_hex(k.info.name) + ": " + material.error().message());
   auto key = std::make_shared<data_key>();
   key->name = k.info.name;
   key->topic = k.info.topic;
@@ -105,11 +105,14 @@ static result_or_failure<const kept_key*> make_key(key_custodian::state& s, std:
 
 result_or_failure<shared_key> key_custodian::key_for_producing(std::string_view producer, std::string_view topic) {
   std::lock_guard lock(state_->mutex);
-  if (!state_->producers.contains(producer)) return refused("identity " + std::string(producer) + " is not an allowed producer");
+  if (!state_->producers.contains(producer))
+    return refused("identity " + std::string(producer) + " is not an allowed producer");
   if (!valid_topic(topic))
-    return fail(std::make_error_code(std::errc::invalid_argument), "'" + std::string(topic) + "' is not a Kafka topic name");
+    return fail(std::make_error_code(std::errc::invalid_argument),
+                "'" + std::string(topic) + "' is not a Kafka topic name");
   const auto now = state_->now();
-  if (auto it = state_->current.find(std::pair{std::string(topic), std::string(producer)}); it != state_->current.end()) {
+  if (auto it = state_->current.find(std::pair{std::string(topic), std::string(producer)});
+      it != state_->current.end()) {
     const kept_key& k = state_->keys.at(it->second);
     if (now >= k.info.created && now - k.info.created < state_->options.timing.rotation) return shared(*state_, k);
   }
@@ -124,7 +127,8 @@ result_or_failure<shared_key> key_custodian::key_by_name(std::string_view who, c
   if (!consumer && !state_->producers.contains(who))
     return refused("identity " + std::string(who) + " is neither an allowed consumer nor an allowed producer");
   if (state_->deleted.contains(name))
-    return gone("key " + to_hex(name) + " was deleted at the custodian (crypto-shredded): what it sealed cannot be read");
+    return gone("key " + to_hex(name) +
+                " was deleted at the custodian (crypto-shredded): what it sealed cannot be read");
   auto it = state_->keys.find(name);
   if (it == state_->keys.end()) return gone("the custodian never made a key " + to_hex(name));
   if (!consumer && it->second.info.producer != who)

@@ -71,8 +71,9 @@ result_or_failure<const object*> message_fields(const object& o, std::size_t n, 
     return fail(make_error_code(errc::unsupported_version),
                 std::string(what) + " of version " + std::to_string(*version) + ", this node speaks 1");
   const object* f = fields(o, n);
-  if (!f) return malformed(std::string(what) + " has " + std::to_string(o.via.array.size) + " fields, not " +
-                           std::to_string(n));
+  if (!f)
+    return malformed(std::string(what) + " has " + std::to_string(o.via.array.size) + " fields, not " +
+                     std::to_string(n));
   return f;
 }
 

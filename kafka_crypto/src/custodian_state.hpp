@@ -17,8 +17,8 @@ struct kept_key {
 
 /// What the state file holds.
 struct custodian_record {
-  std::vector<kept_key> keys;       ///< oldest first
-  std::vector<key_name> deleted;    ///< shredded names, so a later ask hears "deleted"
+  std::vector<kept_key> keys;     ///< oldest first
+  std::vector<key_name> deleted;  ///< shredded names, so a later ask hears "deleted"
 };
 
 struct key_custodian::state {

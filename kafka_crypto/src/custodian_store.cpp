@@ -130,7 +130,8 @@ result_or_failure<> write_custodian_record(const std::filesystem::path& file, co
   ::close(fd);
   std::error_code ec;
   if (synced) std::filesystem::rename(temporary, file, ec);
-  if (!synced || ec) return fail(ec ? ec : std::make_error_code(std::errc::io_error), file.string() + ": cannot replace");
+  if (!synced || ec)
+    return fail(ec ? ec : std::make_error_code(std::errc::io_error), file.string() + ": cannot replace");
   return outcome::success();
 }
 
