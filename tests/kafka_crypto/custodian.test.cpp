@@ -155,7 +155,8 @@ TEST_CASE("a client whose custodian no longer answers keeps its key until validi
 TEST_CASE("concurrent asks for the same key make one request") {
   custodian_fixture f;
   auto client = f.client_for(f.producer);
-  f.tap->set([](local_message& m) { return frame_kind(m) == encrypted_frame ? tap::action::hold : tap::action::forward; });
+  f.tap->set(
+      [](local_message& m) { return frame_kind(m) == encrypted_frame ? tap::action::hold : tap::action::forward; });
   constexpr int askers = 6;
   std::vector<std::optional<result_or_failure<kafka_crypto::shared_key>>> got(askers);
   std::vector<std::thread> threads;

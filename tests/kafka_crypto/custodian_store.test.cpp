@@ -96,16 +96,18 @@ TEST_CASE("the state file never holds key bytes, and a key whose bytes left the 
 
 TEST_CASE("a damaged state file is refused with a reason naming it") {
   temp_dir dir;
-  std::ofstream(dir.path / "kafka_custodian.json") << "{\"version\": 1, \"keys\": [{\"name\": \"zz\"}], \"deleted\": []}";
-  auto c = kc::key_custodian::open({.keys = vault::vault::create_in_memory(),
-                                    .state_file = dir.path / "kafka_custodian.json"});
+  std::ofstream(dir.path / "kafka_custodian.json")
+      << "{\"version\": 1, \"keys\": [{\"name\": \"zz\"}], \"deleted\": []}";
+  auto c = kc::key_custodian::open(
+      {.keys = vault::vault::create_in_memory(), .state_file = dir.path / "kafka_custodian.json"});
   REQUIRE_FALSE(c);
   CHECK(c.error().reason.find("kafka_custodian.json") != std::string::npos);
 }
 
 TEST_CASE("timing is checked, and the key limit holds") {
-  auto bad = kc::key_custodian::open({.keys = vault::vault::create_in_memory(),
-                                      .timing = {.rotation = std::chrono::seconds(10), .rekey = std::chrono::seconds(20)}});
+  auto bad =
+      kc::key_custodian::open({.keys = vault::vault::create_in_memory(),
+                               .timing = {.rotation = std::chrono::seconds(10), .rekey = std::chrono::seconds(20)}});
   REQUIRE_FALSE(bad);
   CHECK(bad.error().reason.find("rotation") != std::string::npos);
   auto c = kc::key_custodian::open({.keys = vault::vault::create_in_memory(), .producers = {producer}, .max_keys = 2})
