@@ -16,8 +16,11 @@ std::optional<std::int64_t> seconds_of(const std::string& text) {
   std::int64_t n = 0;
   const auto* end = text.data() + text.size() - 1;
   if (std::from_chars(text.data(), end, n).ptr != end || n <= 0) return std::nullopt;
-  const std::int64_t unit = text.back() == 's' ? 1 : text.back() == 'm' ? 60 : text.back() == 'h' ? 3600
-                                                                         : text.back() == 'd' ? 86400 : 0;
+  const std::int64_t unit = text.back() == 's'   ? 1
+                            : text.back() == 'm' ? 60
+                            : text.back() == 'h' ? 3600
+                            : text.back() == 'd' ? 86400
+                                                 : 0;
   if (unit == 0 || n > 10ll * 365 * 86400 / unit) return std::nullopt;
   return n * unit;
 }
@@ -81,7 +84,7 @@ int custodian_access(const std::vector<std::string>& args, const std::string& ve
   std::string at, producer, consumer;
   v.options.add_options()("addr", po::value(&at)->default_value("kafka_custodian"), "the custodian's address")(
       "producer", po::value(&producer), "a producer's identifier")("consumer", po::value(&consumer),
-                                                                  "a consumer's identifier");
+                                                                   "a consumer's identifier");
   if (auto done = v.parse(args)) return *done;
   if (producer.empty() == consumer.empty())
     return fail(v.command, "give one of --producer ID and --consumer ID", exit_usage);

@@ -87,7 +87,8 @@ json::value keys_json(const kc::key_custodian& c) {
 task<control::reply> change_access(std::shared_ptr<node_state> s, std::shared_ptr<kc::key_custodian> c, bool allow,
                                    const json::value& body) {
   const auto producer = text_field(body, "producer"), consumer = text_field(body, "consumer");
-  if (producer.empty() == consumer.empty()) co_return bad_request("give one of 'producer' and 'consumer' (an identifier)");
+  if (producer.empty() == consumer.empty())
+    co_return bad_request("give one of 'producer' and 'consumer' (an identifier)");
   const auto& id = producer.empty() ? consumer : producer;
   if (!is_identifier(id)) co_return bad_request("'" + id + "' is not an identifier (I and 40 hex digits)");
   bool changed = true;

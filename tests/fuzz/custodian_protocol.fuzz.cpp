@@ -8,9 +8,9 @@
 // are `malformed`/`too_large`/`unsupported_version` with a reason; a decoded value re-encodes
 // to bytes that decode to the same value.
 
+#include "nodus/kafka_crypto/custodian_protocol.hpp"
 #include "fuzz_support.hpp"
 #include "nodus/core/error.hpp"
-#include "nodus/kafka_crypto/custodian_protocol.hpp"
 
 namespace {
 
@@ -18,8 +18,8 @@ using namespace nodus;
 using namespace nodus::kafka_crypto;
 
 bool expected_error(const failure& f) {
-  return !f.reason.empty() && (f.code == errc::malformed || f.code == errc::too_large ||
-                               f.code == errc::unsupported_version);
+  return !f.reason.empty() &&
+         (f.code == errc::malformed || f.code == errc::too_large || f.code == errc::unsupported_version);
 }
 
 void check_request(byte_view wire) {
