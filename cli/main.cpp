@@ -24,6 +24,8 @@ commands:
   kafka-outlet             create, list, delete: a node reaches a Kafka cluster for Kafka inlets
   kafka-inlet              create, list, delete: a node accepts Kafka clients (kafka-consumer and
                            kafka-producer: the same, on the seeds' ports 4000 and 5000)
+  kafka-custodian          create, list, delete, allow, revoke, key list|delete: the keys of
+                           end-to-end encrypted Kafka records, on the consumers' node
   worker list              the workers a node runs
   message send             send a text message along a route and print the reply
   hub                      run a hub node in the foreground: TCP listener, relays (forwarding_service),
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
   if (command == "kafka-inlet") return nodus::cli::kafka_inlet(args);
   if (command == "kafka-consumer") return nodus::cli::kafka_consumer(args);
   if (command == "kafka-producer") return nodus::cli::kafka_producer(args);
+  if (command == "kafka-custodian") return nodus::cli::kafka_custodian(args);
   if (command == "identity") return nodus::cli::identity(args);
   if (command == "kafka-dev") return nodus::cli::kafka_dev(args);
   if (command == "kafka") return nodus::cli::kafka(args);

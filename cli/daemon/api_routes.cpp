@@ -111,6 +111,11 @@ task<control::reply> handle(std::shared_ptr<node_state> s, control::request req)
     if (whole && post) co_return co_await create_kafka_inlet(s, std::move(req.body));
     if (!whole && del) co_return co_await delete_kafka_inlet(s, item);
   }
+  if (collection == "kafka-custodians") {
+    if (whole && get) co_return listing(kafka_custodians_json(*s));
+    if (whole && post) co_return co_await create_kafka_custodian(s, std::move(req.body));
+    if (!whole) co_return co_await kafka_custodian_item(s, req.method, item, std::move(req.body));
+  }
   co_return control::error_reply(
       404, "no such endpoint: " + req.method + " " + req.path + " (docs/control-api.md lists them)");
 }

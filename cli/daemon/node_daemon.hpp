@@ -21,6 +21,7 @@
 
 #include "../control_server.hpp"
 #include "nodus/core/json.hpp"
+#include "nodus/kafka_crypto/custodian.hpp"
 #include "nodus/kafka_portal/kafka_portal.hpp"
 #include "nodus/node/context.hpp"
 #include "nodus/portal/portal.hpp"
@@ -98,6 +99,14 @@ struct kafka_inlet_entry {
   address worker;
 };
 
+/// A key custodian (kafka-custodian create): its keys in the node's vault and in
+/// `kafka_custodian-<address>.json` in the node's directory; reachable through every secure
+/// channel listener of the node (their trust policies and its own lists decide who gets keys).
+struct kafka_custodian_entry {
+  address at;
+  std::shared_ptr<kafka_crypto::key_custodian> custodian;
+};
+
 /// The running node's state, shared by the API's handlers. The mutex guards the lists and is
 /// never held across a `co_await`.
 struct node_state {
@@ -134,6 +143,7 @@ struct node_state {
   std::vector<inlet_entry> inlets;
   std::vector<kafka_outlet_entry> kafka_outlets;
   std::vector<kafka_inlet_entry> kafka_inlets;
+  std::vector<kafka_custodian_entry> kafka_custodians;
 
   /// node.json: the node's name, identity and services (from the lists above).
   json::value config() const;  // call with the mutex held
@@ -180,6 +190,16 @@ result_or_failure<inlet_way> inlet_way_of(std::shared_ptr<node_state> s, const j
 /// to the listener at `via` (one channel, made again when it closes): for `inlet_options::resolve`.
 std::function<task<result_or_failure<route>>(context&)> channel_resolver(std::shared_ptr<node_state> s, route via,
                                                                          address outlet, const trust_choice& trust);
+task<control::reply> create_kafka_custodian(std::shared_ptr<node_state> s, json::value body);
+task<control::reply> delete_kafka_custodian(std::shared_ptr<node_state> s, std::string at);
+/// `ADDR/allow`, `ADDR/revoke` (POST), `ADDR/keys` (GET), `ADDR/keys/NAME` (DELETE).
+task<control::reply> kafka_custodian_item(std::shared_ptr<node_state> s, std::string method, std::string item,
+                                          json::value body);
+/// The custodian at `at` on this node, or null.
+std::shared_ptr<kafka_crypto::key_custodian> local_custodian(node_state& s, const address& at);
+json::value kafka_custodians_json(node_state& s);
+/// The entry node.json keeps for a custodian (its lists as they are now).
+json::value kafka_custodian_config(const kafka_custodian_entry& c);
 task<control::reply> send_message(std::shared_ptr<node_state> s, json::value body);
 
 /// Starts again every service node.json lists (at `node start`); each failure is logged and

@@ -52,6 +52,7 @@ std::vector<address> listener_exposure(node_state& s, std::vector<address> expli
   std::lock_guard lock(s.mutex);
   for (const auto& o : s.outlets)
     if (std::find(out.begin(), out.end(), o.at) == out.end()) out.push_back(o.at);
+  for (const auto& c : s.kafka_custodians) out.push_back(c.at);
   for (const auto& o : s.kafka_outlets) {
     out.push_back(o.at);
     if (s.main)  // and the outlets it opened for brokers (the ones opened later copy its exposure)

@@ -44,6 +44,7 @@ std::string_view key_type_name(key_type type) noexcept {
     case key_type::aes256_gcm: return "aes256_gcm";
     case key_type::chacha20_poly1305: return "chacha20_poly1305";
     case key_type::secret_bytes: return "secret";
+    case key_type::data_key: return "data_key";
   }
   return {};
 }

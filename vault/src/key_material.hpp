@@ -24,7 +24,7 @@ struct key_material {
 
 using key_ptr = std::shared_ptr<const key_material>;
 
-/// "x25519", "ed25519", "aes256_gcm", "chacha20_poly1305", "secret"; empty for an unknown value.
+/// "x25519", "ed25519", "aes256_gcm", "chacha20_poly1305", "secret", "data_key"; empty for an unknown value.
 std::string_view key_type_name(key_type type) noexcept;
 
 /// A key of `type` from `bytes`: 32 bytes for every type but secret_bytes, and for x25519 and

@@ -41,6 +41,8 @@ result<> check_outputs(std::span<const derived_key> outputs) {
   std::size_t total = 0;
   for (const derived_key& out : outputs) {
     if (detail::key_type_name(out.type).empty()) return errc::invalid_argument;
+    // A derived data key could be read out, and with it what was derived from any secret.
+    if (out.type == key_type::data_key) return errc::invalid_argument;
     if (out.type != key_type::secret_bytes && out.size != 32) return errc::invalid_argument;
     if (out.size > detail::hkdf_max_output) return errc::invalid_argument;
     total += out.size;
@@ -183,6 +185,12 @@ result<key_type> vault::type_of(const key_id& id) const {
   auto key = impl_->find(id);
   if (!key) return key.error();
   return key.value()->type;
+}
+
+result<secret> vault::export_data_key(const key_id& id) const {
+  auto key = impl_->find(id, {key_type::data_key});
+  if (!key) return key.error();
+  return secret(key.value()->bytes.view());
 }
 
 result<bytes> vault::public_key(const key_id& id) const {

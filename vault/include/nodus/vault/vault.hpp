@@ -15,6 +15,7 @@
 #include "nodus/core/failure.hpp"
 #include "nodus/core/result.hpp"
 #include "nodus/vault/errors.hpp"
+#include "nodus/vault/secret.hpp"
 
 namespace nodus::vault {
 
@@ -25,6 +26,9 @@ enum class key_type : std::uint8_t {
   aes256_gcm = 3,         ///< 32-byte AEAD key
   chacha20_poly1305 = 4,  ///< 32-byte AEAD key
   secret_bytes = 5,       ///< any length; HMAC/HKDF input (Noise chaining keys, DH outputs)
+  /// 32 bytes to hand to an authorised peer (the data keys of encrypted Kafka records): the only
+  /// type whose bytes `export_data_key` reads out; usable as HMAC/HKDF input like secret_bytes.
+  data_key = 6,
 };
 
 /// Ephemeral keys live in memory only; persistent ones are also written to the vault directory
@@ -86,7 +90,8 @@ private:
 class known_identities;
 class identity_store;
 
-/// A store of keys used through `key_id` handles. Thread-safe.
+/// A store of keys used through `key_id` handles. Thread-safe. Secret bytes stay inside, but
+/// for `data_key` keys, which exist to be handed over (`export_data_key`).
 ///
 /// A directory vault keeps persistent keys as one file each (`<dir>/keys/<id>`, mode 0600,
 /// written atomically) in a directory created with mode 0700. A file that is corrupted,
@@ -127,6 +132,10 @@ public:
   std::vector<key_id> list() const;
   result<key_type> type_of(const key_id& id) const;
 
+  /// A copy of the 32 bytes of a `data_key` key, for a custodian to send over a secure channel;
+  /// `errc::wrong_key_type` for every other type (their bytes never leave the vault).
+  result<secret> export_data_key(const key_id& id) const;
+
   /// The 32-byte public key of an x25519 or ed25519 key.
   result<bytes> public_key(const key_id& id) const;
 
@@ -144,7 +153,8 @@ public:
   /// RFC 5869 HKDF-SHA256 with `salt`'s bytes as salt and `input` as input key material (none:
   /// empty). The output key material is cut into consecutive keys as `outputs` says; they are
   /// ephemeral. With an empty `info` this is Noise's HKDF(chaining_key, input, n).
-  /// More than 255 * 32 bytes in total is `errc::invalid_argument`.
+  /// More than 255 * 32 bytes in total, or a `data_key` output (its bytes could be read out), is
+  /// `errc::invalid_argument`.
   result<std::vector<key_id>> hkdf_sha256(const key_id& salt, const std::optional<key_id>& input, byte_view info,
                                           std::span<const derived_key> outputs);
 

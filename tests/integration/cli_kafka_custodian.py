@@ -1,0 +1,71 @@
+"""The key custodian from the command line: kafka-custodian create with allowed producers and
+consumers and key timing, list, allow and revoke at run time, key list and key delete, usage
+mistakes answered in one line with exit code 2, and the custodian (with its lists as changed)
+restored by `node stop` / `node start`."""
+from nodus_cli import Home
+from nodus_processes import check, main
+
+
+def usage_error(home, *words):
+    """`nodus WORDS...` must exit 2 with one line on stderr; that line."""
+    code, _, err = home.nodus(*words)
+    lines = err.strip().splitlines()
+    check(code == 2 and len(lines) == 1, f"nodus {' '.join(words)}: expected one usage line and exit 2, got "
+                                         f"{code} {err!r}")
+    return lines[0]
+
+
+def test(args):
+    home = Home(args.nodus)
+    try:
+        alice = home.json("node", "create", "alice")["identifier"]
+        carol = home.json("node", "create", "carol")["identifier"]
+        home.json("node", "create", "bob")
+
+        check("90s, 10m, 1h, 2d" in usage_error(home, "kafka-custodian", "create", "--at", "bob", "--rotation", "5x"),
+              "a bad duration names the forms")
+        usage_error(home, "kafka-custodian", "create", "--at", "bob", "--rotation", "1h", "--rekey", "2h")
+        usage_error(home, "kafka-custodian", "allow", "--at", "bob")
+        usage_error(home, "kafka-custodian", "key", "delete", "nothex", "--at", "bob")
+        check(home.json("kafka-custodian", "list", "--at", "bob") == [], "a custodian was made by a mistake")
+
+        made = home.json("kafka-custodian", "create", "--at", "bob", "--allow-producer", alice, "--rotation", "1h",
+                         "--rekey", "10m", "--validity", "2h")
+        check(made["address"] == "kafka_custodian" and made["producers"] == [alice], f"created: {made}")
+        check(made["rotation_s"] == 3600 and made["rekey_s"] == 600 and made["validity_s"] == 7200, f"timing: {made}")
+        code, _, err = home.nodus("kafka-custodian", "create", "--at", "bob")
+        check(code != 0 and "already has a key custodian" in err, f"a second custodian at the same address: {err!r}")
+
+        home.ok("kafka-custodian", "allow", "--at", "bob", "--consumer", carol)
+        home.ok("kafka-custodian", "allow", "--at", "bob", "--producer", carol)
+        home.ok("kafka-custodian", "revoke", "--at", "bob", "--producer", alice)
+        code, _, err = home.nodus("kafka-custodian", "revoke", "--at", "bob", "--producer", alice)
+        check(code != 0 and "not an allowed producer" in err, f"revoking twice: {code} {err!r}")
+        [listed] = home.json("kafka-custodian", "list", "--at", "bob")
+        check(listed["producers"] == [carol] and listed["consumers"] == [carol] and listed["keys"] == 0,
+              f"listed: {listed}")
+
+        check(home.json("kafka-custodian", "key", "list", "--at", "bob") == [], "keys before any producer asked")
+        code, _, err = home.nodus("kafka-custodian", "key", "delete", "00" * 16, "--at", "bob")
+        check(code != 0 and "no key" in err, f"deleting a key never made: {code} {err!r}")
+
+        home.ok("node", "stop", "bob")
+        home.ok("node", "start", "bob")
+        [restored] = home.json("kafka-custodian", "list", "--at", "bob")
+        check(restored["producers"] == [carol] and restored["consumers"] == [carol] and restored["rotation_s"] == 3600,
+              f"restored: {restored}")
+        shown = home.json("node", "show", "bob")
+        check(shown["not_restored"] == [], f"not restored: {shown['not_restored']}")
+
+        home.ok("kafka-custodian", "delete", "kafka_custodian", "--at", "bob")
+        check(home.json("kafka-custodian", "list", "--at", "bob") == [], "the custodian is still listed")
+        print("kafka custodian: create, allow, revoke, key list/delete, usage errors, restored by node start")
+    except BaseException:
+        home.print_logs()
+        raise
+    finally:
+        home.cleanup()
+
+
+if __name__ == "__main__":
+    main(test)
