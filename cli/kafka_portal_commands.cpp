@@ -3,6 +3,7 @@
 // kafka-producer, its forms with the seeds' default ports (4000 and 5000). All three make the
 // same kind of inlet and share one list.
 
+#include "kafka_protection_options.hpp"
 #include "verb_support.hpp"
 
 namespace nodus::cli {
@@ -42,7 +43,7 @@ int kafka_outlet_delete(const std::vector<std::string>& args) {
 }
 
 // kafka-inlet, kafka-consumer and kafka-producer create: `from` and `range` are the defaults.
-int kafka_inlet_create_as(const std::string& noun, const std::vector<std::string>& args,
+int kafka_inlet_create_as(const std::string& noun, inlet_kind kind, const std::vector<std::string>& args,
                           const std::string& from_default, const std::string& range_default) {
   verb_line v(noun + " create",
               "--to ROUTE [--from HOST:PORT] [--brokers-port-range FIRST-LAST] [--via ROUTE] "
@@ -65,6 +66,8 @@ int kafka_inlet_create_as(const std::string& noun, const std::vector<std::string
       "capture", po::value(&capture),
       "record every frame the clients send and receive in FILE (JSON, for nodus kafka decode and tests)");
   add_trust_options(v, authorized, everyone);
+  protection_flags protection;
+  add_protection_options(v, protection, kind);
   if (auto done = v.parse(args)) return *done;
   const auto dash = range.find('-');
   if (dash == std::string::npos || dash == 0 || dash + 1 == range.size() ||
@@ -76,6 +79,7 @@ int kafka_inlet_create_as(const std::string& noun, const std::vector<std::string
   body["brokers_port_range"] = range;
   if (!capture.empty()) body["capture"] = capture;
   if (auto bad = put_inlet_way(v.command, to, via, authorized, everyone, "kafka_outlet", body)) return *bad;
+  if (auto bad = put_protection(v.command, protection, kind, body)) return *bad;
   return run_call(v.command, v.node, "POST", "/kafka-inlets", body, v.format(),
                   one("kafka inlet", {"from", "to", "via"}));
 }
@@ -98,13 +102,13 @@ int kafka_inlet_delete_as(const std::string& noun, const std::vector<std::string
 }
 
 int inlet_create(const std::vector<std::string>& a) {
-  return kafka_inlet_create_as("kafka-inlet", a, "127.0.0.1:4000", "4001-4100");
+  return kafka_inlet_create_as("kafka-inlet", inlet_kind::inlet, a, "127.0.0.1:4000", "4001-4100");
 }
 int consumer_create(const std::vector<std::string>& a) {
-  return kafka_inlet_create_as("kafka-consumer", a, "127.0.0.1:4000", "4001-4100");
+  return kafka_inlet_create_as("kafka-consumer", inlet_kind::consumer, a, "127.0.0.1:4000", "4001-4100");
 }
 int producer_create(const std::vector<std::string>& a) {
-  return kafka_inlet_create_as("kafka-producer", a, "127.0.0.1:5000", "5001-5100");
+  return kafka_inlet_create_as("kafka-producer", inlet_kind::producer, a, "127.0.0.1:5000", "5001-5100");
 }
 int inlet_list(const std::vector<std::string>& a) { return kafka_inlet_list_as("kafka-inlet", a); }
 int consumer_list(const std::vector<std::string>& a) { return kafka_inlet_list_as("kafka-consumer", a); }

@@ -84,7 +84,7 @@ result_or_failure<json::value> start_node_process(const std::string& name) {
 }
 
 result_or_failure<> write_new_node(const std::string& name, const std::string& identity, const std::string& listener,
-                                   const std::string& api_tcp, const std::string& metrics) {
+                                   const std::string& api_tcp, const std::string& metrics, bool relay_service) {
   const auto directory = node_directory(name);
   std::error_code ec;
   fs::create_directories(directory.parent_path(), ec);
@@ -102,6 +102,7 @@ result_or_failure<> write_new_node(const std::string& name, const std::string& i
     json::value entry;
     entry["address"] = listener;
     entry["expose"] = json::array{};
+    if (relay_service) entry["expose"].push_back("forwarding_service");
     listeners.push_back(std::move(entry));
   }
   config["services"]["tcp_listeners"] = std::move(listeners);

@@ -17,9 +17,11 @@ namespace nodus::cli {
 /// why, with the last lines of its log when the process ended.
 result_or_failure<json::value> start_node_process(const std::string& name);
 
-/// Creates the node directory and node.json of a new node (not started).
+/// Creates the node directory and node.json of a new node (not started). With `relay_service`,
+/// its TCP listener exposes the node's relay service (`forwarding_service`), as a hub's does.
 result_or_failure<> write_new_node(const std::string& name, const std::string& identity, const std::string& listener,
-                                   const std::string& api_tcp, const std::string& metrics = {});
+                                   const std::string& api_tcp, const std::string& metrics = {},
+                                   bool relay_service = false);
 
 /// Makes sure the node `name` runs: the default node is created and started on first use, as
 /// Ockam does; another node that exists but is stopped is started; one that does not exist is

@@ -65,6 +65,7 @@ void print_summary(const json::value& node) {
 // `nodus node create NAME [--identity ID] [--tcp-listener-address HOST:PORT]`
 int create(const std::vector<std::string>& args) {
   std::string name, identity, listener, api_tcp, metrics, output;
+  bool relay_service = false;
   po::options_description options("options");
   // clang-format off
   options.add_options()
@@ -77,6 +78,8 @@ int create(const std::vector<std::string>& args) {
        "token written to the node's api.tcp.json")
       ("metrics", po::value(&metrics), "serve Prometheus metrics (/metrics) and a status page (/) on this loopback "
        "HOST:PORT (default: off)")
+      ("relay-service", po::bool_switch(&relay_service),
+       "serve relays for other nodes on its TCP listener (forwarding_service), as a hub does")
       ("output", po::value(&output), "text (default) or json");
   // clang-format on
   po::positional_options_description positional;
@@ -94,7 +97,7 @@ int create(const std::vector<std::string>& args) {
                   "node '" + name + "' already exists and is running (pid " + std::to_string(*pid) + ")");
     return fail("node create", "node '" + name + "' already exists (stopped); start it with: nodus node start " + name);
   }
-  if (auto written = write_new_node(name, identity, listener, api_tcp, metrics); !written)
+  if (auto written = write_new_node(name, identity, listener, api_tcp, metrics, relay_service); !written)
     return fail("node create", written.error().message());
   auto started = start_node_process(name);
   if (!started) return fail("node create", started.error().message());

@@ -11,6 +11,7 @@
 
 #include "../home.hpp"
 #include "nodus/node/main.hpp"
+#include "nodus/relay/relay.hpp"
 #include "nodus/services/echoer.hpp"
 
 namespace nodus::cli::daemon {
@@ -51,6 +52,11 @@ task<int> serve(context& ctx, std::shared_ptr<node_state> state, json::value con
   const address echoer_address("echoer");
   if (auto started = co_await ctx.start_worker(echoer_address, services::echoer{}); !started) {
     log.error("node {}: cannot start the echoer: {}", state->name, started.error().message());
+    co_return 1;
+  }
+  // Reachable from the network only where a TCP listener exposes it (node create --relay-service).
+  if (auto started = co_await ctx.start_worker(address("forwarding_service"), relay::forwarding_service{}); !started) {
+    log.error("node {}: cannot start the relay service: {}", state->name, started.error().message());
     co_return 1;
   }
   json::value services;  // named: g++ 12 mishandles `cond ? a : b` temporaries inside co_await

@@ -96,6 +96,7 @@ struct kafka_inlet_entry {
   trust_choice trust;
   std::uint16_t first_port = 0, last_port = 0;  ///< the brokers' ports
   std::string capture;                          ///< the capture file, if any
+  json::value protection;                       ///< the record protection asked for (null: none)
   address worker;
 };
 
@@ -190,6 +191,13 @@ result_or_failure<inlet_way> inlet_way_of(std::shared_ptr<node_state> s, const j
 /// to the listener at `via` (one channel, made again when it closes): for `inlet_options::resolve`.
 std::function<task<result_or_failure<route>>(context&)> channel_resolver(std::shared_ptr<node_state> s, route via,
                                                                          address outlet, const trust_choice& trust);
+/// A Kafka inlet's record protection from its create request's `protection` object
+/// (services_kafka_protection.cpp), and that object as node.json keeps it.
+struct protection_setup {
+  kafka_crypto::protection_options options;
+  json::value saved;
+};
+task<result_or_failure<protection_setup>> protection_of(std::shared_ptr<node_state> s, json::value protection);
 task<control::reply> create_kafka_custodian(std::shared_ptr<node_state> s, json::value body);
 task<control::reply> delete_kafka_custodian(std::shared_ptr<node_state> s, std::string at);
 /// `ADDR/allow`, `ADDR/revoke` (POST), `ADDR/keys` (GET), `ADDR/keys/NAME` (DELETE).

@@ -93,6 +93,7 @@ json::value node_state::config() const {
     entry["via"] = i.via;
     entry["brokers_port_range"] = std::to_string(i.first_port) + "-" + std::to_string(i.last_port);
     entry["capture"] = i.capture;
+    if (!i.protection.is_null()) entry["protection"] = i.protection;
     kafka_inlet_list.push_back(std::move(entry));
   }
   services[kafka_inlets_key] = std::move(kafka_inlet_list);

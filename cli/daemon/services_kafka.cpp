@@ -114,6 +114,12 @@ task<control::reply> create_kafka_inlet(std::shared_ptr<node_state> s, json::val
   options.capture_path = text_field(body, "capture");
   options.to = std::move(way.value().to);
   options.resolve = std::move(way.value().resolve);
+  if (const auto* protection = body.find("protection"); protection && !protection->is_null()) {
+    auto set_up = co_await protection_of(s, *protection);
+    if (!set_up) co_return bad_request("'protection': " + set_up.error().message());
+    options.protection = std::move(set_up.value().options);
+    entry.protection = std::move(set_up.value().saved);
+  }
   {
     std::lock_guard lock(s->mutex);
     for (const auto& i : s->kafka_inlets)
@@ -167,6 +173,26 @@ json::value kafka_inlets_json(node_state& s) {
     entry["via"] = i.via;
     entry["brokers_port_range"] = std::to_string(i.first_port) + "-" + std::to_string(i.last_port);
     if (!i.capture.empty()) entry["capture"] = i.capture;
+    if (!i.protection.is_null()) {
+      json::value p = i.protection;
+      if (s.main) {
+        const auto stats = kafka_portal::inlet_protection_stats(*s.main, i.worker);
+        json::value counts;
+        counts["sealed"] = stats.sealed;
+        counts["produce_refused"] = stats.produce_refused;
+        counts["opened"] = stats.opened;
+        counts["plaintext"] = stats.plaintext;
+        counts["undecryptable"] = stats.undecryptable;
+        counts["skipped"] = stats.skipped;
+        counts["tagged"] = stats.tagged;
+        counts["failed_partitions"] = stats.failed_partitions;
+        counts["gaps"] = stats.gaps;
+        counts["missing"] = stats.missing;
+        counts["replays"] = stats.replays;
+        p["counts"] = std::move(counts);
+      }
+      entry["protection"] = std::move(p);
+    }
     json::value brokers = json::array{};
     if (s.main)
       for (const auto& b : kafka_portal::inlet_brokers(*s.main, i.worker)) {
