@@ -28,8 +28,8 @@ void add_protection_options(verb_line& v, protection_flags& f, inlet_kind kind) 
 std::optional<int> put_protection(const std::string& command, const protection_flags& f, inlet_kind kind,
                                   json::value& body) {
   const bool wanted = !f.custodian.empty() || !f.allow_producers.empty();
-  const bool tuned = !f.undecryptable.empty() || !f.plaintext_topics.empty() || !f.encrypted_fields.empty() ||
-                     f.seal || f.open || !f.custodian_authorized.empty() || f.custodian_everyone;
+  const bool tuned = !f.undecryptable.empty() || !f.plaintext_topics.empty() || !f.encrypted_fields.empty() || f.seal ||
+                     f.open || !f.custodian_authorized.empty() || f.custodian_everyone;
   if (!wanted) {
     if (tuned) return fail(command, "encryption options need --custodian ROUTE (or --allow-producer ID)", exit_usage);
     return std::nullopt;

@@ -184,6 +184,7 @@ task<control::reply> delete_kafka_inlet(std::shared_ptr<node_state> s, std::stri
 struct inlet_way {
   route to;
   std::function<task<result_or_failure<route>>(context&)> resolve;
+  std::function<void()> forget;  ///< with `resolve`: drops the channel, so the next resolve makes a new one
   trust_choice trust;
 };
 result_or_failure<inlet_way> inlet_way_of(std::shared_ptr<node_state> s, const json::value& body, const route& to);
@@ -191,6 +192,13 @@ result_or_failure<inlet_way> inlet_way_of(std::shared_ptr<node_state> s, const j
 /// to the listener at `via` (one channel, made again when it closes): for `inlet_options::resolve`.
 std::function<task<result_or_failure<route>>(context&)> channel_resolver(std::shared_ptr<node_state> s, route via,
                                                                          address outlet, const trust_choice& trust);
+/// The same, with a way to drop the channel (when its far end stopped answering).
+struct channel_way {
+  std::function<task<result_or_failure<route>>(context&)> resolve;
+  std::function<void()> forget;
+};
+channel_way channel_resolver_with_reset(std::shared_ptr<node_state> s, route via, address outlet,
+                                        const trust_choice& trust);
 /// A Kafka inlet's record protection from its create request's `protection` object
 /// (services_kafka_protection.cpp), and that object as node.json keeps it.
 struct protection_setup {

@@ -57,8 +57,9 @@ task<result_or_failure<protection_setup>> protection_of(std::shared_ptr<node_sta
   out.options.seal = seal && seal->as_bool().value_or(false);
   out.options.open = open && open->as_bool().value_or(false);
   if (out.options.seal == out.options.open)
-    co_return nodus::fail(make_error_code(errc::malformed), "'protection' seals (a producer's inlet) or opens (a "
-                                                            "consumer's), one of the two");
+    co_return nodus::fail(make_error_code(errc::malformed),
+                          "'protection' seals (a producer's inlet) or opens (a "
+                          "consumer's), one of the two");
   const auto policy_text = text_field(p, "undecryptable");
   auto policy = kc::undecryptable_policy_from(policy_text.empty() ? "fail" : policy_text);
   if (!policy) co_return policy.error();
@@ -96,8 +97,9 @@ task<result_or_failure<protection_setup>> protection_of(std::shared_ptr<node_sta
   kc::custodian_client_options co;
   co.to = std::move(way.value().to);
   co.resolve = std::move(way.value().resolve);
+  co.unanswered = std::move(way.value().forget);
   co.description = text_field(way_json, "via").empty() ? to.value().to_string()
-                                                        : text_field(way_json, "via") + " => " + to.value().to_string();
+                                                       : text_field(way_json, "via") + " => " + to.value().to_string();
   out.options.keys = kc::custodian_client::create(s->main->new_detached("kafka_keys."), std::move(co));
   // What node.json keeps: the custodian's route (a local one made here is restored on its own).
   out.saved = json::object{};

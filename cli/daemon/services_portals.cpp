@@ -74,15 +74,28 @@ task<result_or_failure<route>> resolve_through_channel(std::shared_ptr<channel_t
 
 }  // namespace
 
-std::function<task<result_or_failure<route>>(context&)> channel_resolver(std::shared_ptr<node_state> s, route via,
-                                                                         address outlet, const trust_choice& trust) {
+channel_way channel_resolver_with_reset(std::shared_ptr<node_state> s, route via, address outlet,
+                                        const trust_choice& trust) {
   auto c = std::make_shared<channel_to_outlet>();
   c->via = std::move(via);
   c->outlet = std::move(outlet);
   c->options.identity = s->channel_identity;
   c->options.trust = trust.policy();
   c->state = std::move(s);
-  return [c](context& ctx) { return resolve_through_channel(c, ctx); };
+  channel_way way;
+  way.resolve = [c](context& ctx) { return resolve_through_channel(c, ctx); };
+  way.forget = [weak = std::weak_ptr<channel_to_outlet>(c)] {
+    if (auto kept = weak.lock()) {
+      std::lock_guard lock(kept->mutex);
+      kept->channel.reset();
+    }
+  };
+  return way;
+}
+
+std::function<task<result_or_failure<route>>(context&)> channel_resolver(std::shared_ptr<node_state> s, route via,
+                                                                         address outlet, const trust_choice& trust) {
+  return channel_resolver_with_reset(std::move(s), std::move(via), std::move(outlet), trust).resolve;
 }
 
 result_or_failure<inlet_way> inlet_way_of(std::shared_ptr<node_state> s, const json::value& body, const route& to) {
@@ -99,7 +112,9 @@ result_or_failure<inlet_way> inlet_way_of(std::shared_ptr<node_state> s, const j
   way.trust = chosen.value();
   if (to.size() != 1)
     return nodus::fail(errc::invalid_route, "with 'via', 'to' is the outlet's address at the far end");
-  way.resolve = channel_resolver(std::move(s), std::move(via).value(), to.next(), way.trust);
+  auto made = channel_resolver_with_reset(std::move(s), std::move(via).value(), to.next(), way.trust);
+  way.resolve = std::move(made.resolve);
+  way.forget = std::move(made.forget);
   return way;
 }
 

@@ -92,9 +92,12 @@ task<result_or_failure<fetched>> request_once(std::shared_ptr<client_state> s, c
     co_return key_failure(key_error::unreachable,
                           "cannot send to the key custodian at " + s->where() + ": " + sent.error().message());
   auto answer = co_await temporary.receive_message_or_failure(s->options.timeout);
-  if (!answer && answer.error().code == errc::timeout)
+  if (!answer && answer.error().code == errc::timeout) {
+    // The way may be dead without knowing it (a channel through a relay whose far end restarted).
+    if (s->options.unanswered) s->options.unanswered();
     co_return key_failure(key_error::unreachable, "the key custodian at " + s->where() + " did not answer in " +
                                                       seconds_text(s->options.timeout));
+  }
   if (!answer)
     co_return key_failure(key_error::unreachable,
                           "the key custodian at " + s->where() + " cannot be reached: " + answer.error().message());

@@ -116,7 +116,7 @@ def _kcat_conf(security):
     return [a for k, v in (security.librdkafka() if security else {}).items() for a in ("-X", f"{k}={v}")]
 
 
-def _kcat(bootstrap, topic, codec, records, security, timeout):
+def _kcat(bootstrap, topic, codec, records, security, timeout, read_from):
     # kcat -H sets the headers of every record of a run: one run per stretch of equal headers.
     i = 0
     while i < len(records):
@@ -127,7 +127,7 @@ def _kcat(bootstrap, topic, codec, records, security, timeout):
         _run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-z", codec, "-K", "\t", *headers, *_kcat_conf(security)],
              timeout, "".join(f"{r.key}\t{r.value}\n" for r in records[i:j]))
         i = j
-    out = _run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-J",
+    out = _run(["kcat", "-C", "-b", read_from, "-t", topic, "-o", "beginning", "-e", "-q", "-J",
                 *_kcat_conf(security)], timeout)
     consumed = []
     for line in out.splitlines():
@@ -139,7 +139,7 @@ def _kcat(bootstrap, topic, codec, records, security, timeout):
 
 # --- kafka-python --------------------------------------------------------------------------------
 
-def _kafka_python(bootstrap, topic, codec, records, security, timeout):
+def _kafka_python(bootstrap, topic, codec, records, security, timeout, read_from):
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
     conf = security.kafka_python() if security else {}
     producer = KafkaProducer(bootstrap_servers=bootstrap, compression_type=None if codec == "none" else codec,
@@ -151,7 +151,7 @@ def _kafka_python(bootstrap, topic, codec, records, security, timeout):
         producer.flush(timeout=timeout)
     finally:
         producer.close()
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **conf)
+    consumer = KafkaConsumer(bootstrap_servers=read_from, enable_auto_commit=False, **conf)
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         consumer.assign(partitions)
@@ -176,7 +176,7 @@ def _poll(poll, count, timeout):
 
 # --- confluent-kafka -----------------------------------------------------------------------------
 
-def _confluent(bootstrap, topic, codec, records, security, timeout):
+def _confluent(bootstrap, topic, codec, records, security, timeout, read_from):
     from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
     conf = {"bootstrap.servers": bootstrap, **(security.librdkafka() if security else {})}
     producer = Producer({**conf, "compression.type": codec, "linger.ms": 5})
@@ -188,7 +188,8 @@ def _confluent(bootstrap, topic, codec, records, security, timeout):
     left = producer.flush(timeout)
     if left or failures:
         raise AssertionError(f"confluent-kafka: {left} record(s) not delivered, failures {failures}")
-    consumer = Consumer({**conf, "group.id": f"kafka-clients-{os.getpid()}", "enable.auto.commit": False})
+    consumer = Consumer({**conf, "bootstrap.servers": read_from, "group.id": f"kafka-clients-{os.getpid()}",
+                         "enable.auto.commit": False})
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in sorted(partitions)])
@@ -209,7 +210,7 @@ def _confluent(bootstrap, topic, codec, records, security, timeout):
 
 # --- the Java console tools ------------------------------------------------------------------------
 
-def _java(bootstrap, topic, codec, records, security, timeout):
+def _java(bootstrap, topic, codec, records, security, timeout, read_from):
     with tempfile.TemporaryDirectory() as work:
         config = []
         if security:
@@ -220,7 +221,7 @@ def _java(bootstrap, topic, codec, records, security, timeout):
         produce = [KAFKA_TOOL, "kafka-console-producer", "--bootstrap-server", bootstrap, "--topic", topic,
                    "--reader-property", "parse.key=true", "--reader-property", "parse.headers=true",
                    "--compression-codec", codec]  # it overrides a compression.type property
-        consume = [KAFKA_TOOL, "kafka-console-consumer", "--bootstrap-server", bootstrap, "--topic", topic,
+        consume = [KAFKA_TOOL, "kafka-console-consumer", "--bootstrap-server", read_from, "--topic", topic,
                    "--from-beginning", "--max-messages", len(records), "--timeout-ms", timeout * 1000]
         for name in ("print.partition", "print.headers", "print.key"):
             consume += ["--formatter-property", f"{name}=true"]
@@ -241,10 +242,11 @@ def _java(bootstrap, topic, codec, records, security, timeout):
 _RUN = {"kcat": _kcat, "kafka-python": _kafka_python, "confluent-kafka": _confluent, "java": _java}
 
 
-def round_trip(client, bootstrap, batches, security=None, timeout=30):
+def round_trip(client, bootstrap, batches, security=None, timeout=30, read_from=None):
     """For each (topic, codec, records) of `batches`, in order: `client` produces the records to the
     topic with that codec (the topic should be empty), then reads the whole topic back from its
-    beginning. Returns {topic: [Record consumed, with its partition]}, in each partition's order."""
+    beginning (from `read_from`, another bootstrap address, when given). Returns {topic: [Record
+    consumed, with its partition]}, in each partition's order."""
     if client not in _RUN:
         raise ValueError(f"unknown client {client!r}: one of {CLIENTS}")
     consumed = {}
@@ -252,7 +254,7 @@ def round_trip(client, bootstrap, batches, security=None, timeout=30):
         if codec not in CODECS:
             raise ValueError(f"unknown codec {codec!r}: one of {CODECS}")
         _check_text(records)
-        consumed[topic] = _RUN[client](bootstrap, topic, codec, records, security, timeout)
+        consumed[topic] = _RUN[client](bootstrap, topic, codec, records, security, timeout, read_from or bootstrap)
     return consumed
 
 

@@ -90,13 +90,14 @@ def inlet(home, name, at, outlet, bob_id, capture=""):
     return f"127.0.0.1:{port}"
 
 
-def consumer_group(bootstrap, topic):
+def consumer_group(bootstrap, topic, member_bootstraps=None):
     """Two confluent-kafka members of one group share the 3 partitions; the second joining
-    rebalances the first; between them they read every record."""
+    rebalances the first; between them they read every record (produced to `bootstrap`; the
+    members read from `member_bootstraps`, one each, when given)."""
     from confluent_kafka import Consumer, Producer
     group = unique("portal_group")
-    members = [Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                         "enable.auto.commit": False}) for _ in range(2)]
+    members = [Consumer({"bootstrap.servers": b, "group.id": group, "auto.offset.reset": "earliest",
+                         "enable.auto.commit": False}) for b in (member_bootstraps or [bootstrap, bootstrap])]
     assigned = [set(), set()]
     for i, m in enumerate(members):
         m.subscribe([topic], on_assign=lambda c, ps, i=i: assigned[i].update(p.partition for p in ps),
@@ -123,9 +124,9 @@ def consumer_group(bootstrap, topic):
     return by_member, held
 
 
-def transactions(bootstrap, topic):
-    """An idempotent, transactional producer: a committed transaction is read with read_committed,
-    an aborted one is not."""
+def transactions(bootstrap, topic, read_from=None):
+    """An idempotent, transactional producer: a committed transaction is read with read_committed
+    (from `read_from` when given), an aborted one is not."""
     from confluent_kafka import Consumer, Producer
     p = Producer({"bootstrap.servers": bootstrap, "transactional.id": unique("portal_txn"),
                   "enable.idempotence": True, "linger.ms": 5})
@@ -142,7 +143,7 @@ def transactions(bootstrap, topic):
             # open client bug; seen once in CI against Kafka 4.4).
             check(p.flush(30) == 0, "the records of the transaction to abort were not delivered")
             p.abort_transaction(30)
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("portal_txn_reader"),
+    c = Consumer({"bootstrap.servers": read_from or bootstrap, "group.id": unique("portal_txn_reader"),
                   "auto.offset.reset": "earliest", "isolation.level": "read_committed"})
     c.subscribe([topic])
     got = []

@@ -28,6 +28,9 @@ struct custodian_client_options {
   /// Or a resolver giving that route before each request (one that makes a secure channel, and
   /// makes it again when it has closed); when set, `to` is not used.
   std::function<task<result_or_failure<route>>(context&)> resolve;
+  /// Called when a request got no answer in time: for `resolve` to make its way anew next time
+  /// (a secure channel through a relay cannot tell that its far end has restarted).
+  std::function<void()> unanswered;
   /// How the custodian is named in reasons, e.g. the route as the user wrote it.
   std::string description;
   /// How long one request waits for the custodian's answer.
