@@ -71,7 +71,7 @@ void write_envelope_prefix(const key_name& key, std::uint32_t rekey_counter, con
 
 bytes associated_data(const record_place& place, const std::optional<bytes>& record_key,
                       const std::vector<kafka::records::header>& headers, std::string_view producer,
-                      byte_view envelope_prefix) {
+                      byte_view envelope_prefix, std::string_view field) {
   bytes out;
   out.reserve(aad_label.size() + place.topic.size() + producer.size() + envelope_prefix.size() + 64 +
               (record_key ? record_key->size() : 0));
@@ -89,6 +89,7 @@ bytes associated_data(const record_place& place, const std::optional<bytes>& rec
   }
   put_part(out, as_bytes(producer));
   put_part(out, envelope_prefix);
+  if (!field.empty()) put_part(out, as_bytes(field));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "nodus/core/error.hpp"
+#include "json_fields.hpp"
 #include "nodus/kafka_crypto/record_sealing.hpp"
 
 namespace nodus::kafka_crypto {
@@ -18,7 +19,7 @@ constexpr std::size_t max_sealed_batches = 256;
 
 }  // namespace
 
-record_sealer::record_sealer() {
+record_sealer::record_sealer(std::vector<std::string> encrypted_fields) : fields_(std::move(encrypted_fields)) {
   const auto random = vault::random_bytes(session_.size());
   std::copy(random.begin(), random.end(), session_.begin());
 }
@@ -33,6 +34,11 @@ result_or_failure<> record_sealer::seal_batch(records::record_batch& batch, cons
     // A header of that name from the client is not ours: only what this portal seals carries it.
     std::erase_if(r.headers, [](const records::header& h) { return h.key == sealed_header; });
     if (!r.value) continue;  // a tombstone stays a tombstone
+    if (!fields_.empty()) {
+      auto by_fields = seal_fields(r, place, key, counter, next, *cipher.value());
+      if (!by_fields) return by_fields.error();
+      if (by_fields.value()) continue;
+    }
     bytes sealed;
     sealed.reserve(r.value->size() + envelope_overhead);
     write_envelope_prefix(key.name, counter, session_, ++next, sealed);
@@ -46,6 +52,36 @@ result_or_failure<> record_sealer::seal_batch(records::record_batch& batch, cons
     ++sealed_;
   }
   return outcome::success();
+}
+
+result_or_failure<bool> record_sealer::seal_fields(records::record& r, const record_place& place, const data_key& key,
+                                                   std::uint32_t counter, std::uint64_t& next,
+                                                   vault::aead_cipher& cipher) {
+  auto doc = detail::parse_object(*r.value);
+  if (!doc) return false;
+  json::value list = json::array{};
+  for (const auto& path : fields_)
+    if (detail::find_path(*doc, path)) list.push_back(path);
+  if (list.as_array()->empty()) return false;
+  const auto list_text = json::dump(list);
+  const auto sequence = ++next;  // one per record, whatever the number of fields
+  for (const auto& path : *list.as_array()) {
+    auto* field = detail::find_path(*doc, *path.as_string());
+    const auto plain = json::dump(*field);
+    bytes sealed;
+    write_envelope_prefix(key.name, counter, session_, sequence, sealed);
+    const auto aad = associated_data(place, r.key, r.headers, key.producer, byte_view(sealed),
+                                     detail::field_binding(*path.as_string(), list_text));
+    const auto nonce = vault::random_bytes(envelope_nonce_size);
+    sealed.insert(sealed.end(), nonce.begin(), nonce.end());
+    if (auto s = cipher.seal(nonce, aad, as_bytes(plain), sealed); !s) return failure(s.error(), "sealing a field");
+    *field = json::value(detail::base64_encode(sealed));
+  }
+  const auto text = json::dump(*doc);
+  r.value = bytes(text.begin(), text.end());
+  r.headers.push_back({std::string(sealed_header), bytes(list_text.begin(), list_text.end())});
+  ++sealed_;
+  return true;
 }
 
 result_or_failure<bytes> record_sealer::seal(byte_view wire, const record_place& place, const data_key& key,

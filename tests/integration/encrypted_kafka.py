@@ -62,6 +62,15 @@ class Topology:
             args += ["--authorized", self.ids[i]]
         self.home.ok(*args)
 
+    def producer_inlet(self, at, *extra):
+        """One more kafka-producer on node `at` (with `extra` options); its bootstrap address."""
+        port, first = free_port(), free_range()
+        self.home.ok("kafka-producer", "create", "--at", at, "--from", f"127.0.0.1:{port}", "--brokers-port-range",
+                     f"{first}-{first + 2}", "--to", "/node/hub/secure/listener/service/kafka_outlet",
+                     "--authorized", self.ids["hub"], "--custodian", self.custodian_route(), "--custodian-authorized",
+                     self.ids["consumer"], *extra)
+        return f"127.0.0.1:{port}"
+
     def _inlet(self, verb, at, extra):
         port, first = free_port(), free_range()
         self.home.ok(verb, "create", "--at", at, "--from", f"127.0.0.1:{port}", "--brokers-port-range",

@@ -292,3 +292,43 @@ TEST_CASE("control batches and legacy messages") {
   CHECK(c.open(wire, {"t", 0}).records == wire);
   CHECK(c.counts.undecryptable == 0);
 }
+
+TEST_CASE("--encrypted-field seals only those fields of a JSON value, nested ones too, and restores their types") {
+  const auto key = make_key("purchases");
+  record_sealer sealer({"card.number", "amount", "missing"});
+  const std::string purchase = R"({"id":7,"card":{"number":"4111111111111111","expiry":"12/29"},"amount":12.5,"item":"book"})";
+  auto sealed = sealer.seal(encoded(make_batch({purchase, "not json"})), {"purchases", 0}, *key, clock_type::now());
+  REQUIRE(sealed);
+  const auto in_topic = only_batch(sealed.value());
+  const std::string stored(in_topic.records[0].value->begin(), in_topic.records[0].value->end());
+  CHECK(stored.find("4111111111111111") == std::string::npos);
+  CHECK(stored.find("12.5") == std::string::npos);
+  CHECK(stored.find(R"("item":"book")") != std::string::npos);  // the rest stays readable
+  CHECK(stored.find(R"("expiry":"12/29")") != std::string::npos);
+  const auto& marker = in_topic.records[0].headers.back();
+  CHECK(marker.key == sealed_header);
+  CHECK(std::string(marker.value->begin(), marker.value->end()) == R"(["card.number","amount"])");
+  // Not JSON: sealed whole.
+  CHECK(contains(*in_topic.records[1].value, "not json") == false);
+  CHECK(std::string(in_topic.records[1].headers.back().value->begin(), in_topic.records[1].headers.back().value->end()) ==
+        "1");
+
+  consumer c;
+  c.ring.add(key);
+  auto opened = c.open(sealed.value(), {"purchases", 0});
+  REQUIRE_FALSE(opened.failed);
+  const auto back = only_batch(opened.records);
+  CHECK(std::string(back.records[0].value->begin(), back.records[0].value->end()) == purchase);
+  CHECK(back.records[1].value == test::text("not json"));
+  CHECK(c.counts.opened == 2);
+
+  SUBCASE("fields swapped between records, or the list changed, do not open") {
+    auto changed = in_topic;
+    auto& list = changed.records[0].headers.back().value;
+    list = test::text(R"(["card.number"])");  // "amount" dropped from the list
+    changed.wire.reset();
+    consumer d;
+    d.ring.add(key);
+    CHECK(d.open(encoded(changed), {"purchases", 0}).failed);
+  }
+}

@@ -76,10 +76,11 @@ struct record_place {
 
 /// The associated data of a record: a label, then each part length-prefixed (so no two
 /// different inputs give the same bytes). `headers` are the record's headers other than
-/// `sealed_header`, in order.
+/// `sealed_header`, in order. `field` is set for one field of a JSON value sealed alone
+/// (`--encrypted-field`): its path and the list of paths sealed, bound as one more part.
 bytes associated_data(const record_place& place, const std::optional<bytes>& record_key,
                       const std::vector<kafka::records::header>& headers, std::string_view producer,
-                      byte_view envelope_prefix);
+                      byte_view envelope_prefix, std::string_view field = {});
 
 /// Whether `headers` has `sealed_header`.
 bool has_sealed_header(const std::vector<kafka::records::header>& headers) noexcept;

@@ -53,7 +53,10 @@ private:
 /// bytes and the broker's deduplication keeps one copy. Not thread-safe: one per connection.
 class record_sealer {
 public:
-  record_sealer();
+  /// `encrypted_fields`: the JSON paths to seal alone in JSON object values (the rest of the
+  /// value stays readable); empty, or a value that is not a JSON object with one of them: the
+  /// whole value is sealed.
+  explicit record_sealer(std::vector<std::string> encrypted_fields = {});
 
   /// The record set `records` of `place` with every value sealed with `key` at `now`.
   /// Fails (`errc::not_supported`) for legacy messages (magic 0 or 1), which cannot carry the
@@ -77,6 +80,11 @@ private:
   result_or_failure<> seal_batch(kafka::records::record_batch& batch, const record_place& place, const data_key& key,
                                  clock_type::time_point now);
 
+  // Seals the fields of `r`'s JSON value; false when it has none of them (seal the whole value).
+  result_or_failure<bool> seal_fields(kafka::records::record& r, const record_place& place, const data_key& key,
+                                      std::uint32_t counter, std::uint64_t& next, vault::aead_cipher& cipher);
+
+  std::vector<std::string> fields_;
   session_id session_{};
   std::map<place_key, std::uint64_t> next_sequence_;
   std::map<retry_key, bytes> sealed_batches_;  // idempotent batches, the newest few per place
@@ -136,6 +144,18 @@ private:
   std::optional<record_problem> open_record(kafka::records::record& r, std::int64_t offset, const record_place& place,
                                             const key_lookup& lookup, open_counts& counts, bool& replay,
                                             std::vector<std::string>& problems);
+  // Opens one envelope of `r` into `plain` (`field`: as for associated_data); the key it names,
+  // or the problem.
+  std::optional<record_problem> open_envelope(const kafka::records::record& r, byte_view sealed_value,
+                                              const record_place& place, const key_lookup& lookup,
+                                              std::string_view field, bytes& plain, envelope& e, shared_key& key);
+  // The sequence check of an opened record: true when it is a replay (to drop).
+  bool judge_sequence(const envelope& e, const data_key& k, std::int64_t offset, const record_place& place,
+                      open_counts& counts, std::vector<std::string>& problems);
+  // Opens the sealed fields of `r` (its header lists them in `list`).
+  std::optional<record_problem> open_fields(kafka::records::record& r, std::string_view list, std::int64_t offset,
+                                            const record_place& place, const key_lookup& lookup,
+                                            open_counts& counts, bool& replay, std::vector<std::string>& problems);
 
   std::shared_ptr<sequence_tracker> tracker_;
   undecryptable_policy policy_;
