@@ -95,11 +95,12 @@ def _check_text(records):
 
 # --- admin ---------------------------------------------------------------------------------------
 
-def create_topic(bootstrap, topic, partitions=3, security=None, timeout=30):
-    """Creates `topic` (replication factor 1) with confluent-kafka's AdminClient; waits for it."""
+def create_topic(bootstrap, topic, partitions=3, security=None, timeout=30, config=None):
+    """Creates `topic` (replication factor 1, topic `config` if given) with confluent-kafka's
+    AdminClient; waits for it."""
     from confluent_kafka.admin import AdminClient, NewTopic
     admin = AdminClient({"bootstrap.servers": bootstrap, **(security.librdkafka() if security else {})})
-    futures = admin.create_topics([NewTopic(topic, partitions, 1)], operation_timeout=timeout)
+    futures = admin.create_topics([NewTopic(topic, partitions, 1, config=config or {})], operation_timeout=timeout)
     futures[topic].result(timeout=timeout)
     end = time.monotonic() + timeout
     while time.monotonic() < end:  # the metadata may lag the creation by a moment

@@ -109,6 +109,42 @@ def json_fields(t, direct):
     check([r.value for r in got] == values, f"the JSON values back: {[r.value for r in got][:2]}")
 
 
+def large_records(t, direct):
+    """A 10 MiB record sealed and opened; one that fits the topic's max.message.bytes in the clear but
+    not once sealed is refused to its producer with the broker's error, and nothing is cut."""
+    from confluent_kafka import Producer
+    topic = unique("enc_large")
+    limit = 12 << 20
+    create_topic(t.bootstraps["consumer"], topic, partitions=1, config={"max.message.bytes": str(limit)})
+    big = ("secret " * (10 << 20 // 7))[: 10 << 20]
+    edge = "x" * (limit - 100)  # its batch fits in the clear; not with the envelope's 67 bytes and the header
+    p = Producer({"bootstrap.servers": t.bootstraps["producer1"], "message.max.bytes": 20 << 20,
+                  "compression.type": "none", "linger.ms": 0})
+    results = []
+    for v in (big, edge):
+        p.produce(topic, value=v.encode(), on_delivery=lambda err, msg: results.append(err))
+        p.flush(60)
+    check(len(results) == 2 and results[0] is None, f"the 10 MiB record: {results[:1]}")
+    check(results[1] is not None and results[1].name() == "MSG_SIZE_TOO_LARGE",
+          f"a record too large once sealed: {results[1:]}")
+    # The same record in the clear, straight to a topic of the same limit, fits.
+    clear = topic + "_clear"
+    create_topic(direct, clear, partitions=1, config={"max.message.bytes": str(limit)})
+    plain = Producer({"bootstrap.servers": direct, "message.max.bytes": 20 << 20, "compression.type": "none"})
+    plain.produce(clear, value=edge.encode(), on_delivery=lambda err, msg: results.append(err))
+    plain.flush(60)
+    check(len(results) == 3 and results[2] is None, f"the record in the clear, direct: {results[2:]}")
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": t.bootstraps["consumer"], "group.id": unique("enc_large_reader"),
+                  "fetch.max.bytes": 30 << 20, "max.partition.fetch.bytes": 30 << 20, "enable.auto.commit": False})
+    c.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+    got, end = [], time.monotonic() + 60
+    while not got and time.monotonic() < end:
+        got = [m.value() for m in c.consume(10, 0.5) if not m.error()]
+    c.close()
+    check(len(got) == 1 and got[0] == big.encode(), f"the 10 MiB record back: {len(got)} record(s)")
+
+
 def test(args):
     broker = real_broker()
     if not broker:
@@ -153,6 +189,10 @@ def test(args):
         json_fields(t, direct)
         print("--encrypted-field card.number: only that field sealed, the rest readable in the topic, the value "
               "back as produced", flush=True)
+
+        large_records(t, direct)
+        print("a 10 MiB record sealed and opened; one too large once sealed refused with MSG_SIZE_TOO_LARGE",
+              flush=True)
 
         t.home.ok("node", "stop", "consumer")
         t.home.ok("node", "start", "consumer")
