@@ -29,7 +29,7 @@ ctest --test-dir "$build" -L unit -j2 --output-on-failure "$@"
 # their reports go to files (log_path), which must stay empty. The portal test moves 64 MiB here.
 reports=$(mktemp -d)
 trap 'rm -rf "$reports"' EXIT
-for script in cli_node_lifecycle cli_seed000 cli_portal cli_kafka_portal; do
+for script in cli_node_lifecycle cli_seed000 cli_portal cli_kafka_portal cli_kafka_custodian; do
   ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$reports/asan" UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$reports/ubsan" \
     NODUS_PORTAL_BIG_BYTES=$((64 << 20)) /usr/bin/python3 "tests/integration/$script.py" \
     --nodus "$build/cli/nodus" --examples "$build/examples"

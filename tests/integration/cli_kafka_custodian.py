@@ -57,6 +57,40 @@ def test(args):
         shown = home.json("node", "show", "bob")
         check(shown["not_restored"] == [], f"not restored: {shown['not_restored']}")
 
+        # The inlets' encryption options: mistakes in one line, exit 2, before anything is made.
+        to = ["--to", "/node/bob/secure/listener/service/kafka_outlet", "--authorized", alice]
+        custodian = "/node/bob/secure/listener/service/kafka_custodian"
+        check("--custodian" in usage_error(home, "kafka-consumer", "create", "--at", "alice", *to,
+                                           "--undecryptable", "skip"), "a policy without a custodian")
+        check("fail, skip or tag" in usage_error(home, "kafka-consumer", "create", "--at", "alice", *to,
+                                                 "--allow-producer", carol, "--undecryptable", "drop"),
+              "a policy that does not exist")
+        check("trust choice" in usage_error(home, "kafka-producer", "create", "--at", "alice", *to,
+                                            "--custodian", custodian), "a custodian channel with no trust choice")
+        check("not both" in usage_error(home, "kafka-consumer", "create", "--at", "alice", *to, "--custodian",
+                                        custodian, "--custodian-authorized", carol, "--allow-producer", carol),
+              "a custodian route and a local custodian at once")
+        check("--seal or --open" in usage_error(home, "kafka-inlet", "create", "--at", "alice", *to, "--custodian",
+                                                custodian, "--custodian-authorized", carol),
+              "kafka-inlet with a custodian and no direction")
+        usage_error(home, "kafka-producer", "create", "--at", "alice", *to, "--allow-producer", carol)
+        check(home.json("kafka-inlet", "list", "--at", "alice") == [], "an inlet was made by a mistake")
+
+        # A consumer's inlet keeping its keys on its node: a custodian there, both restored by node start.
+        home.ok("kafka-consumer", "create", "--at", "alice", *to, "--allow-producer", carol, "--undecryptable", "tag",
+                "--plaintext-topic", "audit")
+        [inlet] = home.json("kafka-inlet", "list", "--at", "alice")
+        p = inlet["protection"]
+        check(p["open"] and p["undecryptable"] == "tag" and p["plaintext_topics"] == ["audit"] and
+              p["custodian"]["to"] == "kafka_custodian" and p["counts"]["opened"] == 0, f"the inlet: {inlet}")
+        [local] = home.json("kafka-custodian", "list", "--at", "alice")
+        check(local["producers"] == [carol] and local["consumers"] == [alice], f"alice's custodian: {local}")
+        home.ok("node", "stop", "alice")
+        home.ok("node", "start", "alice")
+        [inlet] = home.json("kafka-inlet", "list", "--at", "alice")
+        check(inlet["protection"]["undecryptable"] == "tag", f"the inlet after node start: {inlet}")
+        check(len(home.json("kafka-custodian", "list", "--at", "alice")) == 1, "alice's custodian after node start")
+
         home.ok("kafka-custodian", "delete", "kafka_custodian", "--at", "bob")
         check(home.json("kafka-custodian", "list", "--at", "bob") == [], "the custodian is still listed")
         print("kafka custodian: create, allow, revoke, key list/delete, usage errors, restored by node start")
