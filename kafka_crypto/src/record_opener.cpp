@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "json_fields.hpp"
 #include "nodus/core/delivery_error.hpp"
 #include "nodus/core/error.hpp"
-#include "json_fields.hpp"
 #include "nodus/kafka_crypto/record_sealing.hpp"
 
 namespace nodus::kafka_crypto {
@@ -62,17 +62,15 @@ record_opener::record_opener(std::shared_ptr<sequence_tracker> tracker, undecryp
                              std::vector<std::string> plaintext_topics)
     : tracker_(std::move(tracker)), policy_(policy), plaintext_topics_(std::move(plaintext_topics)) {}
 
-std::optional<record_opener::record_problem> record_opener::open_envelope(const records::record& r,
-                                                                          byte_view sealed_value,
-                                                                          const record_place& place,
-                                                                          const key_lookup& lookup,
-                                                                          std::string_view field, bytes& plain,
-                                                                          envelope& e, shared_key& key) {
+std::optional<record_opener::record_problem> record_opener::open_envelope(
+    const records::record& r, byte_view sealed_value, const record_place& place, const key_lookup& lookup,
+    std::string_view field, bytes& plain, envelope& e, shared_key& key) {
   auto read = read_envelope(sealed_value);
   if (!read) return record_problem{problem_kind::malformed, read.error().message()};
   e = read.value();
   auto found = lookup(e.key);
-  if (!found) return record_problem{problem_kind::no_key, fmt::format("key {}: {}", to_hex(e.key), found.error().message())};
+  if (!found)
+    return record_problem{problem_kind::no_key, fmt::format("key {}: {}", to_hex(e.key), found.error().message())};
   key = found.value();
   const auto& k = *key;
   if (static_cast<std::int64_t>(e.rekey_counter) * k.timing.rekey.count() > k.timing.validity.count())
@@ -91,9 +89,8 @@ std::optional<record_opener::record_problem> record_opener::open_envelope(const 
   return std::nullopt;
 }
 
-bool record_opener::judge_sequence(const envelope& e, const data_key& k, std::int64_t offset,
-                                   const record_place& place, open_counts& counts,
-                                   std::vector<std::string>& problems) {
+bool record_opener::judge_sequence(const envelope& e, const data_key& k, std::int64_t offset, const record_place& place,
+                                   open_counts& counts, std::vector<std::string>& problems) {
   const auto seen = tracker_->observe(place, k.producer, e.session, e.sequence, offset);
   if (seen.verdict == sequence_verdict::replay) {
     ++counts.replays;
@@ -110,9 +107,11 @@ bool record_opener::judge_sequence(const envelope& e, const data_key& k, std::in
   return false;
 }
 
-std::optional<record_opener::record_problem> record_opener::open_fields(
-    records::record& r, std::string_view list, std::int64_t offset, const record_place& place,
-    const key_lookup& lookup, open_counts& counts, bool& replay, std::vector<std::string>& problems) {
+std::optional<record_opener::record_problem> record_opener::open_fields(records::record& r, std::string_view list,
+                                                                        std::int64_t offset, const record_place& place,
+                                                                        const key_lookup& lookup, open_counts& counts,
+                                                                        bool& replay,
+                                                                        std::vector<std::string>& problems) {
   const auto paths = detail::parse_field_list(as_bytes(list));
   if (!paths) return record_problem{problem_kind::malformed, "the list of sealed fields does not read"};
   auto doc = detail::parse_object(*r.value);
@@ -121,9 +120,11 @@ std::optional<record_opener::record_problem> record_opener::open_fields(
   for (const auto& path : *paths) {
     auto* field = detail::find_path(*doc, path);
     const auto* text = field ? field->as_string() : nullptr;
-    if (!text) return record_problem{problem_kind::malformed, "sealed field '" + printable_cut(path, 80) + "' is missing"};
+    if (!text)
+      return record_problem{problem_kind::malformed, "sealed field '" + printable_cut(path, 80) + "' is missing"};
     auto sealed = detail::base64_decode(*text);
-    if (!sealed) return record_problem{problem_kind::malformed, "sealed field '" + printable_cut(path, 80) + "' is not base64"};
+    if (!sealed)
+      return record_problem{problem_kind::malformed, "sealed field '" + printable_cut(path, 80) + "' is not base64"};
     bytes plain;
     envelope e;
     shared_key key;
@@ -151,8 +152,8 @@ std::optional<record_opener::record_problem> record_opener::open_record(records:
                                                                         bool& replay,
                                                                         std::vector<std::string>& problems) {
   replay = false;
-  const auto marker = std::find_if(r.headers.begin(), r.headers.end(),
-                                   [](const records::header& h) { return h.key == sealed_header; });
+  const auto marker =
+      std::find_if(r.headers.begin(), r.headers.end(), [](const records::header& h) { return h.key == sealed_header; });
   if (marker == r.headers.end()) {
     if (!r.value) return std::nullopt;  // a tombstone: never sealed
     if (std::find(plaintext_topics_.begin(), plaintext_topics_.end(), place.topic) != plaintext_topics_.end()) {

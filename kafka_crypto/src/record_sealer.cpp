@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "nodus/core/error.hpp"
 #include "json_fields.hpp"
+#include "nodus/core/error.hpp"
 #include "nodus/kafka_crypto/record_sealing.hpp"
 
 namespace nodus::kafka_crypto {

@@ -296,7 +296,8 @@ TEST_CASE("control batches and legacy messages") {
 TEST_CASE("--encrypted-field seals only those fields of a JSON value, nested ones too, and restores their types") {
   const auto key = make_key("purchases");
   record_sealer sealer({"card.number", "amount", "missing"});
-  const std::string purchase = R"({"id":7,"card":{"number":"4111111111111111","expiry":"12/29"},"amount":12.5,"item":"book"})";
+  const std::string purchase =
+      R"({"id":7,"card":{"number":"4111111111111111","expiry":"12/29"},"amount":12.5,"item":"book"})";
   auto sealed = sealer.seal(encoded(make_batch({purchase, "not json"})), {"purchases", 0}, *key, clock_type::now());
   REQUIRE(sealed);
   const auto in_topic = only_batch(sealed.value());
@@ -310,8 +311,8 @@ TEST_CASE("--encrypted-field seals only those fields of a JSON value, nested one
   CHECK(std::string(marker.value->begin(), marker.value->end()) == R"(["card.number","amount"])");
   // Not JSON: sealed whole.
   CHECK(contains(*in_topic.records[1].value, "not json") == false);
-  CHECK(std::string(in_topic.records[1].headers.back().value->begin(), in_topic.records[1].headers.back().value->end()) ==
-        "1");
+  CHECK(std::string(in_topic.records[1].headers.back().value->begin(),
+                    in_topic.records[1].headers.back().value->end()) == "1");
 
   consumer c;
   c.ring.add(key);

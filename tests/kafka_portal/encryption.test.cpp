@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "eventually.hpp"
+#include "hostile_broker.hpp"
 #include "kafka_crypto_support.hpp"
 #include "kafka_portal_fixture.hpp"
 #include "nodus/kafka_crypto/envelope.hpp"
@@ -63,13 +64,17 @@ task<result_or_failure<kafka_portal::kafka_inlet>> make_inlet(context& ctx, addr
 
 // The cluster and Bob's outlet; on Alice's node a sealing inlet for producers and an opening one
 // for consumers, sharing one custodian.
+// With `tamper`, Bob's outlet reaches the cluster through a hostile broker that changes every
+// Fetch answer with it.
 struct encrypting_pair {
-  explicit encrypting_pair(kc::undecryptable_policy policy = kc::undecryptable_policy::fail)
+  explicit encrypting_pair(kc::undecryptable_policy policy = kc::undecryptable_policy::fail,
+                           hostile_broker::tamperer tamper = {})
       : bob("127.0.0.1:0", {}, false, {"kafka"}) {
     auto started = stream_kafka::embedded_kafka::start(bob.logs.logger(), 1);
     REQUIRE_MESSAGE(started, started.error().message());
     cluster = started.value();
-    const kafka_portal::outlet_options oo{.bootstrap_server = cluster->bootstrap()};
+    if (tamper) hostile = std::make_unique<hostile_broker>(cluster->bootstrap(), std::move(tamper));
+    const kafka_portal::outlet_options oo{.bootstrap_server = hostile ? hostile->address() : cluster->bootstrap()};
     auto outlet = bob.n.block_on([&](context& ctx) { return make_kafka_outlet(ctx, oo); });
     REQUIRE_MESSAGE(outlet, outlet.error().message());
     producers = start_inlet("producer-inlet", true, policy);
@@ -97,6 +102,7 @@ struct encrypting_pair {
   tcp_node alice{{}, {}, false};
   std::shared_ptr<memory_custodian> keys = std::make_shared<memory_custodian>();
   std::shared_ptr<stream_kafka::embedded_kafka> cluster;
+  std::unique_ptr<hostile_broker> hostile;  // after the cluster: stopped before it
   std::string producers, consumers;
 };
 
@@ -279,4 +285,40 @@ TEST_CASE("a hostile store under skip: the replay, the moved, the changed and th
 
 TEST_CASE("a hostile store under tag: the replay dropped, the others delivered as they lie, with the reason") {
   hostile_store(kc::undecryptable_policy::tag);
+}
+
+TEST_CASE("a hostile broker deletes a record from a batch: the consumer gets the others and the gap is reported") {
+  // Drops the middle record of every batch of three in "ledger" (the batch keeps its last offset
+  // delta, as after compaction: a well-formed answer).
+  auto drop_middle = [](kafka::fetch_response& answer) {
+    for (auto& topic : answer.responses)
+      for (auto& p : topic.partitions) {
+        if (topic.topic != "ledger" || !p.records || p.records->empty()) continue;
+        auto set = kafka::records::decode_record_set(*p.records);
+        if (!set) continue;
+        for (auto& entry : set.value().entries)
+          if (auto* b = std::get_if<kafka::records::record_batch>(&entry); b && b->records.size() == 3)
+            b->records.erase(b->records.begin() + 1);
+        p.records = kafka::records::encode(set.value()).value();
+      }
+  };
+  encrypting_pair k(kc::undecryptable_policy::fail, drop_middle);
+  print_logs_on_failure logs_{k};
+  REQUIRE(!k.cluster->create_topic("ledger", 1));
+  auto p = client(RD_KAFKA_PRODUCER, k.producers, {{"linger.ms", "200"}});  // the three in one batch
+  for (const std::string v : {"pay 1", "pay 2", "pay 3"})
+    REQUIRE(rd_kafka_producev(p.get(), RD_KAFKA_V_TOPIC("ledger"), RD_KAFKA_V_PARTITION(0),
+                              RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  REQUIRE(rd_kafka_flush(p.get(), 30000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  auto got = consume(k.consumers, "ledger", 2, 1);
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].value == "pay 1");
+  CHECK(got[1].value == "pay 3");
+  const auto s = k.consumer_stats();  // counted before the records were delivered
+  CHECK(s.gaps == 1);
+  CHECK(s.missing == 1);
+  CHECK(s.opened == 2);
+  CHECK(k.alice.logs.text().find("1 record(s) of producer Iproducer") != std::string::npos);
+  CHECK(k.hostile->tampered() > 0);
 }

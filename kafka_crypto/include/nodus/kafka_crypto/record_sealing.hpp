@@ -154,8 +154,8 @@ private:
                       open_counts& counts, std::vector<std::string>& problems);
   // Opens the sealed fields of `r` (its header lists them in `list`).
   std::optional<record_problem> open_fields(kafka::records::record& r, std::string_view list, std::int64_t offset,
-                                            const record_place& place, const key_lookup& lookup,
-                                            open_counts& counts, bool& replay, std::vector<std::string>& problems);
+                                            const record_place& place, const key_lookup& lookup, open_counts& counts,
+                                            bool& replay, std::vector<std::string>& problems);
 
   std::shared_ptr<sequence_tracker> tracker_;
   undecryptable_policy policy_;
