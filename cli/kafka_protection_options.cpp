@@ -19,7 +19,9 @@ void add_protection_options(verb_line& v, protection_flags& f, inlet_kind kind) 
       "undecryptable", po::value(&f.undecryptable),
       "what a record that cannot be opened becomes: fail (the partition answers an error; the default), skip or tag")(
       "plaintext-topic", po::value(&f.plaintext_topics)->composing(),
-      "a topic whose plaintext records are delivered as they are (repeat for several)");
+      "a topic whose plaintext records are delivered as they are (repeat for several)")(
+      "report-header", po::bool_switch(&f.report_header),
+      "also report gaps and replays in a nodus.report header on the next record delivered");
   if (kind == inlet_kind::inlet)
     v.options.add_options()("seal", po::bool_switch(&f.seal), "seal the values clients produce")(
         "open", po::bool_switch(&f.open), "open the values clients fetch");
@@ -29,7 +31,7 @@ std::optional<int> put_protection(const std::string& command, const protection_f
                                   json::value& body) {
   const bool wanted = !f.custodian.empty() || !f.allow_producers.empty();
   const bool tuned = !f.undecryptable.empty() || !f.plaintext_topics.empty() || !f.encrypted_fields.empty() || f.seal ||
-                     f.open || !f.custodian_authorized.empty() || f.custodian_everyone;
+                     f.open || !f.custodian_authorized.empty() || f.custodian_everyone || f.report_header;
   if (!wanted) {
     if (tuned) return fail(command, "encryption options need --custodian ROUTE (or --allow-producer ID)", exit_usage);
     return std::nullopt;
@@ -48,6 +50,7 @@ std::optional<int> put_protection(const std::string& command, const protection_f
   p["seal"] = seal;
   p["open"] = open;
   if (!f.undecryptable.empty()) p["undecryptable"] = f.undecryptable;
+  if (f.report_header) p["report_header"] = true;
   p["plaintext_topics"] = text_list(f.plaintext_topics);
   p["encrypted_fields"] = text_list(f.encrypted_fields);
   if (!f.allow_producers.empty()) {

@@ -20,6 +20,7 @@ struct protection_flags {
   std::string undecryptable;
   std::vector<std::string> plaintext_topics, encrypted_fields;
   bool seal = false, open = false;  // kafka-inlet's explicit choice
+  bool report_header = false;
 };
 
 /// The options `kind` takes (kafka-producer has no consumer-side ones).

@@ -60,6 +60,8 @@ task<result_or_failure<protection_setup>> protection_of(std::shared_ptr<node_sta
     co_return nodus::fail(make_error_code(errc::malformed),
                           "'protection' seals (a producer's inlet) or opens (a "
                           "consumer's), one of the two");
+  const auto* report = p.find("report_header");
+  out.options.report_header = report && report->as_bool().value_or(false);
   const auto policy_text = text_field(p, "undecryptable");
   auto policy = kc::undecryptable_policy_from(policy_text.empty() ? "fail" : policy_text);
   if (!policy) co_return policy.error();

@@ -29,6 +29,18 @@ std::string short_hex(const session_id& s) {
 
 }  // namespace
 
+void record_opener::add_report(const record_place& place, const std::string& line) {
+  auto& pending = pending_reports_[{std::string(place.topic), place.partition}];
+  if (pending.size() < 1024) pending += pending.empty() ? line : "; " + line;  // bounded, whatever happens
+}
+
+void record_opener::attach_report(const record_place& place, records::record& r) {
+  auto it = pending_reports_.find({std::string(place.topic), place.partition});
+  if (it == pending_reports_.end()) return;
+  r.headers.push_back({std::string(report_header), bytes(it->second.begin(), it->second.end())});
+  pending_reports_.erase(it);
+}
+
 std::vector<key_name> keys_named(const records::record_set& set) {
   std::vector<key_name> out;
   for (const auto& entry : set.entries) {
@@ -59,8 +71,11 @@ std::vector<key_name> keys_named(const records::record_set& set) {
 }
 
 record_opener::record_opener(std::shared_ptr<sequence_tracker> tracker, undecryptable_policy policy,
-                             std::vector<std::string> plaintext_topics)
-    : tracker_(std::move(tracker)), policy_(policy), plaintext_topics_(std::move(plaintext_topics)) {}
+                             std::vector<std::string> plaintext_topics, bool report_header)
+    : tracker_(std::move(tracker)),
+      policy_(policy),
+      plaintext_topics_(std::move(plaintext_topics)),
+      report_header_(report_header) {}
 
 std::optional<record_opener::record_problem> record_opener::open_envelope(
     const records::record& r, byte_view sealed_value, const record_place& place, const key_lookup& lookup,
@@ -94,15 +109,19 @@ bool record_opener::judge_sequence(const envelope& e, const data_key& k, std::in
   const auto seen = tracker_->observe(place, k.producer, e.session, e.sequence, offset);
   if (seen.verdict == sequence_verdict::replay) {
     ++counts.replays;
-    note(problems, fmt::format("offset {}: a replay of sequence {} of producer {} session {} (last seen {}): dropped",
-                               offset, e.sequence, k.producer, short_hex(e.session), seen.last));
+    auto line = fmt::format("offset {}: a replay of sequence {} of producer {} session {} (last seen {}): dropped",
+                            offset, e.sequence, k.producer, short_hex(e.session), seen.last);
+    if (report_header_) add_report(place, line);
+    note(problems, std::move(line));
     return true;
   }
   if (seen.verdict == sequence_verdict::gap) {
     ++counts.gaps;
     counts.missing += seen.missing;
-    note(problems, fmt::format("offset {}: {} record(s) of producer {} session {} missing before sequence {}", offset,
-                               seen.missing, k.producer, short_hex(e.session), e.sequence));
+    auto line = fmt::format("offset {}: {} record(s) of producer {} session {} missing before sequence {}", offset,
+                            seen.missing, k.producer, short_hex(e.session), e.sequence);
+    if (report_header_) add_report(place, line);
+    note(problems, std::move(line));
   }
   return false;
 }
@@ -222,6 +241,7 @@ result_or_failure<opened_records> record_opener::open(records::record_set& set, 
       auto problem = open_record(r, offset, place, lookup, counts, replay, out.problems);
       if (replay) continue;
       if (!problem) {
+        if (report_header_) attach_report(place, r);
         kept.push_back(std::move(r));
         continue;
       }

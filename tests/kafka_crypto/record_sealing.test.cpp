@@ -238,6 +238,24 @@ TEST_CASE("a replayed record is dropped, a deleted one reported, and a re-read p
     REQUIRE_FALSE(opened.problems.empty());
     CHECK(opened.problems[0].find("1 record(s)") != std::string::npos);
   }
+  SUBCASE("with report_header, the record after a gap says so") {
+    auto holed = batch;
+    holed.records.erase(holed.records.begin() + 1);
+    holed.wire.reset();
+    record_opener opener(std::make_shared<sequence_tracker>(), undecryptable_policy::fail, {}, true);
+    test::key_ring ring;
+    ring.add(key);
+    auto set = records::decode_record_set(encoded(holed)).value();
+    open_counts counts;
+    auto opened = opener.open(set, {"t", 0}, ring.lookup(), counts).value();
+    const auto back = only_batch(opened.records);
+    REQUIRE(back.records.size() == 2);
+    CHECK(back.records[0].headers.size() == 1);  // the first: nothing to report yet
+    REQUIRE(back.records[1].headers.size() == 2);
+    CHECK(back.records[1].headers[1].key == report_header);
+    const std::string said(back.records[1].headers[1].value->begin(), back.records[1].headers[1].value->end());
+    CHECK(said.find("1 record(s)") != std::string::npos);
+  }
   SUBCASE("re-read: the consumer fetches the same offsets again") {
     consumer c;
     c.ring.add(key);

@@ -137,7 +137,8 @@ private:
       bytes out = body;
       namespace key = kafka_portal::detail::api_key;
       const bool rewrite = r.api_key == key::metadata || r.api_key == key::find_coordinator || r.api_key == key::fetch;
-      if (rewrite && kafka::supported_versions(r.api_key) && kafka::supported_versions(r.api_key)->contains(r.api_version)) {
+      if (rewrite && kafka::supported_versions(r.api_key) &&
+          kafka::supported_versions(r.api_key)->contains(r.api_version)) {
         auto frame = kafka::decode_response(body, r.api_key, r.api_version);
         if (frame) {
           kafka_portal::detail::rewrite_brokers(frame.value().body, [this](std::int32_t) {

@@ -39,6 +39,9 @@ inline constexpr std::string_view sealed_header = "nodus.e2e";
 /// The header key a consumer's inlet adds, under the `tag` policy, to a record it could not
 /// open; its value says why.
 inline constexpr std::string_view undecryptable_header = "nodus.undecryptable";
+/// The header a consumer's inlet adds, when asked to (`--report-header`), to the record after a
+/// gap or a replay in its partition, saying what was found.
+inline constexpr std::string_view report_header = "nodus.report";
 
 inline constexpr std::uint8_t envelope_version = 1;
 inline constexpr std::size_t envelope_prefix_size = 39;  ///< magic to sequence: bound into the AAD

@@ -37,6 +37,8 @@ struct protection_options {
   /// JSON paths (`card.number`) of the only fields sealed in each JSON value; empty: the whole
   /// value is sealed.
   std::vector<std::string> encrypted_fields;
+  /// Also report gaps and replays in a `nodus.report` header on the next record delivered.
+  bool report_header = false;
 };
 
 }  // namespace nodus::kafka_crypto

@@ -125,8 +125,10 @@ struct opened_records {
 /// Opens the values of a Fetch response's record set for one consumer inlet.
 class record_opener {
 public:
+  /// `report_header`: a gap or a replay is also reported in a `report_header` header on the
+  /// next record of its partition delivered on this connection.
   record_opener(std::shared_ptr<sequence_tracker> tracker, undecryptable_policy policy,
-                std::vector<std::string> plaintext_topics);
+                std::vector<std::string> plaintext_topics, bool report_header = false);
 
   /// The record set `set` of `place` with every sealed value opened, as the policy says for
   /// those that cannot be. Replays are dropped whatever the policy. A truncated tail stays as it
@@ -157,9 +159,14 @@ private:
                                             const record_place& place, const key_lookup& lookup, open_counts& counts,
                                             bool& replay, std::vector<std::string>& problems);
 
+  void add_report(const record_place& place, const std::string& line);
+  void attach_report(const record_place& place, kafka::records::record& r);
+
   std::shared_ptr<sequence_tracker> tracker_;
   undecryptable_policy policy_;
   std::vector<std::string> plaintext_topics_;
+  bool report_header_;
+  std::map<std::pair<std::string, std::int32_t>, std::string> pending_reports_;
   cipher_cache ciphers_;
 };
 
