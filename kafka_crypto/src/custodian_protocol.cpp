@@ -102,7 +102,11 @@ result_or_failure<data_key> decode_key(const object& o, std::chrono::millisecond
   k.producer = std::move(*producer);
   auto created = signed_of(f[3]);
   auto age_ms = signed_of(f[4]);
-  if (!created || !age_ms || *age_ms < 0) return malformed("the key's creation time or age is not a number");
+  // Bounded so that converting to the clock's nanoseconds cannot overflow (found by fuzzing).
+  constexpr std::int64_t max_ms = 100ll * 365 * 24 * 3600 * 1000;  // a century: past any key's life
+  constexpr std::int64_t latest_ms = 4102444800000;                 // 2100-01-01
+  if (!created || !age_ms || *age_ms < 0 || *age_ms > max_ms || *created < 0 || *created > latest_ms)
+    return malformed("the key's creation time or age is not a number of milliseconds in range");
   k.created = std::chrono::system_clock::time_point(std::chrono::milliseconds(*created));
   age = std::chrono::milliseconds(*age_ms);
   constexpr std::uint64_t max_seconds = 100ull * 365 * 24 * 3600;
