@@ -126,6 +126,18 @@ std::string prometheus_text(node_state& s) {
       m.add("nodus_portal_bytes_out_total", "counter", "Bytes from the portal written to its sockets.",
             static_cast<double>(number(p, "bytes_out")), labels);
     }
+  // The end-to-end encryption of Kafka inlets (docs/kafka-encryption.md): one counter per outcome.
+  for (const auto& i : items(node, "kafka_inlets")) {
+    const auto* protection = i.find("protection");
+    const auto* counts = protection ? protection->find("counts") : nullptr;
+    if (!counts || !counts->as_object()) continue;
+    for (const auto& [outcome, value] : *counts->as_object())
+      m.add("nodus_kafka_records_total", "counter",
+            "Kafka records a protecting inlet has handled, by outcome (sealed, opened, undecryptable, skipped, "
+            "tagged, replays, ...; gaps and missing count sequence gaps and the records they skipped).",
+            static_cast<double>(value.as_int().value_or(0)),
+            node_label + ",inlet=\"" + label(text(i, "from")) + "\",outcome=\"" + label(outcome) + "\"");
+  }
   return m.out.str();
 }
 

@@ -104,7 +104,7 @@ result_or_failure<data_key> decode_key(const object& o, std::chrono::millisecond
   auto age_ms = signed_of(f[4]);
   // Bounded so that converting to the clock's nanoseconds cannot overflow (found by fuzzing).
   constexpr std::int64_t max_ms = 100ll * 365 * 24 * 3600 * 1000;  // a century: past any key's life
-  constexpr std::int64_t latest_ms = 4102444800000;                 // 2100-01-01
+  constexpr std::int64_t latest_ms = 4102444800000;                // 2100-01-01
   if (!created || !age_ms || *age_ms < 0 || *age_ms > max_ms || *created < 0 || *created > latest_ms)
     return malformed("the key's creation time or age is not a number of milliseconds in range");
   k.created = std::chrono::system_clock::time_point(std::chrono::milliseconds(*created));

@@ -52,8 +52,8 @@ record_protection_stats protection_state::stats() const {
 connection_protection::connection_protection(std::shared_ptr<protection_state> s)
     : state_(std::move(s)),
       sealer_(state_->options.encrypted_fields),
-      opener_(state_->tracker, state_->options.undecryptable, state_->options.plaintext_topics,
-              state_->options.report_header) {}
+      opener_(std::make_shared<kafka_crypto::sequence_tracker>(), state_->options.undecryptable,
+              state_->options.plaintext_topics, state_->options.report_header) {}
 
 task<result_or_failure<bytes>> connection_protection::seal_produce(byte_view wire, std::size_t max_frame) {
   auto frame = kafka::decode_request(wire, {.max_frame_size = max_frame});

@@ -30,7 +30,9 @@ namespace nodus::kafka_portal::detail {
 /// record's topic name is bound into its associated data.
 inline constexpr std::int16_t max_fetch_version_opened = 12;
 
-/// What an inlet's connections share: the options, the producers' sequences seen, the counts.
+/// What an inlet's connections share: the options and the counts. (The producers' sequences are
+/// tracked per connection: each consumer reads from where it chooses, and one consumer's position
+/// says nothing about another's.)
 class protection_state {
 public:
   protection_state(kafka_crypto::protection_options o, nodus::address at, spdlog::logger& log)
@@ -42,7 +44,6 @@ public:
   const kafka_crypto::protection_options options;
   const nodus::address at;
   spdlog::logger& log;
-  const std::shared_ptr<kafka_crypto::sequence_tracker> tracker = std::make_shared<kafka_crypto::sequence_tracker>();
 
   void add(const kafka_crypto::open_counts& c);
   void add_sealed(std::uint64_t values, std::uint64_t refused_partitions);
@@ -53,7 +54,7 @@ private:
   record_protection_stats stats_;
 };
 
-/// One inlet connection's sealing and opening (its session, its ciphers).
+/// One inlet connection's sealing and opening (its session, its ciphers, the sequences it saw).
 class connection_protection {
 public:
   explicit connection_protection(std::shared_ptr<protection_state> s);

@@ -91,6 +91,23 @@ def test(args):
         check(inlet["protection"]["undecryptable"] == "tag", f"the inlet after node start: {inlet}")
         check(len(home.json("kafka-custodian", "list", "--at", "alice")) == 1, "alice's custodian after node start")
 
+        # Its counts are metrics too.
+        import socket
+        import urllib.request
+        ports = []
+        for _ in range(3):
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                ports.append(probe.getsockname()[1])
+        metrics_port, inlet_port, broker_port = ports
+        home.json("node", "create", "dave", "--metrics", f"127.0.0.1:{metrics_port}")
+        home.ok("kafka-consumer", "create", "--at", "dave", *to, "--allow-producer", carol, "--from",
+                f"127.0.0.1:{inlet_port}", "--brokers-port-range", f"{broker_port}-{broker_port}")
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as answer:
+            metrics = answer.read().decode()
+        check(f'nodus_kafka_records_total{{node="dave",inlet="127.0.0.1:{inlet_port}",outcome="opened"}} 0' in metrics,
+              f"the inlet's counts in the metrics: {metrics[-1500:]}")
+
         home.ok("kafka-custodian", "delete", "kafka_custodian", "--at", "bob")
         check(home.json("kafka-custodian", "list", "--at", "bob") == [], "the custodian is still listed")
         print("kafka custodian: create, allow, revoke, key list/delete, usage errors, restored by node start")
