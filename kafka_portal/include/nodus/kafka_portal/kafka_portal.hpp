@@ -3,7 +3,9 @@
 /// as if it were the cluster; their traffic crosses any route (a secure channel, through a relay)
 /// to an outlet on a node that reaches the brokers. Kafka frames pass through unchanged, except
 /// where a broker tells a client where brokers are, so that clients only ever connect to the
-/// inlet, and ApiVersions, so that clients only use versions the portal understands.
+/// inlet, and ApiVersions, so that clients only use versions the portal understands; and, with
+/// `inlet_options::protection`, the record values of Produce requests (sealed) and Fetch answers
+/// (opened) at the inlet (docs/kafka-encryption.md).
 ///
 ///   // On the node that reaches the brokers (a hub); a secure channel listener exposes "kafka".
 ///   kafka_portal::outlet_options oo{.bootstrap_server = "127.0.0.1:9092"};
