@@ -21,15 +21,6 @@ constexpr const char* kafka_outlets_key = "kafka_outlets";
 constexpr const char* kafka_inlets_key = "kafka_inlets";
 constexpr const char* kafka_custodians_key = "kafka_custodians";
 
-std::string iso_time(std::chrono::system_clock::time_point t) {
-  const auto seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 }  // namespace
 
 json::value node_state::config() const {

@@ -1,4 +1,5 @@
 #include "service_support.hpp"
+#include <ctime>
 
 namespace nodus::cli::daemon {
 
@@ -55,6 +56,15 @@ json::value texts(const std::vector<address>& addresses) {
   json::value out = json::array{};
   for (const auto& a : addresses) out.push_back(a.to_string());
   return out;
+}
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  const auto seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
 }
 
 }  // namespace nodus::cli::daemon

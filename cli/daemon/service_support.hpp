@@ -1,6 +1,7 @@
 #pragma once
 // What the services' handlers share: reading fields of a request body, and error replies.
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,7 @@ result_or_failure<std::int64_t> millis_field(const json::value& body, std::strin
 result_or_failure<route> route_field(const json::value& body, std::string_view key);
 
 json::value texts(const std::vector<address>& addresses);
+/// `t` as ISO 8601 in UTC, to the second (`2026-12-03T08:59:33Z`).
+std::string iso_time(std::chrono::system_clock::time_point t);
 
 }  // namespace nodus::cli::daemon

@@ -62,15 +62,6 @@ std::filesystem::path state_file(const node_state& s, const address& at) {
   return s.directory / ("kafka_custodian-" + name + ".json");
 }
 
-std::string iso_time(std::chrono::system_clock::time_point t) {
-  const auto seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 json::value keys_json(const kc::key_custodian& c) {
   json::value out = json::array{};
   for (const auto& k : c.list_keys()) {

@@ -93,16 +93,7 @@ TEST_CASE("librdkafka produces and consumes through the portal, every codec; it 
     REQUIRE(!k.cluster->create_topic(topic, 3));
     auto sent = produce(k.bootstrap, topic, 150, 3, codec);
     auto got = consume(k.bootstrap, topic, 150, 3);
-    REQUIRE(got.size() == sent.size());
-    // Per partition, in the order produced.
-    for (int p = 0; p < 3; ++p) {
-      std::vector<record> a, b;
-      for (const auto& r : sent)
-        if (r.partition == p) a.push_back(r);
-      for (const auto& r : got)
-        if (r.partition == p) b.push_back(r);
-      CHECK(a == b);
-    }
+    check_same_per_partition(sent, got, 3);
   }
 }
 

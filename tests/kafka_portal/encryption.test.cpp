@@ -184,15 +184,7 @@ TEST_CASE(
     REQUIRE(!k.cluster->create_topic(topic, 3));
     auto sent = produce(k.producers, topic, 90, 3, codec);
     auto got = consume(k.consumers, topic, 90, 3);
-    REQUIRE(got.size() == sent.size());
-    for (int p = 0; p < 3; ++p) {
-      std::vector<record> a, b;
-      for (const auto& r : sent)
-        if (r.partition == p) a.push_back(r);
-      for (const auto& r : got)
-        if (r.partition == p) b.push_back(r);
-      CHECK(a == b);  // in order, keys, values and headers as produced
-    }
+    check_same_per_partition(sent, got, 3);
     const auto stored = read_directly(k.cluster->bootstrap(), topic, 0, 30);
     REQUIRE(stored.size() == 30);
     for (const auto& r : stored) {

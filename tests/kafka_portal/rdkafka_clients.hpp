@@ -90,4 +90,17 @@ inline std::vector<record> consume(const std::string& bootstrap, const std::stri
   return got;
 }
 
+/// Each partition's records as produced: the same records, in the same order.
+inline void check_same_per_partition(const std::vector<record>& sent, const std::vector<record>& got, int partitions) {
+  REQUIRE(got.size() == sent.size());
+  for (int p = 0; p < partitions; ++p) {
+    std::vector<record> a, b;
+    for (const auto& r : sent)
+      if (r.partition == p) a.push_back(r);
+    for (const auto& r : got)
+      if (r.partition == p) b.push_back(r);
+    CHECK(a == b);  // in order, keys, values and headers as produced
+  }
+}
+
 }  // namespace nodus::test
