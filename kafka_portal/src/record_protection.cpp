@@ -55,6 +55,22 @@ connection_protection::connection_protection(std::shared_ptr<protection_state> s
       opener_(std::make_shared<kafka_crypto::sequence_tracker>(), state_->options.undecryptable,
               state_->options.plaintext_topics, state_->options.report_header) {}
 
+// Sealing adds 67 bytes and a header to every record, and ciphertext does not compress: a batch
+// a client filled up to the broker's limit can pass it once sealed (librdkafka's batch.size is
+// 1 000 000 bytes by default, the broker's max.message.bytes 1 048 588). Said once per
+// connection, with what to do; the broker's MESSAGE_TOO_LARGE goes to the client as it is (a
+// Produce request may hold one batch per partition, so the batch cannot be split here).
+void connection_protection::warn_if_past_default_limit(const std::string& topic, std::size_t before,
+                                                       std::size_t after) {
+  constexpr std::size_t default_max_message_bytes = 1048588;
+  if (warned_size_ || after <= default_max_message_bytes || before > default_max_message_bytes) return;
+  warned_size_ = true;
+  state_->log.warn(
+      "kafka inlet '{}': a batch for '{}' of {} bytes is {} bytes once sealed, past Kafka's default "
+      "max.message.bytes ({}): if the broker refuses it (MESSAGE_TOO_LARGE), lower the producer's batch.size",
+      state_->at, printable_cut(topic, 120), before, after, default_max_message_bytes);
+}
+
 task<result_or_failure<bytes>> connection_protection::seal_produce(byte_view wire, std::size_t max_frame) {
   auto frame = kafka::decode_request(wire, {.max_frame_size = max_frame});
   if (!frame) co_return frame.error();
@@ -82,6 +98,7 @@ task<result_or_failure<bytes>> connection_protection::seal_produce(byte_view wir
       if (!sealed)
         co_return fail(sealed.error().code, fmt::format("sealing {}-{}: {}", printable_cut(topic.name, 120), p.index,
                                                         sealed.error().message()));
+      warn_if_past_default_limit(topic.name, p.records->size(), sealed.value().size());
       p.records = std::move(sealed.value());
     }
   }

@@ -81,7 +81,10 @@ private:
   std::shared_ptr<protection_state> state_;
   kafka_crypto::record_sealer sealer_;
   kafka_crypto::record_opener opener_;
+  void warn_if_past_default_limit(const std::string& topic, std::size_t before, std::size_t after);
+
   std::map<std::int32_t, std::vector<refusal>> refusals_;  // by correlation id
+  bool warned_size_ = false;
 };
 
 }  // namespace nodus::kafka_portal::detail
