@@ -8,6 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# ./scripts/demo.sh kafka-portal: seed 004, end-to-end encrypted Kafka through portals
+# (scripts/demo-kafka-portal.sh). No argument: the main demo below.
+case "${1-}" in
+  "") ;;
+  kafka-portal) shift; exec ./scripts/demo-kafka-portal.sh "$@" ;;
+  *) echo "demo.sh: unknown demo '$1': none for the main demo, or kafka-portal" >&2; exit 2 ;;
+esac
+
 ./scripts/build.sh
 build=${NODUS_BUILD_DIR:-build}
 bin=$build/examples
