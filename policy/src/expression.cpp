@@ -92,7 +92,8 @@ std::string write(const expression& e) {
   }
   const auto separator = e.what == kind::all_of ? " and " : " or ";
   std::string out;
-  for (std::size_t i = 0; i < e.operands.size(); ++i) out += (i ? separator : "") + write_operand(e.operands[i], e.what);
+  for (std::size_t i = 0; i < e.operands.size(); ++i)
+    out += (i ? separator : "") + write_operand(e.operands[i], e.what);
   return out;
 }
 

@@ -14,10 +14,10 @@ struct expression {
   enum class kind { constant, any_of, all_of, negation, exists, equals, not_equals, one_of };
 
   kind what = kind::constant;
-  bool constant = false;              ///< kind::constant
-  std::string attribute;              ///< exists and the comparisons: NAME of subject.NAME
-  std::vector<std::string> values;    ///< equals/not_equals: one; one_of: the list
-  std::vector<expression> operands;   ///< any_of/all_of: two or more; negation: one
+  bool constant = false;             ///< kind::constant
+  std::string attribute;             ///< exists and the comparisons: NAME of subject.NAME
+  std::vector<std::string> values;   ///< equals/not_equals: one; one_of: the list
+  std::vector<expression> operands;  ///< any_of/all_of: two or more; negation: one
 
   friend bool operator==(const expression&, const expression&) = default;
 };

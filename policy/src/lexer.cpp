@@ -11,8 +11,7 @@ namespace {
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 bool is_word_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-         c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 }
 
 std::string shown_char(char c) {
@@ -91,7 +90,9 @@ token lexer::read_operator() {
     ++at_;
     return token{.what = what, .offset = start};
   };
-  const auto invalid = [&](std::string why) { return token{.what = kind::invalid, .text = std::move(why), .offset = start}; };
+  const auto invalid = [&](std::string why) {
+    return token{.what = kind::invalid, .text = std::move(why), .offset = start};
+  };
   if (rest.starts_with("!=")) {
     at_ += 2;
     return {.what = kind::not_equals, .offset = start};

@@ -9,8 +9,19 @@
 namespace nodus::policy::detail {
 
 struct token {
-  enum class kind { word, string, open_paren, close_paren, open_bracket, close_bracket, comma, equals, not_equals,
-                    end, invalid };
+  enum class kind {
+    word,
+    string,
+    open_paren,
+    close_paren,
+    open_bracket,
+    close_bracket,
+    comma,
+    equals,
+    not_equals,
+    end,
+    invalid
+  };
 
   kind what = kind::end;
   /// word: its text; string: its value, escapes decoded; invalid: what is wrong, for the error.

@@ -16,8 +16,7 @@ bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xc0) == 
 
 }  // namespace
 
-failure error_at(std::string_view text, std::size_t offset, std::string_view what, errc code,
-                 std::string_view after) {
+failure error_at(std::string_view text, std::size_t offset, std::string_view what, errc code, std::string_view after) {
   const auto tail = after.empty() ? std::string() : fmt::format(", {}", after);
   return {code, fmt::format("policy: {} at column {}{}\n{}", what, offset + 1, tail, caret_lines(text, offset))};
 }

@@ -25,8 +25,8 @@ policy policy::nobody() { return policy(); }
 
 policy policy::identifiers(std::vector<std::string> ids) {
   if (ids.size() > max_list_size) {
-    throw nodus::error(errc::too_large, fmt::format("policy: {} identifiers, more than the {} a list holds",
-                                                    ids.size(), max_list_size));
+    throw nodus::error(errc::too_large,
+                       fmt::format("policy: {} identifiers, more than the {} a list holds", ids.size(), max_list_size));
   }
   return policy(shared({.what = detail::expression::kind::one_of,
                         .attribute = std::string(detail::identifier_name),
@@ -36,8 +36,8 @@ policy policy::identifiers(std::vector<std::string> ids) {
 policy policy::attribute_equals(std::string_view name, std::string value) {
   if (!detail::is_attribute_name(name))
     throw nodus::error(errc::malformed, fmt::format("policy: '{}' is not an attribute name", name));
-  return policy(shared(
-      {.what = detail::expression::kind::equals, .attribute = std::string(name), .values = {std::move(value)}}));
+  return policy(
+      shared({.what = detail::expression::kind::equals, .attribute = std::string(name), .values = {std::move(value)}}));
 }
 
 bool policy::allows(const subject& s) const { return detail::evaluate(*root_, s); }

@@ -97,9 +97,8 @@ TEST_CASE("subject.identifier is the peer's identifier, never an attribute; empt
 }
 
 TEST_CASE("the issue's examples") {
-  const auto admin_or_listed = parsed(
-      R"(subject.identifier = "I0123456789abcdef0123456789abcdef01234567" or)"
-      R"( (subject.role in ["admin", "operator"] and not subject.suspended = "true"))");
+  const auto admin_or_listed = parsed(R"(subject.identifier = "I0123456789abcdef0123456789abcdef01234567" or)"
+                                      R"( (subject.role in ["admin", "operator"] and not subject.suspended = "true"))");
   CHECK(admin_or_listed.allows(member_producer));
   CHECK(admin_or_listed.allows(subject{.attributes = {{"role", "operator"}}}));
   CHECK_FALSE(admin_or_listed.allows(subject{.attributes = {{"role", "operator"}, {"suspended", "true"}}}));

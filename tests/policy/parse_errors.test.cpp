@@ -91,12 +91,12 @@ TEST_CASE("strings: unterminated, unknown escapes, single quotes") {
         R"(policy: unknown escape '\' then character 'n' in a string (the escapes are \" and \\) at column 15)");
   CHECK(why("subject.a = \"x\\\x01\"") ==
         R"(policy: unknown escape '\' then byte 0x01 in a string (the escapes are \" and \\) at column 15)");
-  CHECK(why("subject.role = 'member'") ==
-        "policy: a single quote: strings are written in double quotes at column 16");
+  CHECK(why("subject.role = 'member'") == "policy: a single quote: strings are written in double quotes at column 16");
 }
 
 TEST_CASE("comparisons: the operator and what follows it") {
-  CHECK(why(R"(subject.role "x")") == "policy: expected '=', '!=' or 'in' after subject.role at column 14, found a string");
+  CHECK(why(R"(subject.role "x")") ==
+        "policy: expected '=', '!=' or 'in' after subject.role at column 14, found a string");
   CHECK(why("subject.role") == "policy: expected '=', '!=' or 'in' after subject.role at column 13, found the end");
   CHECK(why("subject.role != subject.x") == "policy: expected a string after '!=' at column 17, found 'subject.x'");
   CHECK(why(R"(subject.a == "x")") == "policy: '==': equality is written '=' at column 11");
@@ -120,7 +120,8 @@ TEST_CASE("parentheses, exists, and missing operands") {
   CHECK(why("()") == "policy: expected subject.NAME, 'true', 'false', 'not', 'exists' or '(' at column 2, found ')'");
   CHECK(why("true and") ==
         "policy: expected subject.NAME, 'true', 'false', 'not', 'exists' or '(' at column 9, found the end");
-  CHECK(why("not") == "policy: expected subject.NAME, 'true', 'false', 'not', 'exists' or '(' at column 4, found the end");
+  CHECK(why("not") ==
+        "policy: expected subject.NAME, 'true', 'false', 'not', 'exists' or '(' at column 4, found the end");
   CHECK(why("exists subject.x") == "policy: expected '(' after 'exists' at column 8, found 'subject.x'");
   CHECK(why("exists(subject.x") == "policy: expected ')' after exists(subject.x at column 17, found the end");
   CHECK(why(R"(exists("x"))") == "policy: expected subject.NAME at column 8, found a string");

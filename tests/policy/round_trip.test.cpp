@@ -67,8 +67,12 @@ TEST_CASE("the issue's examples round trip") {
 }
 
 TEST_CASE("the helpers' texts reparse to them") {
-  const policy helpers[] = {policy::everyone(), policy::nobody(), policy(), policy::identifiers({}),
-                            policy::identifiers({"Ia", "I\"b\\"}), policy::attribute_equals("kafka.topic", "a\"b")};
+  const policy helpers[] = {policy::everyone(),
+                            policy::nobody(),
+                            policy(),
+                            policy::identifiers({}),
+                            policy::identifiers({"Ia", "I\"b\\"}),
+                            policy::attribute_equals("kafka.topic", "a\"b")};
   for (const auto& p : helpers) {
     INFO(p.text());
     CHECK(parsed(p.text()) == p);
