@@ -69,3 +69,21 @@ TEST_CASE("lists: 64 strings parse, 65 are refused at the 65th") {
   CHECK(first_line(reason) ==
         "policy: a list holds at most 64 strings at column " + std::to_string(list_of(max_list_size).size() + 2));
 }
+
+TEST_CASE("the canonical text stays within the limit: a text that would grow past it is refused") {
+  // Comparisons written without spaces, padded to the limit: each grows by 2 bytes when written.
+  std::string compact = R"(subject.a="x")";
+  while (compact.size() + 16 <= max_text_size) compact += R"(and subject.a="x")";
+  compact += std::string(max_text_size - compact.size(), ' ');
+  REQUIRE(compact.size() == max_text_size);
+  CHECK(refused(compact).reason.starts_with("policy: written canonically it takes "));
+
+  // Near the limit but already canonical: parses, and its text reparses.
+  std::string spaced = R"(subject.a = "x")";
+  while (spaced.size() + 20 <= max_text_size) spaced += R"( and subject.a = "x")";
+  CHECK(parsed(parsed(spaced).text()) == parsed(spaced));
+
+  CHECK_THROWS_AS(policy::attribute_equals("a", std::string(max_text_size, 'x')), nodus::error);
+  CHECK_THROWS_AS(policy::identifiers(std::vector<std::string>(2, std::string(2100, 'I'))), nodus::error);
+  CHECK(policy::attribute_equals("a", std::string(max_text_size - 14, 'x')).text().size() == max_text_size);
+}

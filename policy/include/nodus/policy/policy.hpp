@@ -30,7 +30,10 @@
 ///   (an empty list: never).
 ///
 /// Limits: at most `max_text_size` bytes of text, `max_depth` levels of parentheses and `not`
-/// together, `max_list_size` strings in a list.
+/// together, `max_list_size` strings in a list. The canonical text (`text()`) of every policy is
+/// within `max_text_size` too, so that it always parses back: a text near the limit that would
+/// grow past it when written canonically (a space around each operator, after each comma) is
+/// refused, and so are helpers' policies that would.
 
 #include <cstddef>
 #include <map>
@@ -70,11 +73,12 @@ public:
   static policy everyone();
   /// `false`: allows no subject.
   static policy nobody();
-  /// `subject.identifier in [ids...]` (at most `max_list_size` of them, else `nodus::error` with
-  /// `errc::too_large` is thrown, as a text would be refused).
+  /// `subject.identifier in [ids...]`. Throws `nodus::error` with `errc::too_large` beyond
+  /// `max_list_size` identifiers, or when its text would take more than `max_text_size` bytes.
   static policy identifiers(std::vector<std::string> ids);
-  /// `subject.NAME = "value"`; `identifier` names the peer's identifier. Throws `nodus::error`
-  /// (`errc::malformed`) when `name` is not a name of the grammar, so that `text()` reparses.
+  /// `subject.NAME = "value"`; `identifier` names the peer's identifier. Throws `nodus::error`:
+  /// `errc::malformed` when `name` is not a NAME of the grammar, `errc::too_large` when the text
+  /// would take more than `max_text_size` bytes (so that `text()` always reparses).
   static policy attribute_equals(std::string_view name, std::string value);
 
   /// Whether the expression is true for `s`.
