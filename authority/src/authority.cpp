@@ -20,14 +20,15 @@ result_or_failure<std::shared_ptr<authority>> authority::create(authority_option
   if (!o.store) return fail(make_error_code(enrollment_error::bad_request), "an authority needs a member store");
   if (o.credential_validity < std::chrono::seconds(1) || o.credential_validity > max_ticket_lifetime)
     return fail(make_error_code(enrollment_error::bad_request), "a credential validity is 1 s to 366 days");
-  auto t = trusted_authority::from_history(o.identity.history());
+  if (!o.identity) return fail(make_error_code(enrollment_error::bad_request), "an authority needs an identity");
+  auto t = trusted_authority::from_history(o.identity->history());
   if (!t) return std::move(t).error();
   auto trusted = std::move(t).value();
   return std::shared_ptr<authority>(new authority(std::move(o), std::move(trusted)));
 }
 
 const trusted_authority& authority::trusted() const noexcept { return trusted_; }
-const vault::identity& authority::identity() const noexcept { return options_.identity; }
+const vault::identity& authority::identity() const noexcept { return *options_.identity; }
 const std::shared_ptr<member_store>& authority::store() const noexcept { return options_.store; }
 time_point authority::now() const { return options_.clock ? options_.clock() : std::chrono::system_clock::now(); }
 
@@ -40,7 +41,7 @@ result_or_failure<bytes> authority::credential_for(const member& m) {
   // Whole milliseconds, as on the wire, so that the signed times are the ones sent.
   const auto issued = from_millis(to_millis(now()));
   credential c{m.id, m.attributes, trusted_.id, issued, issued + options_.credential_validity, {}};
-  auto signed_bytes = sign_credential(std::move(c), options_.identity);
+  auto signed_bytes = sign_credential(std::move(c), *options_.identity);
   if (!signed_bytes)
     return refuse(enrollment_error::unavailable, "the authority cannot sign: " + signed_bytes.error().message());
   return signed_bytes;
@@ -62,9 +63,8 @@ authority_reply authority::answer(const std::string& who, const authority_reques
   const bool admin_op = request.op == authority_op::ticket || request.op == authority_op::members ||
                         request.op == authority_op::delete_member;
   if (admin_op && !is_admin(who))
-    return refused(refuse(enrollment_error::not_an_administrator, "not an administrator: " + who +
-                                                                      " may not manage the members of the project " +
-                                                                      trusted_.id)
+    return refused(refuse(enrollment_error::not_an_administrator,
+                          "not an administrator: " + who + " may not manage the members of the project " + trusted_.id)
                        .error());
   switch (request.op) {
     case authority_op::enroll: {

@@ -71,7 +71,8 @@ std::optional<std::string> attribute_problem(std::string_view name, std::string_
     }
   }
   if (segment_empty) return "attribute name " + quoted + " has an empty segment";
-  if (name == "identifier") return "attribute name 'identifier' is reserved (policies read it as the peer's identifier)";
+  if (name == "identifier")
+    return "attribute name 'identifier' is reserved (policies read it as the peer's identifier)";
   if (value.size() > max_attribute_value_size) return "the value of attribute " + quoted + " is over 1024 bytes";
   return std::nullopt;
 }

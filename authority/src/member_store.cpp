@@ -117,8 +117,12 @@ result_or_failure<contents> contents_from(const json::value& v) {
     if (!hash || hash->size() != 64 || !relay || !attributes || !left || *left < 0 || *left > max_usage_count ||
         !created || !expires)
       return bad("a ticket with a field missing or of the wrong type");
-    c.tickets[*hash] = ticket_record{*hash, std::move(*attributes), *relay, static_cast<std::uint32_t>(*left),
-                                     from_millis(*created), from_millis(*expires)};
+    c.tickets[*hash] = ticket_record{*hash,
+                                     std::move(*attributes),
+                                     *relay,
+                                     static_cast<std::uint32_t>(*left),
+                                     from_millis(*created),
+                                     from_millis(*expires)};
   }
   return c;
 }
@@ -170,7 +174,8 @@ struct member_store::state {
     if (!file.empty()) {
       auto written = write_atomically(file, json::dump(to_json(next), true) + "\n");
       if (!written)
-        return refuse(enrollment_error::unavailable, "the member store cannot be written: " + written.error().message());
+        return refuse(enrollment_error::unavailable,
+                      "the member store cannot be written: " + written.error().message());
     }
     now = std::move(next);
     return outcome::success();
@@ -220,16 +225,17 @@ result_or_failure<std::string> member_store::add_ticket(const ticket_spec& spec,
   return secret;
 }
 
-result_or_failure<member> member_store::redeem(std::string_view secret, const vault::identifier& who,
-                                               time_point now) {
+result_or_failure<member> member_store::redeem(std::string_view secret, const vault::identifier& who, time_point now) {
   const std::string digest = secret_digest(secret);
   std::lock_guard lock(state_->mutex);
   auto found = state_->now.tickets.find(digest);
   if (found == state_->now.tickets.end())
     return refuse(enrollment_error::unknown_ticket, "unknown ticket: no ticket of this authority has that secret");
   const ticket_record& t = found->second;
-  if (now >= t.expires_at) return refuse(enrollment_error::ticket_expired, "ticket expired at " + time_text(t.expires_at));
-  if (t.usage_left == 0) return refuse(enrollment_error::ticket_used_up, "ticket used up: it admitted every member it was made for");
+  if (now >= t.expires_at)
+    return refuse(enrollment_error::ticket_expired, "ticket expired at " + time_text(t.expires_at));
+  if (t.usage_left == 0)
+    return refuse(enrollment_error::ticket_used_up, "ticket used up: it admitted every member it was made for");
   member m{who, t.attributes, now};
   if (!t.relay.empty()) m.attributes[std::string(relay_attribute)] = t.relay;
   contents next = state_->now;

@@ -104,10 +104,12 @@ result_or_failure<enrollment_ticket> parse_ticket(std::string_view text) {
   auto handle = nodus::detail::unpack_bounded(*raw);
   if (!handle) return malformed("its contents are not one msgpack value");
   const object* f = fields(handle.value().get(), 5);
-  if (!f || unsigned_of(f[0], 255) != 1u) return malformed("its contents are not [1, authority, history, route, secret]");
+  if (!f || unsigned_of(f[0], 255) != 1u)
+    return malformed("its contents are not [1, authority, history, route, secret]");
   enrollment_ticket t;
   auto authority = text_of(f[1], 41);
-  if (!authority || !identifier_shape(*authority)) return malformed("the authority is not an identifier (I and 40 hex digits)");
+  if (!authority || !identifier_shape(*authority))
+    return malformed("the authority is not an identifier (I and 40 hex digits)");
   t.authority = std::move(*authority);
   auto history = bin_of(f[2], max_ticket_text);
   if (!history) return malformed("the authority's history is not bytes");

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,7 @@ inline constexpr std::string_view default_authority_address = "authority";
 
 struct authority_options {
   /// The identity that signs credentials (required); its identifier is the project's.
-  vault::identity identity;
+  std::optional<vault::identity> identity;
   /// Where members and tickets are kept (required): `member_store::open(dir)` or `in_memory()`.
   std::shared_ptr<member_store> store;
   /// Identifiers besides the authority's own that may issue tickets, list and delete members.
