@@ -57,9 +57,9 @@ authority_reply authority::answer(const std::string& who, const authority_reques
     return reply;
   };
   if (who.empty())
-    return refused(refuse(enrollment_error::not_an_administrator,
-                          "the authority answers only requests that come through a secure channel")
-                       .error());
+    return refused(
+        refuse(enrollment_error::bad_request, "the authority answers only requests that come through a secure channel")
+            .error());
   const bool admin_op = request.op == authority_op::ticket || request.op == authority_op::members ||
                         request.op == authority_op::delete_member;
   if (admin_op && !is_admin(who))
