@@ -46,7 +46,7 @@ TEST_CASE("a signed credential verifies, with its attributes, subject, issuer an
   CHECK(v.value().issuer == s.issuer.id());
   CHECK(v.value().issued_at == t0);
   CHECK(v.value().expires_at == t0 + std::chrono::hours(1));
-  CHECK(encode(v.value()) == s.wire);  // one encoding
+  CHECK(encode(v.value()) == s.wire);                   // one encoding
   CHECK(verify_credential(s.wire, s.trusted, "", t0));  // no subject expected
 }
 
@@ -60,7 +60,8 @@ TEST_CASE("every tampered field is refused: the signature covers subject, each a
       {"attribute value role", [](credential& c) { c.attributes["role"] = "admin"; }},
       {"an attribute added", [](credential& c) { c.attributes["admin"] = "yes"; }},
       {"an attribute removed", [](credential& c) { c.attributes.erase("role"); }},
-      {"an attribute renamed", [](credential& c) {
+      {"an attribute renamed",
+       [](credential& c) {
          c.attributes.erase("role");
          c.attributes["rolf"] = "member";
        }},
@@ -134,13 +135,11 @@ TEST_CASE("malformed credentials are refused, each field named") {
     return encode(c);
   };
   CHECK(reason_of(with([](credential& c) { c.subject.clear(); })).find("subject") != std::string::npos);
-  CHECK(reason_of(with([](credential& c) { c.subject = std::string(129, 'I'); })).find("subject") !=
-        std::string::npos);
+  CHECK(reason_of(with([](credential& c) { c.subject = std::string(129, 'I'); })).find("subject") != std::string::npos);
   CHECK(reason_of(with([](credential& c) { c.issuer.clear(); })).find("issuer") != std::string::npos);
   CHECK(reason_of(with([](credential& c) { c.attributes["bad name"] = "x"; })).find("attribute name") !=
         std::string::npos);
-  CHECK(reason_of(with([](credential& c) { c.attributes["identifier"] = "x"; })).find("reserved") !=
-        std::string::npos);
+  CHECK(reason_of(with([](credential& c) { c.attributes["identifier"] = "x"; })).find("reserved") != std::string::npos);
   CHECK(reason_of(with([](credential& c) { c.attributes["v"] = std::string(1025, 'x'); })).find("in bounds") !=
         std::string::npos);
   CHECK(reason_of(with([](credential& c) {

@@ -69,8 +69,8 @@ TEST_CASE("a credential from another authority is refused by the project's verif
   auto refused = au::verify_credential(foreign, f.project->trusted(), f.alice.id(), f.clock.now());
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == au::credential_error::wrong_issuer);
-  CHECK(refused.error().reason == "a credential issued by " + other->trusted().id + ", not the project's authority " +
-                                      f.project->trusted().id);
+  CHECK(refused.error().reason ==
+        "a credential issued by " + other->trusted().id + ", not the project's authority " + f.project->trusted().id);
 }
 
 TEST_CASE("20 identities enrolling at once with a ticket of usage count 1: exactly one wins") {
@@ -174,13 +174,11 @@ TEST_CASE("the keeper refreshes at 3/4 of the credential's life, and bridges a f
   const auto secret = f.ticket({.attributes = {{"role", "member"}}});
   const auto alice = f.channel_for(f.alice);
   auto first = f.enroll(alice, secret).value();
-  auto keeper = au::credential_keeper::create(f.remote.n.create_context("authority."),
-                                              {.to = alice,
-                                               .authority = f.project->trusted(),
-                                               .subject = f.alice.id(),
-                                               .clock = f.clock.fn()},
-                                              first)
-                    .value();
+  auto keeper =
+      au::credential_keeper::create(
+          f.remote.n.create_context("authority."),
+          {.to = alice, .authority = f.project->trusted(), .subject = f.alice.id(), .clock = f.clock.fn()}, first)
+          .value();
   const auto issued = keeper->held().issued_at;
   CHECK(keeper->refresh_due() == issued + std::chrono::minutes(45));
   auto current = [&] { return f.remote.n.block_on([&](context&) { return current_of(keeper); }); };
@@ -203,10 +201,9 @@ TEST_CASE("the keeper refreshes at 3/4 of the credential's life, and bridges a f
   REQUIRE_FALSE(lapsed);
   CHECK(lapsed.error().code == enrollment_error::not_a_member);
 
-  auto wrong = au::credential_keeper::create(f.remote.n.create_context("authority."),
-                                             {.to = alice, .authority = f.project->trusted(), .subject = f.bob.id(),
-                                              .clock = f.clock.fn()},
-                                             second.value());
+  auto wrong = au::credential_keeper::create(
+      f.remote.n.create_context("authority."),
+      {.to = alice, .authority = f.project->trusted(), .subject = f.bob.id(), .clock = f.clock.fn()}, second.value());
   REQUIRE_FALSE(wrong);
 }
 

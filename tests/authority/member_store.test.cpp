@@ -55,10 +55,10 @@ TEST_CASE("an expired ticket and an unknown secret are refused as such; bad tick
   CHECK(unknown.error().code == enrollment_error::unknown_ticket);
   CHECK(store->members().empty());
 
-  for (const ticket_spec& bad : {ticket_spec{.usage_count = 0}, ticket_spec{.expires_in = std::chrono::seconds(0)},
-                                 ticket_spec{.attributes = {{"relay", "x"}}},
-                                 ticket_spec{.attributes = {{"no spaces", "x"}}},
-                                 ticket_spec{.relay = std::string(129, 'r')}}) {
+  for (const ticket_spec& bad :
+       {ticket_spec{.usage_count = 0}, ticket_spec{.expires_in = std::chrono::seconds(0)},
+        ticket_spec{.attributes = {{"relay", "x"}}}, ticket_spec{.attributes = {{"no spaces", "x"}}},
+        ticket_spec{.relay = std::string(129, 'r')}}) {
     auto r = store->add_ticket(bad, t0);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == enrollment_error::bad_request);
