@@ -218,8 +218,12 @@ task<result_or_failure<shared_key>> custodian_client::key_by_name(key_name name)
     std::lock_guard lock(s->mutex);
     if (auto it = s->by_name.find(name); it != s->by_name.end()) have = it->second;
   }
-  // Asked again after its validity, so that a deletion at the custodian reaches this client.
-  if (have && s->now() - have->born < have->key->timing.validity) co_return have->key;
+  // Asked again after a rekey period (at most its validity), so that a deletion at the custodian
+  // reaches a running consumer within that time (one request per key and period).
+  if (have) {
+    const auto fresh_for = std::min(have->key->timing.rekey, have->key->timing.validity);
+    if (s->now() - have->born < fresh_for) co_return have->key;
+  }
   custodian_request asked{.op = custodian_op::key_by_name, .name = name};
   std::string which = "name " + to_hex(name);
   auto got = co_await ask(s, std::move(which), std::move(asked));

@@ -4,7 +4,8 @@ broker (seed 004's topology, encrypted_kafka.Topology), with a custodian of shor
 moves within a key, a producer that cannot reach the custodian keeps its key until the validity
 and then stops with an error rather than write with an expired key; a revoked producer gets no
 key; a deleted key makes its records unreadable, reported as such (the consumers here tag what
-they cannot open). Needs the kafka_broker fixture (NODUS_KAFKA_ENV)."""
+they cannot open), at a consumer that never had the keys at once, at one that had them within a
+rekey period. Needs the kafka_broker fixture (NODUS_KAFKA_ENV)."""
 import json
 import subprocess
 import time
@@ -133,6 +134,12 @@ def test(args):
         check(len(got) == len(sent) and all("deleted" in r or "shredded" in r for r in reasons),
               f"records of deleted keys, as consumer2 reads them: {reasons}")
         check(all("period secret" not in v for v, _ in got), "a shredded record was opened")
+        # The consumer that read them before learns of the deletion within a rekey period (2 s here).
+        def shredded_at_consumer():
+            again = read(c, topic, len(sent))
+            return all("nodus.undecryptable" in h for _, h in again) and again
+        check(eventually(shredded_at_consumer, timeout=20, interval=0.5),
+              "the consumer that had the keys still opens the records of deleted keys")
         print(f"keys deleted: {len(got)} records unreadable at a consumer, tagged: {reasons[0]}", flush=True)
     except BaseException:
         t.print_logs()

@@ -6,7 +6,8 @@
 ///                   {.to = route{channel.address(), "kafka_custodian"}, .description = "hub"});
 ///   inlet_options.protection.keys = keys;
 ///
-/// Caching: keys by name for as long as the client lives (at most `max_cached_keys`); a topic's
+/// Caching: keys by name (at most `max_cached_keys`), asked again after a rekey period, so that
+/// a deletion at the custodian reaches a running consumer within that time; a topic's
 /// producing key until its rotation period has passed, then asked again; when the custodian
 /// cannot be reached then, the key serves until its validity has passed, and then
 /// `key_error::expired`. A refusal or a deletion is never papered over by the cache.
