@@ -1,5 +1,7 @@
 #include "home.hpp"
 
+#include "nodus/vault/atomic_file.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -66,30 +68,7 @@ result_or_failure<json::value> read_json_file(const fs::path& path) {
 }
 
 result_or_failure<> write_json_file(const fs::path& path, const json::value& v) {
-  const auto temporary = path.string() + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return nodus::fail(std::error_code(errno, std::generic_category()), temporary + ": cannot write");
-  const auto text = json::dump(v, true) + "\n";
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const auto n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::error_code ec(errno, std::generic_category());
-      ::close(fd);
-      return nodus::fail(ec, temporary + ": " + ec.message());
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  // fsync before the rename, so a node killed (or a machine losing power) right after keeps
-  // either the old config or the new one, never an empty file.
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  std::error_code ec;
-  if (synced) fs::rename(temporary, path, ec);
-  if (!synced || ec)
-    return nodus::fail(ec ? ec : std::make_error_code(std::errc::io_error), path.string() + ": cannot replace");
-  return outcome::success();
+  return vault::write_file_atomically(path, json::dump(v, true) + "\n");
 }
 
 }  // namespace nodus::cli

@@ -14,6 +14,7 @@
 
 #include "nodus/authority/errors.hpp"
 #include "nodus/core/json.hpp"
+#include "nodus/vault/atomic_file.hpp"
 #include "nodus/vault/vault.hpp"
 
 namespace nodus::authority {
@@ -127,30 +128,6 @@ result_or_failure<contents> contents_from(const json::value& v) {
   return c;
 }
 
-result_or_failure<> write_atomically(const std::filesystem::path& file, const std::string& text) {
-  const auto temporary = file.string() + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return fail(std::error_code(errno, std::generic_category()), temporary + ": cannot write");
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const auto n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const std::error_code ec(errno, std::generic_category());
-      ::close(fd);
-      return fail(ec, temporary + ": " + ec.message());
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  std::error_code ec;
-  if (synced) std::filesystem::rename(temporary, file, ec);
-  if (!synced || ec)
-    return fail(ec ? ec : std::make_error_code(std::errc::io_error), file.string() + ": cannot replace");
-  return outcome::success();
-}
-
 std::optional<std::string> spec_problem(const ticket_spec& spec) {
   if (auto problem = attributes_problem(spec.attributes)) return problem;
   if (spec.attributes.contains(std::string(relay_attribute)))
@@ -172,7 +149,7 @@ struct member_store::state {
   // Writes `next` (with the lock held) and makes it the state.
   result_or_failure<> commit(contents next) {
     if (!file.empty()) {
-      auto written = write_atomically(file, json::dump(to_json(next), true) + "\n");
+      auto written = vault::write_file_atomically(file, json::dump(to_json(next), true) + "\n");
       if (!written)
         return refuse(enrollment_error::unavailable,
                       "the member store cannot be written: " + written.error().message());

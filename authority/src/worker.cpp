@@ -14,7 +14,7 @@ public:
   explicit authority_worker(std::shared_ptr<authority> a) : authority_(std::move(a)) {}
 
   task<result<>> handle_message(context& ctx, local_message message) override {
-    const std::string who = asking_identity(message, authority_->trusted().id);
+    const std::string who = secure_channel::asking_identity(message, authority_->trusted().id);
     const std::string shown = who.empty() ? std::string("(none)") : printable_cut(who, max_identifier_size);
     authority_reply reply;
     auto request = decode_authority_request(message.payload);
@@ -40,12 +40,6 @@ private:
 };
 
 }  // namespace
-
-std::string asking_identity(const local_message& m, std::string_view local_identity) {
-  if (auto found = m.metadata.find(secure_channel::identifier_key); found != m.metadata.end()) return found->second;
-  if (!m.origin) return std::string(local_identity);
-  return {};
-}
 
 task<result<>> start_authority_worker(context& ctx, address at, std::shared_ptr<authority> a) {
   co_return co_await ctx.start_worker(std::move(at), authority_worker(std::move(a)));

@@ -10,6 +10,7 @@
 #include "custodian_state.hpp"
 #include "nodus/core/error.hpp"
 #include "nodus/core/json.hpp"
+#include "nodus/vault/atomic_file.hpp"
 
 namespace nodus::kafka_crypto {
 namespace {
@@ -111,28 +112,7 @@ result_or_failure<> write_custodian_record(const std::filesystem::path& file, co
   for (const auto& name : r.deleted) deleted.push_back(to_hex(name));
   v["keys"] = std::move(keys);
   v["deleted"] = std::move(deleted);
-  const std::string text = json::dump(v, true) + "\n";
-  const auto temporary = file.string() + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return fail(std::error_code(errno, std::generic_category()), temporary + ": cannot write");
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const auto n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const std::error_code ec(errno, std::generic_category());
-      ::close(fd);
-      return fail(ec, temporary + ": " + ec.message());
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  std::error_code ec;
-  if (synced) std::filesystem::rename(temporary, file, ec);
-  if (!synced || ec)
-    return fail(ec ? ec : std::make_error_code(std::errc::io_error), file.string() + ": cannot replace");
-  return outcome::success();
+  return vault::write_file_atomically(file, json::dump(v, true) + "\n");
 }
 
 }  // namespace nodus::kafka_crypto

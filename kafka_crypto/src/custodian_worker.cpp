@@ -46,7 +46,7 @@ public:
   explicit custodian_worker(std::shared_ptr<key_custodian> c) : custodian_(std::move(c)) {}
 
   task<result<>> handle_message(context& ctx, local_message message) override {
-    const std::string who = asking_identity(message, custodian_->local_identity());
+    const std::string who = secure_channel::asking_identity(message, custodian_->local_identity());
     const std::string shown = who.empty() ? std::string("(none)") : printable_cut(who, max_identifier_size);
     custodian_reply reply;
     auto request = decode_custodian_request(message.payload);
@@ -77,12 +77,6 @@ private:
 };
 
 }  // namespace
-
-std::string asking_identity(const local_message& m, std::string_view local_identity) {
-  if (auto found = m.metadata.find(secure_channel::identifier_key); found != m.metadata.end()) return found->second;
-  if (!m.origin) return std::string(local_identity);
-  return {};
-}
 
 task<result<>> start_custodian_worker(context& ctx, address at, std::shared_ptr<key_custodian> custodian) {
   co_return co_await ctx.start_worker(std::move(at), custodian_worker(std::move(custodian)));

@@ -39,4 +39,10 @@ incoming_access_control only_from(std::vector<vault::identifier> ids) {
       });
 }
 
+std::string asking_identity(const local_message& m, std::string_view local_identity) {
+  if (auto found = m.metadata.find(identifier_key); found != m.metadata.end()) return found->second;
+  if (!m.origin) return std::string(local_identity);
+  return {};
+}
+
 }  // namespace nodus::secure_channel

@@ -122,11 +122,11 @@ TEST_CASE("timing is checked, and the key limit holds") {
 
 TEST_CASE("a message made on the custodian's node counts as its local identity") {
   local_message m;
-  CHECK(kc::asking_identity(m, "Ilocal") == "Ilocal");
-  CHECK(kc::asking_identity(m, "").empty());
+  CHECK(secure_channel::asking_identity(m, "Ilocal") == "Ilocal");
+  CHECK(secure_channel::asking_identity(m, "").empty());
   m.metadata.emplace(std::string(secure_channel::identifier_key), "Ipeer");
-  CHECK(kc::asking_identity(m, "Ilocal") == "Ipeer");
+  CHECK(secure_channel::asking_identity(m, "Ilocal") == "Ipeer");
   local_message from_tcp;
   from_tcp.origin = std::make_shared<flow_origin>(flow_origin{"tcp.1", "", "tcp connection"});
-  CHECK(kc::asking_identity(from_tcp, "Ilocal").empty());
+  CHECK(secure_channel::asking_identity(from_tcp, "Ilocal").empty());
 }

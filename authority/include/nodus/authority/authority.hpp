@@ -79,8 +79,6 @@ private:
 /// is exposed (a secure channel listener's `expose`).
 task<result<>> start_authority_worker(context& ctx, address at, std::shared_ptr<authority> a);
 
-/// Who sent `m`: the secure channel's identifier, `local_identity` for a message made on this
-/// node, or empty (refuse it).
-std::string asking_identity(const local_message& m, std::string_view local_identity);
+/// Who asks: `secure_channel::asking_identity`.
 
 }  // namespace nodus::authority

@@ -113,8 +113,6 @@ private:
 /// is exposed (a secure channel listener's `expose`, or `context::expose`).
 task<result<>> start_custodian_worker(context& ctx, address at, std::shared_ptr<key_custodian> custodian);
 
-/// Who sent `m`: the secure channel's identifier, `local_identity` for a message made on this
-/// node, or empty (refuse it).
-std::string asking_identity(const local_message& m, std::string_view local_identity);
+/// Who asks: `secure_channel::asking_identity`.
 
 }  // namespace nodus::kafka_crypto

@@ -188,6 +188,12 @@ inline constexpr std::string_view identifier_key = "secure_channel.identifier";
 /// The local metadata key under which a decryptor records its channel's address.
 inline constexpr std::string_view channel_key = "secure_channel.channel";
 
+/// Who sent `m`, for a service that answers each identity for itself (the key custodian, the
+/// authority): the identifier its secure channel authenticated, `local_identity` for a message
+/// made on this node, or empty for one that came from another node outside a secure channel
+/// (refuse it). Never an identifier written in the message.
+std::string asking_identity(const local_message& m, std::string_view local_identity);
+
 /// Access control for a worker that accepts only messages that came through a secure channel
 /// from one of `ids` (every other message is refused and logged).
 incoming_access_control only_from(std::vector<vault::identifier> ids);
