@@ -41,6 +41,7 @@ result_or_failure<bytes> authority::credential_for(const member& m) {
   // Whole milliseconds, as on the wire, so that the signed times are the ones sent.
   const auto issued = from_millis(to_millis(now()));
   credential c{m.id, m.attributes, trusted_.id, issued, issued + options_.credential_validity, {}};
+  c.attributes[std::string(project_attribute)] = trusted_.id;
   auto signed_bytes = sign_credential(std::move(c), *options_.identity);
   if (!signed_bytes)
     return refuse(enrollment_error::unavailable, "the authority cannot sign: " + signed_bytes.error().message());

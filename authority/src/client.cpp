@@ -87,7 +87,7 @@ struct credential_keeper::state {
   context ctx;  // only to make detached contexts from
   keeper_options options;
   mutable std::mutex mutex;
-  bytes wire;
+  std::shared_ptr<const bytes> wire;  // replaced, never changed: what secure channels present
   credential held;
   std::uint64_t refreshes = 0;
 
@@ -106,13 +106,18 @@ result_or_failure<std::shared_ptr<credential_keeper>> credential_keeper::create(
   auto verified = verify_credential(initial, s->options.authority, s->options.subject, s->now());
   if (!verified) return std::move(verified).error();
   s->held = std::move(verified).value();
-  s->wire = std::move(initial);
+  s->wire = std::make_shared<const bytes>(std::move(initial));
   return std::shared_ptr<credential_keeper>(new credential_keeper(std::move(s)));
 }
 
 credential credential_keeper::held() const {
   std::lock_guard lock(state_->mutex);
   return state_->held;
+}
+
+std::shared_ptr<const bytes> credential_keeper::presentable() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->wire;
 }
 
 time_point credential_keeper::refresh_due() const {
@@ -127,7 +132,7 @@ std::uint64_t credential_keeper::refreshes() const {
 
 task<result_or_failure<bytes>> credential_keeper::current() {
   auto s = state_;
-  bytes wire;
+  std::shared_ptr<const bytes> wire;
   time_point due, expires;
   {
     std::lock_guard lock(s->mutex);
@@ -135,14 +140,14 @@ task<result_or_failure<bytes>> credential_keeper::current() {
     due = s->due();
     expires = s->held.expires_at;
   }
-  if (s->now() < due) co_return wire;
+  if (s->now() < due) co_return *wire;
   context temporary = s->ctx.new_detached("authority.keeper.");
   auto fresh = co_await refresh(temporary, s->options.to, s->options.timeout);
   result_or_failure<credential> verified = fail(make_error_code(credential_error::malformed), "");
   if (fresh) verified = verify_credential(fresh.value(), s->options.authority, s->options.subject, s->now());
   if (fresh && verified) {
     std::lock_guard lock(s->mutex);
-    s->wire = fresh.value();
+    s->wire = std::make_shared<const bytes>(fresh.value());
     s->held = std::move(verified).value();
     ++s->refreshes;
     co_return std::move(fresh).value();
@@ -151,7 +156,7 @@ task<result_or_failure<bytes>> credential_keeper::current() {
   if (s->now() < expires) {
     s->ctx.log().warn("credential of {}: no new one ({}); presenting the one held until it expires at {}",
                       s->options.subject, why, time_text(expires));
-    co_return wire;
+    co_return *wire;
   }
   if (!fresh) co_return std::move(fresh).error();
   co_return std::move(verified).error();

@@ -132,6 +132,8 @@ std::optional<std::string> spec_problem(const ticket_spec& spec) {
   if (auto problem = attributes_problem(spec.attributes)) return problem;
   if (spec.attributes.contains(std::string(relay_attribute)))
     return "the relay attribute comes from the ticket's relay name, not from its attributes";
+  if (spec.attributes.contains(std::string(project_attribute)))
+    return "the project attribute is the authority's to set (its identifier, on every credential)";
   if (spec.relay.size() > max_relay_name_size) return "the relay name is over 128 bytes";
   if (spec.usage_count < 1 || spec.usage_count > max_usage_count) return "the usage count is not 1 to 1000000";
   if (spec.expires_in < std::chrono::seconds(1) || spec.expires_in > max_ticket_lifetime)

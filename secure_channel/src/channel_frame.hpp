@@ -14,7 +14,8 @@
 //
 // Content kinds inside the ciphertext: 0 a message (an encoded transport_message: onward route,
 // return route, payload), 1 close, 2 handshake confirmed (the responder's first message, so the
-// initiator knows its identity was accepted).
+// initiator knows its identity was accepted), 3 a credential (the sender's refreshed credential,
+// replacing the one its handshake message presented).
 
 #include <cstdint>
 #include <optional>
@@ -36,7 +37,7 @@ enum class kind : std::uint8_t {
   handshake_timeout = 6,
 };
 
-enum class content : std::uint8_t { message = 0, close = 1, confirmed = 2 };
+enum class content : std::uint8_t { message = 0, close = 1, confirmed = 2, credential = 3 };
 
 inline constexpr std::size_t header_size = 2;
 inline constexpr std::size_t encrypted_header_size = header_size + 8;

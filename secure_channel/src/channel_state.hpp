@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "nodus/secure_channel/secure_channel.hpp"
@@ -41,6 +42,18 @@ struct channel::state {
   std::atomic<std::uint64_t> rejected{0};
   std::atomic<std::uint64_t> missing{0};
   std::atomic<bool> open{false};
+
+  // The peer's credential (when this end checks them), replaced when it presents a fresh one.
+  mutable std::mutex credential_mutex;
+  std::optional<verified_credential> peer_credential;
+  void set_peer_credential(std::optional<verified_credential> c) {
+    std::lock_guard lock(credential_mutex);
+    peer_credential = std::move(c);
+  }
+  std::optional<verified_credential> current_peer_credential() const {
+    std::lock_guard lock(credential_mutex);
+    return peer_credential;
+  }
 };
 
 struct listener::state {
@@ -63,22 +76,30 @@ struct channel_identity::state {
   std::chrono::seconds validity;
 
   std::mutex mutex;
-  bytes payload;  // what handshake messages 2 and 3 carry: [version, history, attestation]
+  bytes history, attestation;  // encoded, for handshake messages 2 and 3
   std::int64_t expires_at = 0;
 
   state(vault::identity id, vault::key_id key, bytes pub, std::chrono::seconds v)
       : identity(std::move(id)), static_key(std::move(key)), static_public(std::move(pub)), validity(v) {}
   ~state() { (void)identity.key_vault()->remove(static_key); }
 
-  /// The handshake payload, with an attestation renewed once less than a tenth of its
-  /// validity is left.
-  result_or_failure<bytes> handshake_payload();
+  /// The handshake payload, [version, history, attestation] or, with a credential,
+  /// [version, history, attestation, credential]; the attestation is renewed once less than a
+  /// tenth of its validity is left.
+  result_or_failure<bytes> handshake_payload(const bytes* credential);
+};
+
+/// A peer as its handshake message showed it: its identifier and its credential, when this end
+/// checks credentials.
+struct verified_peer {
+  vault::identifier id;
+  std::optional<verified_credential> credential;
 };
 
 /// Checks a peer's handshake payload: its history and its attestation of `remote_static` verify,
-/// `local.trust` accepts its identifier, and the history is not older than (nor forks from) the
-/// one last seen under that identifier in the vault of `local.identity`, which then remembers
+/// its credential passes `local.credentials.verify` (when set), `local.trust` accepts it, and the history is not older
+/// than (nor forks from) the one last seen under that identifier in the vault of `local.identity`, which then remembers
 /// it. The failure names the identifier when it is known.
-result_or_failure<vault::identifier> verify_peer(byte_view payload, const bytes& remote_static, const options& local);
+result_or_failure<verified_peer> verify_peer(byte_view payload, const bytes& remote_static, const options& local);
 
 }  // namespace nodus::secure_channel

@@ -23,6 +23,7 @@ struct end_config {
   std::shared_ptr<listener_shared_state> listener_state;  // responders only
   std::optional<nodus::address> waiter;                   // initiators only: told when the handshake ends
   std::optional<failure> outcome;                         // initiators only: why it failed (set before telling)
+  std::shared_ptr<const bytes> presented;                 // the credential our handshake message presented
 };
 
 /// The prologue both sides mix in: binds handshakes to this protocol and its version.
@@ -45,7 +46,8 @@ public:
         next_(next_sequence),
         remote_(std::move(remote)),
         config_(std::move(config)),
-        close_at_(close_address(config_->channel_state->encryptor)) {}
+        close_at_(close_address(config_->channel_state->encryptor)),
+        presented_(config_->presented) {}
 
   /// Where `close_secure_channel` asks the encryptor to close: the channel address + ".close".
   static nodus::address close_address(const nodus::address& channel);
@@ -61,12 +63,18 @@ public:
 
 private:
   task<result<>> close(context& ctx);
+  /// Seals and sends `frame` (begun with `start_frame`, plaintext appended) as the next frame;
+  /// `counted`: a message (the `sent` counter), not a control frame.
+  task<result<>> seal_and_send(context& ctx, bytes frame, bool counted);
+  /// Presents this end's credential again when `credentials.present` gives a new one.
+  task<result<>> present_fresh_credential(context& ctx);
 
   noise_cipher cipher_;
   std::uint64_t next_;
   route remote_;
   std::shared_ptr<end_config> config_;
-  nodus::address close_at_;  // close_address(channel), built once rather than per message
+  nodus::address close_at_;                 // close_address(channel), built once rather than per message
+  std::shared_ptr<const bytes> presented_;  // the credential the peer has from us
 };
 
 class decryptor final : public raw_worker {
@@ -98,7 +106,13 @@ private:
   task<result<>> tell_waiter(context& ctx);
   /// Authenticates and decrypts in place with the key of `sequence`'s epoch.
   result<> open(std::uint64_t sequence, byte_view header, std::span<std::uint8_t> text_and_tag);
+  /// The peer's fresh credential, sent inside the channel: verified, it replaces the held one.
+  void on_credential(context& ctx, byte_view credential);
+  /// With credentials required: false (logged once per lapse) when the peer's has expired.
+  bool peer_credential_valid(context& ctx);
 
+  std::optional<verified_credential> peer_credential_;  // the channel state's copy, read per message
+  bool lapse_logged_ = false;
   std::optional<noise_xx_handshake> handshake_;
   route remote_;
   std::shared_ptr<end_config> config_;

@@ -122,12 +122,16 @@ task<result<>> decryptor::on_handshake(context& ctx, frame::kind kind, local_mes
     // Messages 2 and 3 carry the peer's identity: verify it and apply our trust policy.
     auto peer = verify_peer(payload.value(), handshake_->remote_static(), config_->opts);
     if (!peer) co_return co_await end_handshake(ctx, peer.error(), true);
-    channel.peer = peer.value();
+    channel.peer = peer.value().id;
+    peer_credential_ = peer.value().credential;
+    channel.set_peer_credential(peer_credential_);
   }
   if (index == 2) co_return co_await complete_handshake(ctx);  // responder: done
 
   // Our turn: message 2 (responder) or 3 (initiator), carrying our identity.
-  auto ours = detail::access::state(config_->opts.identity)->handshake_payload();
+  const auto& present = config_->opts.credentials.present;
+  config_->presented = present ? present() : nullptr;
+  auto ours = detail::access::state(config_->opts.identity)->handshake_payload(config_->presented.get());
   if (!ours) co_return co_await end_handshake(ctx, ours.error(), true);
   auto reply = handshake_->write_message(ours.value());
   if (!reply) {
@@ -310,6 +314,7 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_mess
       (void)co_await ctx.stop_worker(channel.encryptor);
       (void)co_await ctx.stop_worker(ctx.address());
       co_return ok();
+    case frame::content::credential: on_credential(ctx, inner_wire); co_return ok();
     case frame::content::message: break;
     default: channel.rejected.fetch_add(1, std::memory_order_release); co_return ok();
   }
@@ -323,16 +328,60 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_mess
     channel.rejected.fetch_add(1, std::memory_order_release);
     co_return ok();
   }
+  if (config_->opts.credentials.verify && !peer_credential_valid(ctx)) {
+    channel.rejected.fetch_add(1, std::memory_order_release);
+    co_return ok();
+  }
   channel.delivered.fetch_add(1, std::memory_order_release);
   auto local = to_local_message(std::move(inner).value());
   local.return_route.prepend(channel.encryptor);
   local.metadata.emplace(identifier_key, channel.peer);
   local.metadata.emplace(channel_key, channel.encryptor.value());
+  if (peer_credential_) {
+    for (const auto& [name, value] : peer_credential_->attributes)
+      local.metadata.emplace(std::string(attribute_key_prefix) + name, value);
+  }
   local.origin = channel.origin;
   if (auto sent = co_await ctx.forward(std::move(local)); !sent)
     ctx.log().info("secure channel {}: message {} could not be delivered: {}", channel.encryptor, f.sequence,
                    sent.error().message());
   co_return ok();
+}
+
+void decryptor::on_credential(context& ctx, byte_view credential) {
+  auto& channel = *config_->channel_state;
+  if (!config_->opts.credentials.verify) return;  // this end does not look at credentials
+  auto checked = config_->opts.credentials.verify(credential, channel.peer);
+  if (!checked) {
+    // The one held stays until it expires: a refresh gone wrong is no reason to cut off sooner.
+    ctx.log().warn("secure channel {}: a refreshed credential from {} is refused: {}", channel.encryptor, channel.peer,
+                   checked.error().message());
+    channel.rejected.fetch_add(1, std::memory_order_release);
+    return;
+  }
+  peer_credential_ = std::move(checked).value();
+  lapse_logged_ = false;
+  channel.set_peer_credential(peer_credential_);
+  ctx.log().debug("secure channel {}: {} presented a refreshed credential", channel.encryptor, channel.peer);
+}
+
+bool decryptor::peer_credential_valid(context& ctx) {
+  auto& channel = *config_->channel_state;
+  const auto& clock = config_->opts.credentials.clock;
+  const auto now = clock ? clock() : std::chrono::system_clock::now();
+  if (peer_credential_ && now < peer_credential_->expires_at) return true;
+  if (!lapse_logged_) {
+    lapse_logged_ = true;
+    ctx.log().warn(
+        "secure channel {}: the credential of {} has expired; its messages are dropped until it presents "
+        "a fresh one",
+        channel.encryptor, channel.peer);
+  }
+  if (peer_credential_) {
+    peer_credential_.reset();
+    channel.set_peer_credential(std::nullopt);
+  }
+  return false;
 }
 
 }  // namespace nodus::secure_channel

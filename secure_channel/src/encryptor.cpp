@@ -82,14 +82,35 @@ task<result<>> encryptor::handle_message(context& ctx, local_message message) {
   frame.insert(frame.end(), message.payload.begin(), message.payload.end());
   frame.push_back(static_cast<std::uint8_t>(frame::content::message));
 
+  if (config_->opts.credentials.present) {
+    if (auto presented = co_await present_fresh_credential(ctx); !presented) co_return presented;
+  }
+  co_return co_await seal_and_send(ctx, std::move(frame), true);
+}
+
+task<result<>> encryptor::seal_and_send(context& ctx, bytes frame, bool counted) {
   const auto sequence = next_++;
   if (sequence != 0 && sequence % config_->opts.rekey_interval == 0) {
     if (auto rekeyed = cipher_.rekey(); !rekeyed) co_return rekeyed.error();
   }
   if (auto sealed = seal_frame(cipher_, sequence, frame); !sealed) co_return sealed.error();
-  channel.sent.fetch_add(1, std::memory_order_relaxed);
-  local_message out{remote_, route(channel.decryptor), std::move(frame), {}};
+  if (counted) config_->channel_state->sent.fetch_add(1, std::memory_order_relaxed);
+  local_message out{remote_, route(config_->channel_state->decryptor), std::move(frame), {}};
   co_return co_await ctx.forward(std::move(out));
+}
+
+task<result<>> encryptor::present_fresh_credential(context& ctx) {
+  auto fresh = config_->opts.credentials.present();
+  if (!fresh || fresh == presented_) co_return ok();
+  // Before the message that follows: the peer sees the new credential first (frames of one
+  // direction are delivered in order, or dropped as too old).
+  auto frame = start_frame(fresh->size() + 1);
+  frame.insert(frame.end(), fresh->begin(), fresh->end());
+  frame.push_back(static_cast<std::uint8_t>(frame::content::credential));
+  if (auto sent = co_await seal_and_send(ctx, std::move(frame), false); !sent) co_return sent;
+  presented_ = std::move(fresh);
+  ctx.log().debug("secure channel {}: presented a refreshed credential", config_->channel_state->encryptor);
+  co_return ok();
 }
 
 task<result<>> encryptor::handle_delivery_error(context& ctx, local_message notice) {

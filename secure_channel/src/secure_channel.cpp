@@ -12,6 +12,10 @@ namespace nodus::secure_channel {
 const nodus::address& channel::address() const noexcept { return state_->encryptor; }
 const nodus::address& channel::frames_address() const noexcept { return state_->decryptor; }
 const vault::identifier& channel::peer() const noexcept { return state_->peer; }
+std::map<std::string, std::string> channel::peer_attributes() const {
+  auto held = state_->current_peer_credential();
+  return held ? held->attributes : std::map<std::string, std::string>{};
+}
 bool channel::open() const noexcept { return state_->open.load(); }
 
 channel_stats channel::stats() const noexcept {

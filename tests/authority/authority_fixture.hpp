@@ -51,7 +51,7 @@ inline task<result_or_failure<bool>> delete_task(context& ctx, route to, std::st
 
 struct authority_fixture {
   explicit authority_fixture(std::shared_ptr<au::member_store> store = nullptr)
-      : keeper("127.0.0.1:0", {}, true, {"tap", "listener"}) {
+      : keeper("127.0.0.1:0", {}, true, {"tap", "listener", "members"}) {
     au::authority_options o{.identity = authority_identity_raw,
                             .store = store ? store : au::member_store::in_memory(),
                             .admins = {admin.id()},

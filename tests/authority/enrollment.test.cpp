@@ -22,12 +22,16 @@ TEST_CASE("enrolling with a ticket gives a credential that verifies, with the ti
   REQUIRE_MESSAGE(c, c.error().message());
   CHECK(c.value().subject == f.alice.id());
   CHECK(c.value().issuer == f.authority_identity.id());
-  CHECK(c.value().attributes == au::attribute_map{{"kafka", "producer"}, {"relay", "*"}, {"role", "member"}});
+  CHECK(c.value().attributes ==
+        au::attribute_map{
+            {"kafka", "producer"}, {"project", f.authority_identity.id()}, {"relay", "*"}, {"role", "member"}});
   CHECK(c.value().issued_at == f.clock.now());
   CHECK(c.value().expires_at == f.clock.now() + std::chrono::hours(1));
   auto m = f.project->store()->find(f.alice.id());
   REQUIRE(m);
-  CHECK(m->attributes == c.value().attributes);
+  auto granted = c.value().attributes;  // the store keeps the ticket's; the authority adds `project`
+  granted.erase("project");
+  CHECK(m->attributes == granted);
   CHECK(f.keeper.logs.eventually_contains("enrolled identity " + f.alice.id()));
   // The credential is about Alice: Bob cannot present it.
   CHECK(au::verify_credential(got.value(), f.project->trusted(), f.bob.id(), f.clock.now()).error().code ==

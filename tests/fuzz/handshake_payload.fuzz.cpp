@@ -1,6 +1,8 @@
 // Fuzzes the parsing of the identity payload a peer sends in handshake messages 2 and 3:
-// `secure_channel::verify_peer` (services/src/secure_channel/channel_identity.cpp), which
-// unpacks [version, history, attestation] and decodes and verifies both parts.
+// `secure_channel::verify_peer` (secure_channel/src/channel_identity.cpp), which unpacks
+// [version, history, attestation] or [version, history, attestation, credential] and decodes and
+// verifies the parts (the credential is passed to a verifier that looks at its size only: the
+// credential's own decoder is fuzzed in authority_protocol).
 //
 // Input: the payload, as it comes out of the Noise message. The static key it must attest is
 // fixed (`fuzz_corpus` writes valid payloads for it, from fixed identities).
@@ -24,12 +26,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           secure_channel::channel_identity::create(vault::identity::create(vault::vault::create_in_memory()).value())
               .value(),
       .trust = secure_channel::trust_policy::everyone()};
+  // The same side requiring a credential: any bytes of at most 64 KiB pass its verifier.
+  static const secure_channel::options members = [] {
+    auto o = local;
+    o.credentials.verify = [](byte_view credential,
+                              const vault::identifier&) -> result_or_failure<secure_channel::verified_credential> {
+      return secure_channel::verified_credential{{{"size", std::to_string(credential.size())}},
+                                                 std::chrono::system_clock::time_point::max()};
+    };
+    return o;
+  }();
   static const bytes remote_static = nodus::fuzz::attested_static_key();
   const byte_view payload(data, size);
   allocation_watch watch;
   auto id = secure_channel::verify_peer(payload, remote_static, local);
+  auto member = secure_channel::verify_peer(payload, remote_static, members);
   watch.check(allocation_watch::decoder_limit(size));
+  if (member) {
+    NODUS_FUZZ_CHECK(member.value().credential);
+    NODUS_FUZZ_CHECK(std::stoul(member.value().credential->attributes.at("size")) <= size);
+  }
   if (!id) return 0;
-  NODUS_FUZZ_CHECK(id.value().size() == 41 && id.value()[0] == 'I');
+  NODUS_FUZZ_CHECK(id.value().id.size() == 41 && id.value().id[0] == 'I');
+  NODUS_FUZZ_CHECK(!id.value().credential);
   return 0;
 }

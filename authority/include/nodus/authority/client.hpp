@@ -61,6 +61,9 @@ public:
   task<result_or_failure<bytes>> current();
   /// The credential held now, decoded.
   credential held() const;
+  /// The credential held now, as presented in secure channel handshakes: the same pointer until
+  /// a refresh replaces it (so a channel knows when to present it again).
+  std::shared_ptr<const bytes> presentable() const;
   /// When `current` next asks for a new one.
   time_point refresh_due() const;
   /// How many refreshes succeeded.

@@ -39,6 +39,9 @@ inline constexpr std::size_t max_credential_size = 96 * 1024;
 inline constexpr std::chrono::seconds max_clock_skew{60};
 /// The attribute that says which relay name a member may take (`"*"`: any).
 inline constexpr std::string_view relay_attribute = "relay";
+/// The attribute an authority puts on every credential it signs: its own identifier. So
+/// `subject.project = "I…"` is "a member of that project" in any policy.
+inline constexpr std::string_view project_attribute = "project";
 
 struct credential {
   std::string subject;  ///< the member's identifier

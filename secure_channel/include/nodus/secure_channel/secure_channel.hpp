@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +29,7 @@
 #include "nodus/core/route.hpp"
 #include "nodus/node/access_control.hpp"
 #include "nodus/node/context.hpp"
+#include "nodus/policy/policy.hpp"
 #include "nodus/secure_channel/noise.hpp"
 #include "nodus/vault/identity.hpp"
 
@@ -37,8 +39,10 @@ namespace detail {
 struct access;  // the library's own access to the handles' state (secure_channel/src/channel_state.hpp)
 }  // namespace detail
 
-/// Which peer identities a channel end accepts. A refusal aborts the handshake on both sides
-/// with an error naming the refused identifier.
+/// Which peers a channel end accepts: decided over the peer's authenticated identifier and,
+/// when the end checks credentials (`credential_options::verify`), the attributes of the
+/// credential it presented. A refusal aborts the handshake on both sides with an error naming
+/// the refused identifier.
 class trust_policy {
 public:
   /// No policy chosen yet: channels and listeners refuse to start with it, so trusting
@@ -53,17 +57,47 @@ public:
   static trust_policy any_of(std::vector<vault::identifier> ids);
   /// Identities for which `accept` returns true; `description` appears in refusals.
   static trust_policy custom(std::string description, std::function<bool(const vault::identifier&)> accept);
+  /// Peers that `p` allows, over their identifier and their credential's attributes (without a
+  /// verified credential, the identifier only): `policy::parse_policy("subject.role = \"member\"")`.
+  static trust_policy allowing(policy::policy p);
 
-  bool trusts(const vault::identifier& id) const { return accept_ && accept_(id); }
+  bool trusts(const vault::identifier& id) const { return trusts(policy::subject{id, {}}); }
+  bool trusts(const policy::subject& s) const { return accept_ && accept_(s); }
   const std::string& description() const noexcept { return description_; }
   /// False for a default-constructed policy (none chosen).
   bool chosen() const noexcept { return static_cast<bool>(accept_); }
 
 private:
-  trust_policy(std::string description, std::function<bool(const vault::identifier&)> accept)
+  trust_policy(std::string description, std::function<bool(const policy::subject&)> accept)
       : description_(std::move(description)), accept_(std::move(accept)) {}
   std::string description_;
-  std::function<bool(const vault::identifier&)> accept_;
+  std::function<bool(const policy::subject&)> accept_;
+};
+
+/// A peer's credential once checked: what it says about the peer, and until when.
+struct verified_credential {
+  std::map<std::string, std::string> attributes;
+  std::chrono::system_clock::time_point expires_at;
+};
+
+/// Credentials (docs/enrollment.md): what this end presents, and how it checks the peer's.
+/// The secure channel library knows nothing of authorities; `nodus::authority` fills these in
+/// (`authority::member_credentials`).
+struct credential_options {
+  /// This end's credential, as bytes: presented in its handshake message and, each time it
+  /// returns another pointer (a refreshed credential), presented again inside the channel before
+  /// the next message. Unset or null: none presented. Runs on the node's threads; must not block.
+  std::function<std::shared_ptr<const bytes>()> present;
+  /// Checks the credential a peer presents (its bytes and the identifier that presented it). Set:
+  /// every peer must present one that passes, or the handshake is refused saying why. Its
+  /// attributes are then stamped on every message the channel delivers
+  /// (`secure_channel.attribute.NAME`) until it expires; after that, messages from the peer are
+  /// dropped (logged) until it presents a fresh one, so a member removed from its project is cut
+  /// off once its last credential lapses.
+  std::function<result_or_failure<verified_credential>(byte_view credential, const vault::identifier& presenter)>
+      verify;
+  /// The clock expiries are read on (`std::chrono::system_clock::now` when unset; tests set one).
+  std::function<std::chrono::system_clock::time_point()> clock;
 };
 
 /// An identity made ready for handshakes: a static X25519 key in the identity's vault and the
@@ -92,6 +126,8 @@ struct options {
   channel_identity identity;
   /// Which peers to accept; there is no default (see `trust_policy`).
   trust_policy trust;
+  /// Credentials presented and required; none by default.
+  credential_options credentials;
   cipher_suite suite = cipher_suite::aes256_gcm;
   /// How long `create_secure_channel` waits for the handshake (but see `keep_waiting`); a
   /// listener drops a half-done handshake after this long.
@@ -141,6 +177,10 @@ public:
   const nodus::address& frames_address() const noexcept;
   /// The peer's identifier, authenticated by the handshake.
   const vault::identifier& peer() const noexcept;
+  /// The attributes of the peer's credential as this end holds them: from the handshake, replaced
+  /// when the peer presents a fresh one, cleared when a message arrives after it expired. Empty
+  /// when this end does not check credentials.
+  std::map<std::string, std::string> peer_attributes() const;
   /// Counters of this end (safe to read from any thread).
   channel_stats stats() const noexcept;
   /// Whether the channel is still open (not closed by either side).
@@ -187,6 +227,9 @@ task<result<>> close_secure_channel(context& ctx, const nodus::address& channel_
 inline constexpr std::string_view identifier_key = "secure_channel.identifier";
 /// The local metadata key under which a decryptor records its channel's address.
 inline constexpr std::string_view channel_key = "secure_channel.channel";
+/// The prefix of the local metadata keys under which a decryptor records the attributes of the
+/// peer's verified credential: `secure_channel.attribute.role` = `member`.
+inline constexpr std::string_view attribute_key_prefix = "secure_channel.attribute.";
 
 /// Who sent `m`, for a service that answers each identity for itself (the key custodian, the
 /// authority): the identifier its secure channel authenticated, `local_identity` for a message
@@ -194,8 +237,20 @@ inline constexpr std::string_view channel_key = "secure_channel.channel";
 /// (refuse it). Never an identifier written in the message.
 std::string asking_identity(const local_message& m, std::string_view local_identity);
 
+/// Who sent `m`, for a policy: its `asking_identity` and the attributes of its verified
+/// credential (none for a message made on this node, or one without a credential).
+policy::subject asking_subject(const local_message& m, std::string_view local_identity);
+
 /// Access control for a worker that accepts only messages that came through a secure channel
 /// from one of `ids` (every other message is refused and logged).
 incoming_access_control only_from(std::vector<vault::identifier> ids);
+
+/// Access control for a worker whose callers `p` must allow (`asking_subject`): messages made on
+/// this node always pass; a refusal names the subject and the policy (`what` says what is
+/// guarded, e.g. "the relay service").
+incoming_access_control allowed_by(policy::policy p, std::string what);
+
+/// Why `p` refuses `s`, for logs and replies: `I… (role=guest) is not allowed by <policy>`.
+std::string refusal_reason(const policy::subject& s, const policy::policy& p, std::string_view what);
 
 }  // namespace nodus::secure_channel
