@@ -52,6 +52,8 @@ int message_send_from_node(const std::string& node, const std::string& to, const
                            double timeout_seconds);
 int message_send(const std::vector<std::string>& args);
 int identity(const std::vector<std::string>& args);
+/// `project create|show|ticket|enroll|member`: enrollment (cli/project_command.cpp).
+int project(const std::vector<std::string>& args);
 int kafka_dev(const std::vector<std::string>& args);
 /// `kafka decode`: one Kafka frame as JSON (cli/kafka_decode_command.cpp).
 int kafka(const std::vector<std::string>& args);

@@ -3,15 +3,17 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "home.hpp"
 #include "nodus/vault/identity.hpp"
 #include "nodus/vault/vault.hpp"
+#include "project_files.hpp"
 
 namespace nodus::cli {
 namespace po = boost::program_options;
 
 namespace {
 
-constexpr const char* synopsis = "create|list|show|rotate [NAME] --vault DIR";
+constexpr const char* synopsis = "create|list|show|rotate [NAME] [--vault DIR]";
 
 void print(const vault::identity& id, const std::string& name) {
   std::cout << name << " " << id.id() << " (" << id.history().changes().size() << " change"
@@ -38,9 +40,11 @@ int rotate(vault::identity_store& store, vault::vault& keys, const std::string& 
 int identity(const std::vector<std::string>& args) {
   std::string action, name, directory;
   po::options_description options("options");
-  options.add_options()("help,h", "show this help")("vault", po::value(&directory)->required(),
-                                                    "the vault directory (created with mode 0700 if missing)")(
-      "action", po::value(&action)->required(), "create, list, show or rotate (positional)")(
+  options.add_options()("help,h", "show this help")(
+      "vault", po::value(&directory),
+      "the vault directory (created with mode 0700 if missing; default: $NODUS_HOME/vault, where `project enroll` "
+      "and `node create --identity` look)")("action", po::value(&action)->required(),
+                                            "create, list, show or rotate (positional)")(
       "name", po::value(&name), "the identity's name (positional; not for list)");
   po::positional_options_description positional;
   positional.add("action", 1).add("name", 1);
@@ -50,6 +54,12 @@ int identity(const std::vector<std::string>& args) {
     return fail("identity", "unknown action '" + action + "' (expected create, list, show or rotate)", exit_usage);
   if (action != "list" && name.empty()) return fail("identity", action + " needs a NAME", exit_usage);
 
+  if (directory.empty()) {
+    directory = default_vault_directory().string();
+    std::error_code ignored;
+    std::filesystem::create_directories(nodus_home(), ignored);
+    std::filesystem::permissions(nodus_home(), std::filesystem::perms::owner_all, ignored);
+  }
   auto keys = vault::vault::open_directory(directory);
   if (!keys) return fail("identity", keys.error().message());
   vault::identity_store store(keys.value());

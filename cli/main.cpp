@@ -30,7 +30,9 @@ commands:
   message send             send a text message along a route and print the reply
   hub                      run a hub node in the foreground: TCP listener, relays (forwarding_service),
                            echoer, and the Kafka-backed stream services (stream_kafka, stream_kafka_index)
-  identity                 create, list, show or rotate named identities in a vault directory
+  identity                 create, list, show or rotate named identities in a vault ($NODUS_HOME/vault)
+  project                  create (a node becomes a project's authority), show, ticket, enroll, member
+                           list|delete: who belongs, with credentials that policies check
   kafka-dev                run a development Kafka broker (librdkafka's mock cluster) on loopback
   kafka decode             print one Kafka request or response frame as JSON
 
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
   if (command == "kafka-producer") return nodus::cli::kafka_producer(args);
   if (command == "kafka-custodian") return nodus::cli::kafka_custodian(args);
   if (command == "identity") return nodus::cli::identity(args);
+  if (command == "project") return nodus::cli::project(args);
   if (command == "kafka-dev") return nodus::cli::kafka_dev(args);
   if (command == "kafka") return nodus::cli::kafka(args);
   if (command == "message") {

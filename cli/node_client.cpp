@@ -13,6 +13,7 @@
 
 #include "cli.hpp"
 #include "home.hpp"
+#include "project_files.hpp"
 
 namespace nodus::cli {
 namespace fs = std::filesystem;
@@ -84,7 +85,8 @@ result_or_failure<json::value> start_node_process(const std::string& name) {
 }
 
 result_or_failure<> write_new_node(const std::string& name, const std::string& identity, const std::string& listener,
-                                   const std::string& api_tcp, const std::string& metrics, bool relay_service) {
+                                   const std::string& api_tcp, const std::string& metrics, bool relay_service,
+                                   const json::value& project) {
   const auto directory = node_directory(name);
   std::error_code ec;
   fs::create_directories(directory.parent_path(), ec);
@@ -95,6 +97,9 @@ result_or_failure<> write_new_node(const std::string& name, const std::string& i
   json::value config;
   config["name"] = name;
   config["identity"] = identity.empty() ? name : identity;
+  if (!identity.empty() && fs::exists(default_vault_directory() / "identities" / identity))
+    config["vault"] = default_vault_directory().string();
+  if (!project.is_null()) config["project"] = project;
   if (!api_tcp.empty()) config["api_tcp"] = api_tcp;
   if (!metrics.empty()) config["metrics"] = metrics;
   json::value listeners = json::array{};

@@ -19,9 +19,11 @@ result_or_failure<json::value> start_node_process(const std::string& name);
 
 /// Creates the node directory and node.json of a new node (not started). With `relay_service`,
 /// its TCP listener exposes the node's relay service (`forwarding_service`), as a hub's does.
+/// An `identity` found in the default vault ($NODUS_HOME/vault) and not in the node's is used
+/// from there; `project` (project.json, or null) makes the node a member of that project.
 result_or_failure<> write_new_node(const std::string& name, const std::string& identity, const std::string& listener,
                                    const std::string& api_tcp, const std::string& metrics = {},
-                                   bool relay_service = false);
+                                   bool relay_service = false, const json::value& project = {});
 
 /// Makes sure the node `name` runs: the default node is created and started on first use, as
 /// Ockam does; another node that exists but is stopped is started; one that does not exist is

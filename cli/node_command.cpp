@@ -13,6 +13,7 @@
 #include "daemon/run.hpp"
 #include "home.hpp"
 #include "node_client.hpp"
+#include "project_files.hpp"
 
 namespace nodus::cli {
 namespace po = boost::program_options;
@@ -64,14 +65,17 @@ void print_summary(const json::value& node) {
 
 // `nodus node create NAME [--identity ID] [--tcp-listener-address HOST:PORT]`
 int create(const std::vector<std::string>& args) {
-  std::string name, identity, listener, api_tcp, metrics, output;
+  std::string name, identity, listener, api_tcp, metrics, output, project_file;
   bool relay_service = false;
   po::options_description options("options");
   // clang-format off
   options.add_options()
       ("help,h", "show this help")
       ("name", po::value(&name)->required(), "the node's name (positional)")
-      ("identity", po::value(&identity), "the name of its identity, in the node's vault (default: the node's name)")
+      ("identity", po::value(&identity), "the name of its identity: one of $NODUS_HOME/vault (nodus identity "
+       "create), or one made in the node's own vault (default: the node's name)")
+      ("project", po::value(&project_file), "project.json (nodus project show --output json at the authority): the "
+       "node joins the project with its identity's credential (nodus project enroll)")
       ("tcp-listener-address", po::value(&listener)->default_value("127.0.0.1:0"),
        "HOST:PORT of its TCP listener (port 0 picks one, kept across restarts)")
       ("api-tcp", po::value(&api_tcp), "also serve the control API on this loopback HOST:PORT, behind a bearer "
@@ -97,7 +101,19 @@ int create(const std::vector<std::string>& args) {
                   "node '" + name + "' already exists and is running (pid " + std::to_string(*pid) + ")");
     return fail("node create", "node '" + name + "' already exists (stopped); start it with: nodus node start " + name);
   }
-  if (auto written = write_new_node(name, identity, listener, api_tcp, metrics, relay_service); !written)
+  json::value project;
+  if (!project_file.empty()) {
+    auto read = read_json_file(project_file);
+    if (!read) return fail("node create", read.error().message(), exit_usage);
+    auto info = project_info::from_json(read.value());
+    if (!info) return fail("node create", project_file + ": " + info.error().message(), exit_usage);
+    if (identity.empty())
+      return fail("node create", "--project needs --identity NAME (an enrolled identity)", exit_usage);
+    if (auto held = load_credential(default_vault_directory(), identity, info.value().authority.id); !held)
+      return fail("node create", held.error().message());
+    project = info.value().to_json();
+  }
+  if (auto written = write_new_node(name, identity, listener, api_tcp, metrics, relay_service, project); !written)
     return fail("node create", written.error().message());
   auto started = start_node_process(name);
   if (!started) return fail("node create", started.error().message());

@@ -57,11 +57,9 @@ void add_trust_options(verb_line& v, std::vector<std::string>& authorized, bool&
 
 // One of --authorized and --trust-everyone, checked before any node is started for the command.
 std::optional<int> check_trust(const std::string& command, const std::vector<std::string>& authorized, bool everyone) {
-  if (authorized.empty() == everyone) return std::nullopt;
-  return fail(command,
-              everyone ? "give --authorized or --trust-everyone, not both"
-                       : "a trust choice is required: --authorized ID (repeat for several) or --trust-everyone",
-              exit_usage);
+  // Neither: the node decides (the members of its project; without one it refuses, saying so).
+  if (authorized.empty() || !everyone) return std::nullopt;
+  return fail(command, "give --authorized or --trust-everyone, not both", exit_usage);
 }
 
 void put_trust(json::value& body, const std::vector<std::string>& authorized, bool everyone) {

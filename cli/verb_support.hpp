@@ -61,7 +61,8 @@ json::value text_list(const std::vector<std::string>& items);
 /// A route option as the API wants it (Nodus text), or a usage error.
 std::optional<int> route_option(const std::string& command, const std::string& text, user_route& out);
 void add_trust_options(verb_line& v, std::vector<std::string>& authorized, bool& everyone);
-/// One of --authorized and --trust-everyone, checked before any node is started for the command.
+/// Not both of --authorized and --trust-everyone, checked before any node is started for the
+/// command (neither: the node's project's members, or a refusal from a node without a project).
 std::optional<int> check_trust(const std::string& command, const std::vector<std::string>& authorized, bool everyone);
 void put_trust(json::value& body, const std::vector<std::string>& authorized, bool everyone);
 

@@ -76,15 +76,16 @@ secure_channel::trust_policy trust_members(const trusted_authority& a) {
 std::function<result_or_failure<secure_channel::verified_credential>(byte_view, const vault::identifier&)>
 credential_verifier(trusted_authority a, clock_fn clock) {
   return [a = std::move(a), clock = std::move(clock)](
-             byte_view wire, const vault::identifier& presenter) -> result_or_failure<secure_channel::verified_credential> {
+             byte_view wire,
+             const vault::identifier& presenter) -> result_or_failure<secure_channel::verified_credential> {
     auto c = verify_credential(wire, a, presenter, now_of(clock));
     if (!c) return std::move(c).error();
     return secure_channel::verified_credential{std::move(c.value().attributes), c.value().expires_at};
   };
 }
 
-secure_channel::credential_options member_credentials(std::shared_ptr<credential_keeper> keeper,
-                                                      trusted_authority a, clock_fn clock) {
+secure_channel::credential_options member_credentials(std::shared_ptr<credential_keeper> keeper, trusted_authority a,
+                                                      clock_fn clock) {
   secure_channel::credential_options o;
   o.present = [keeper = std::move(keeper)] { return keeper->presentable(); };
   o.verify = credential_verifier(std::move(a), clock);

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "node_daemon.hpp"
+#include "project.hpp"
 
 namespace nodus::cli::daemon {
 
@@ -65,6 +66,15 @@ task<control::reply> handle(std::shared_ptr<node_state> s, control::request req)
     co_return listing(std::move(out));
   }
   if (collection == "messages" && whole && post) co_return co_await send_message(s, std::move(req.body));
+  if (collection == "project") {
+    if (whole && get) {
+      auto described = project_json(*s);
+      if (described.is_null()) co_return control::error_reply(404, "this node has no project");
+      co_return listing(std::move(described));
+    }
+    if (whole && post) co_return co_await create_project(s, std::move(req.body));
+    if (!whole) co_return co_await project_item(s, req.method, item, std::move(req.body));
+  }
 
   if (collection == "tcp-listeners") {
     if (whole && get) co_return listing(tcp_listeners_json(*s));

@@ -1,6 +1,7 @@
 #include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
 #include "node_daemon.hpp"
+#include "project.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -57,6 +58,11 @@ task<int> serve(context& ctx, std::shared_ptr<node_state> state, json::value con
   // Reachable from the network only where a TCP listener exposes it (node create --relay-service).
   if (auto started = co_await ctx.start_worker(address("forwarding_service"), relay::forwarding_service{}); !started) {
     log.error("node {}: cannot start the relay service: {}", state->name, started.error().message());
+    co_return 1;
+  }
+  // Before the services: listeners whose trust is the project's members need its credentials.
+  if (auto joined = co_await start_project(ctx, state, config); !joined) {
+    log.error("node {}: project: {}", state->name, joined.error().message());
     co_return 1;
   }
   json::value services;  // named: g++ 12 mishandles `cond ? a : b` temporaries inside co_await
@@ -149,7 +155,10 @@ int run(const std::string& name) {
     pid << ::getpid() << '\n';
   }
   state->identity_name = text_of(config.value(), "identity", name);
-  auto keys = vault::vault::open_directory(state->directory / "vault");
+  // The node's own vault, or the one node.json names (node create --identity NAME of an identity
+  // in the default vault, $NODUS_HOME/vault, where `identity create` and `project enroll` keep it).
+  const auto vault_directory = text_of(config.value(), "vault", (state->directory / "vault").string());
+  auto keys = vault::vault::open_directory(vault_directory);
   if (!keys) {
     std::cerr << "nodus node: " << keys.error().message() << '\n';
     return 1;

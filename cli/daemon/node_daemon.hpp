@@ -36,12 +36,18 @@ namespace nodus::cli::daemon {
 
 /// What a secure channel end trusts, as the API and node.json spell it.
 struct trust_choice {
-  std::vector<std::string> authorized;  ///< identifiers; empty with `everyone` false: none chosen
+  std::vector<std::string> authorized;  ///< identifiers; empty with `everyone` and `members` false: none chosen
   bool everyone = false;
+  bool members = false;  ///< the members of the node's project (`project`), checked by their credentials
+  std::string project;   ///< with `members`: the project's identifier
   secure_channel::trust_policy policy() const;
   json::value to_json() const;
-  static result_or_failure<trust_choice> from_json(const json::value& v);
+  /// `project`: the node's project's identifier ("" without one). With a project and no choice
+  /// given, the choice is its members, as an Ockam user expects; without one, a choice is required.
+  static result_or_failure<trust_choice> from_json(const json::value& v, const std::string& project);
 };
+
+struct project_state;  // daemon/project.hpp
 
 struct relay_entry {
   std::string name;
@@ -125,8 +131,9 @@ struct node_state {
   std::shared_ptr<control::server> metrics;
 
   std::mutex mutex;
-  json::value settings;    ///< node.json but its services (name, identity, api_tcp, ...)
-  bool restoring = false;  ///< while node.json's services start again: `save` waits for the end
+  std::shared_ptr<project_state> project;  ///< the node's project, if any (daemon/project.hpp)
+  json::value settings;                    ///< node.json but its services (name, identity, api_tcp, ...)
+  bool restoring = false;                  ///< while node.json's services start again: `save` waits for the end
   /// Services of node.json that did not start again (a port taken, ...): kept in node.json, so
   /// that the next start tries them again, and shown by `node show`.
   struct unrestored {

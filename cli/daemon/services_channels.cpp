@@ -5,11 +5,13 @@
 #include <algorithm>
 
 #include "node_daemon.hpp"
+#include "project.hpp"
 #include "service_support.hpp"
 
 namespace nodus::cli::daemon {
 
 secure_channel::trust_policy trust_choice::policy() const {
+  if (members) return secure_channel::trust_policy::allowing(policy::policy::attribute_equals("project", project));
   if (everyone) return secure_channel::trust_policy::everyone();
   if (authorized.size() == 1) return secure_channel::trust_policy::identifier(authorized.front());
   return secure_channel::trust_policy::any_of(authorized);
@@ -21,15 +23,30 @@ json::value trust_choice::to_json() const {
   for (const auto& id : authorized) ids.push_back(id);
   out["authorized"] = std::move(ids);
   out["trust_everyone"] = everyone;
+  out["trust_members"] = members;
   return out;
 }
 
-result_or_failure<trust_choice> trust_choice::from_json(const json::value& v) {
+result_or_failure<trust_choice> trust_choice::from_json(const json::value& v, const std::string& project) {
   trust_choice out;
   if (!text_list_field(v, "authorized", out.authorized))
     return nodus::fail(make_error_code(errc::malformed), "'authorized' must be a list of identifiers");
   const auto* everyone = v.find("trust_everyone");
   out.everyone = everyone && everyone->as_bool().value_or(false);
+  const auto* members = v.find("trust_members");
+  out.members = members && members->as_bool().value_or(false);
+  if (out.members && project.empty())
+    return nodus::fail(make_error_code(errc::malformed),
+                       "trust_members needs a project: this node has none (nodus project create, or node create "
+                       "--project)");
+  if (!out.members && !out.everyone && out.authorized.empty() && !project.empty()) out.members = true;
+  if (out.members) {
+    if (out.everyone || !out.authorized.empty())
+      return nodus::fail(make_error_code(errc::malformed),
+                         "give one trust choice: the project's members, authorized identifiers or trust_everyone");
+    out.project = project;
+    return out;
+  }
   for (const auto& id : out.authorized)
     if (id.size() != 41 || id[0] != 'I' ||
         !std::all_of(id.begin() + 1, id.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
@@ -38,8 +55,9 @@ result_or_failure<trust_choice> trust_choice::from_json(const json::value& v) {
   if (out.everyone == !out.authorized.empty())
     return nodus::fail(make_error_code(errc::malformed),
                        out.everyone ? "give either authorized identifiers or trust_everyone, not both"
-                                    : "a trust choice is required: authorized identifiers (--authorized ID) or "
-                                      "trust_everyone (--trust-everyone)");
+                                    : "a trust choice is required: authorized identifiers (--authorized ID), "
+                                      "trust_everyone (--trust-everyone), or a project whose members are trusted "
+                                      "(node create --project)");
   return out;
 }
 
@@ -83,7 +101,7 @@ task<control::reply> create_listener(std::shared_ptr<node_state> s, json::value 
   if (at_text.empty()) co_return bad_request("'address' (the listener's name, e.g. listener) is required");
   auto at = address::parse(at_text);
   if (!at || !at.value().is_local()) co_return bad_request("'" + at_text + "' is not a local address");
-  auto trust = trust_choice::from_json(body);
+  auto trust = trust_choice::from_json(body, project_id_of(*s));
   if (!trust) co_return bad_request(trust.error().message());
   auto explicit_expose = address_list_field(body, "expose");
   if (!explicit_expose) co_return bad_request(explicit_expose.error().message());
@@ -95,6 +113,7 @@ task<control::reply> create_listener(std::shared_ptr<node_state> s, json::value 
   secure_channel::options o;
   o.identity = s->channel_identity;
   o.trust = trust.value().policy();
+  o.credentials = credentials_for(*s, trust.value());
   o.expose = listener_exposure(*s, explicit_expose.value());
   auto ctx = s->main->new_detached("control.");
   auto made = co_await secure_channel::create_secure_channel_listener(ctx, at.value(), std::move(o));
@@ -144,7 +163,7 @@ json::value listeners_json(node_state& s) {
 task<control::reply> create_channel(std::shared_ptr<node_state> s, json::value body) {
   auto to = route_field(body, "to");
   if (!to) co_return bad_request(to.error().message());
-  auto trust = trust_choice::from_json(body);
+  auto trust = trust_choice::from_json(body, project_id_of(*s));
   if (!trust) co_return bad_request(trust.error().message());
   auto timeout_ms = millis_field(body, "timeout_ms", 30'000);
   if (!timeout_ms) co_return bad_request(timeout_ms.error().message());
@@ -159,6 +178,7 @@ task<control::reply> create_channel(std::shared_ptr<node_state> s, json::value b
     o.identity = ready.value();
   }
   o.trust = trust.value().policy();
+  o.credentials = credentials_for(*s, trust.value());
   o.handshake_timeout = std::chrono::milliseconds(timeout_ms.value());
   const auto route_text = to.value().to_string();
   if (const auto& first = to.value().next(); first.type() == tcp_type) {

@@ -6,6 +6,7 @@
 
 #include "node_daemon.hpp"
 #include "nodus/node/extension.hpp"
+#include "project.hpp"
 #include "service_support.hpp"
 
 namespace nodus::cli::daemon {
@@ -81,6 +82,7 @@ channel_way channel_resolver_with_reset(std::shared_ptr<node_state> s, route via
   c->outlet = std::move(outlet);
   c->options.identity = s->channel_identity;
   c->options.trust = trust.policy();
+  c->options.credentials = credentials_for(*s, trust);
   c->state = std::move(s);
   channel_way way;
   way.resolve = [c](context& ctx) { return resolve_through_channel(c, ctx); };
@@ -107,7 +109,7 @@ result_or_failure<inlet_way> inlet_way_of(std::shared_ptr<node_state> s, const j
   }
   auto via = route::parse(via_text);
   if (!via) return nodus::fail(via.error(), "'" + via_text + "' is not a route (" + via.error().message() + ")");
-  auto chosen = trust_choice::from_json(body);
+  auto chosen = trust_choice::from_json(body, project_id_of(*s));
   if (!chosen) return chosen.error();
   way.trust = chosen.value();
   if (to.size() != 1)

@@ -4,18 +4,21 @@
 #include <algorithm>
 
 #include "node_daemon.hpp"
+#include "project.hpp"
 #include "service_support.hpp"
 
 namespace nodus::cli::daemon {
 
 namespace {
 
-// The workers a new TCP listener exposes: the explicit ones, and every secure channel listener.
+// The workers a new TCP listener exposes: the explicit ones, every secure channel listener, and
+// the authority's listener when the node is a project's authority.
 std::vector<address> listener_exposure(node_state& s, std::vector<address> explicit_ones) {
   std::lock_guard lock(s.mutex);
   for (const auto& l : s.listeners)
     if (std::find(explicit_ones.begin(), explicit_ones.end(), l.at) == explicit_ones.end())
       explicit_ones.push_back(l.at);
+  if (s.project && s.project->own) explicit_ones.emplace_back(authority_listener_address);
   return explicit_ones;
 }
 

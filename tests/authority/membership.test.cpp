@@ -51,18 +51,19 @@ struct members_fixture : authority_fixture {
     const auto to = channel_for(who);
     auto credential = enroll(to, ticket({.attributes = std::move(attributes)}));
     REQUIRE_MESSAGE(credential, credential.error().message());
-    return au::credential_keeper::create(remote.n.create_context("keeper."),
-                                         {.to = to, .authority = project->trusted(), .subject = who.id(),
-                                          .clock = clock.fn()},
-                                         credential.value())
+    return au::credential_keeper::create(
+               remote.n.create_context("keeper."),
+               {.to = to, .authority = project->trusted(), .subject = who.id(), .clock = clock.fn()},
+               credential.value())
         .value();
   }
 
   result_or_failure<sc::channel> member_channel(const sc::channel_identity& who, sc::credential_options credentials) {
     sc::options o{.identity = who, .trust = au::trust_members(project->trusted())};
     o.credentials = std::move(credentials);
-    return remote.n.block_on(
-        [&](context& ctx) { return sc::create_secure_channel(ctx, route{tcp(keeper.bound), "members"}, o); });
+    return remote.n.block_on([&](context& ctx) {
+      return sc::create_secure_channel(ctx, route{tcp(keeper.bound), "members"}, o);
+    });
   }
 
   sc::credential_options credentials_of(std::shared_ptr<au::credential_keeper> k) {
@@ -71,7 +72,6 @@ struct members_fixture : authority_fixture {
 
   std::shared_ptr<sc::listener> members;
 };
-
 
 }  // namespace
 

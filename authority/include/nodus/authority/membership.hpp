@@ -39,8 +39,8 @@ credential_verifier(trusted_authority a, clock_fn clock = {});
 
 /// A member's channels: present what `keeper` holds; require peers' credentials of `a`, checked
 /// at `clock()` (the system clock when unset).
-secure_channel::credential_options member_credentials(std::shared_ptr<credential_keeper> keeper,
-                                                      trusted_authority a, clock_fn clock = {});
+secure_channel::credential_options member_credentials(std::shared_ptr<credential_keeper> keeper, trusted_authority a,
+                                                      clock_fn clock = {});
 /// The authority's node: present credentials `a` signs for its own identity (signed again at 3/4
 /// of their life); require peers' credentials of `a`.
 secure_channel::credential_options authority_credentials(std::shared_ptr<authority> a);

@@ -1,0 +1,310 @@
+// A node's project: its authority, or its membership (project.hpp).
+#include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
+
+#include "project.hpp"
+
+#include "nodus/authority/errors.hpp"
+#include "nodus/authority/membership.hpp"
+#include "nodus/authority/ticket.hpp"
+#include "nodus/node/worker.hpp"
+#include "service_support.hpp"
+
+namespace nodus::cli::daemon {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* authority_key = "authority";
+constexpr const char* project_key = "project";
+constexpr std::chrono::seconds default_credential_validity{600};
+constexpr std::chrono::seconds authority_timeout{10};
+
+// Forwards what the node sends to its authority through a secure channel to it, made on first
+// use and again whenever it has closed. Messages come from this node only (its keeper).
+class authority_hop final : public raw_worker {
+public:
+  authority_hop(std::shared_ptr<node_state> s, route to_listener, vault::identifier authority)
+      : state_(std::move(s)), to_listener_(std::move(to_listener)), authority_(std::move(authority)) {}
+
+  task<result<>> handle_message(context& ctx, local_message message) override {
+    if (!channel_ || !channel_->open()) {
+      auto made = co_await open_channel(ctx);
+      if (!made) {
+        ctx.log().warn("project: cannot reach the authority via {}: {}", to_listener_, made.error().message());
+        co_return ok();  // the asker's wait ends in its timeout, saying the authority did not answer
+      }
+      channel_ = made.value();
+    }
+    (void)message.onward_route.step();
+    message.onward_route.prepend(channel_->address());
+    co_return co_await ctx.forward(std::move(message));
+  }
+
+private:
+  task<result_or_failure<secure_channel::channel>> open_channel(context& ctx) {
+    if (const auto& first = to_listener_.next(); first.type() == tcp_type) {
+      auto connected = co_await state_->tcp->connect(first.value());
+      if (!connected) co_return connected.error();
+    }
+    secure_channel::options o;
+    o.identity = state_->channel_identity;
+    o.trust = secure_channel::trust_policy::identifier(authority_);
+    o.handshake_timeout = authority_timeout;
+    co_return co_await secure_channel::create_secure_channel(ctx, to_listener_, std::move(o));
+  }
+
+  std::shared_ptr<node_state> state_;
+  route to_listener_;
+  vault::identifier authority_;
+  std::optional<secure_channel::channel> channel_;
+};
+
+auto refused(std::string why) { return nodus::fail(make_error_code(errc::malformed), std::move(why)); }
+
+// The route members reach the authority by: through the node's first TCP listener (or the
+// address given), its authority listener, to its worker.
+std::string member_route(node_state& s, const std::string& address_given) {
+  std::string where = address_given;
+  if (where.empty()) {
+    std::lock_guard lock(s.mutex);
+    if (!s.tcp_listeners.empty()) where = s.tcp_listeners.front();
+  }
+  return "1#" + where + " => " + authority_listener_address + " => " + authority_worker_address;
+}
+
+void set_project(node_state& s, std::shared_ptr<project_state> p) {
+  std::lock_guard lock(s.mutex);
+  s.project = std::move(p);
+}
+
+task<result_or_failure<>> start_authority(context& ctx, std::shared_ptr<node_state> s, const json::value& settings) {
+  auto store = authority::member_store::open(s->directory / "authority");
+  if (!store) co_return store.error();
+  authority::authority_options o{.identity = *s->identity, .store = store.value()};
+  auto validity = default_credential_validity;
+  if (const auto* v = settings.find("credential_validity_s"); v && v->as_int()) validity = std::chrono::seconds(*v->as_int());
+  o.credential_validity = validity;
+  std::vector<std::string> admins;
+  if (!text_list_field(settings, "admins", admins)) co_return refused("'admins' must be a list of identifiers");
+  o.admins = std::move(admins);
+  auto made = authority::authority::create(std::move(o));
+  if (!made) co_return made.error();
+  auto own = made.value();
+  if (auto started = co_await authority::start_authority_worker(ctx, address(authority_worker_address), own); !started)
+    co_return nodus::fail(started.error(), "cannot start the authority: " + started.error().message());
+  secure_channel::options lo;
+  lo.identity = s->channel_identity;
+  lo.trust = secure_channel::trust_policy::everyone();  // enrolling identities: the authority decides
+  lo.expose = {address(authority_worker_address)};
+  auto listener = co_await secure_channel::create_secure_channel_listener(ctx, address(authority_listener_address), lo);
+  if (!listener) co_return listener.error();
+  for (const auto& l : s->tcp->listeners()) ctx.expose(l.flow, address(authority_listener_address));
+  auto p = std::make_shared<project_state>();
+  // The route is made when asked for (project show, tickets): the TCP listeners start later.
+  p->info = project_info{own->trusted(), s->identity->history().encode(), {}};
+  p->route_address = text_field(settings, "address");
+  p->own = own;
+  p->credential_validity = validity;
+  p->credentials = authority::authority_credentials(own);
+  set_project(*s, std::move(p));
+  ctx.log().info("node {}: the authority of project {} ({} members)", s->name, s->identity->id(),
+                 own->store()->members().size());
+  co_return ok();
+}
+
+task<result_or_failure<bytes>> fresh_credential(context& ctx, route to) {
+  co_return co_await authority::refresh(ctx, std::move(to), authority_timeout);
+}
+
+task<result_or_failure<>> start_membership(context& ctx, std::shared_ptr<node_state> s, const json::value& project) {
+  auto info = project_info::from_json(project);
+  if (!info) co_return info.error();
+  auto credential = load_credential(s->keys->directory(), s->identity_name, info.value().authority.id);
+  if (!credential) co_return credential.error();
+  auto authority_route = route::parse(info.value().route);
+  if (!authority_route || authority_route.value().size() < 2)
+    co_return refused("the project's authority route '" + info.value().route + "' is not a route to a worker");
+  std::vector<address> hops(authority_route.value().begin(), authority_route.value().end());
+  const address worker = hops.back();
+  hops.pop_back();
+  authority_hop hop(s, route(std::move(hops)), info.value().authority.id);
+  if (auto started = co_await ctx.start_worker(address(authority_hop_address), std::move(hop)); !started)
+    co_return nodus::fail(started.error(), "cannot start the project's hop: " + started.error().message());
+  const route to{address(authority_hop_address), worker};
+  authority::keeper_options ko{.to = to, .authority = info.value().authority, .subject = s->identity->id()};
+  auto keeper = authority::credential_keeper::create(ctx.new_detached("project.keeper."), ko, credential.value());
+  if (!keeper) {
+    // Expired while the node was stopped (or never valid here): ask for a new one first.
+    ctx.log().info("node {}: the credential kept for {} is not usable ({}); asking the authority for a new one",
+                   s->name, s->identity_name, keeper.error().message());
+    auto fresh = co_await fresh_credential(ctx, to);
+    if (!fresh)
+      co_return nodus::fail(fresh.error().code, "no credential from the project's authority: " + fresh.error().message());
+    (void)save_credential(s->keys->directory(), s->identity_name, info.value().authority.id, fresh.value());
+    keeper = authority::credential_keeper::create(ctx.new_detached("project.keeper."), ko, fresh.value());
+    if (!keeper) co_return keeper.error();
+  }
+  if (auto started = co_await authority::start_credential_refresher(ctx, address("project_credential_refresher"),
+                                                                    keeper.value());
+      !started)
+    co_return nodus::fail(started.error(), "cannot start the credential refresher: " + started.error().message());
+  auto p = std::make_shared<project_state>();
+  p->info = std::move(info).value();
+  p->keeper = keeper.value();
+  p->credentials = authority::member_credentials(keeper.value(), p->info.authority);
+  const auto held = keeper.value()->held();
+  ctx.log().info("node {}: member of project {} as {}; credential valid until {}", s->name, p->info.authority.id,
+                 s->identity->id(), authority::time_text(held.expires_at));
+  set_project(*s, std::move(p));
+  co_return ok();
+}
+
+json::value member_json(const authority::member& m) {
+  json::value entry;
+  entry["identifier"] = m.id;
+  json::value attributes = json::object{};
+  for (const auto& [name, value] : m.attributes) attributes[name] = value;
+  entry["attributes"] = std::move(attributes);
+  entry["added_at"] = iso_time(m.added_at);
+  return entry;
+}
+
+control::reply refusal(const authority::authority_reply& r) {
+  const int code = r.status == authority::authority_status::not_an_administrator ? 403
+                   : r.status == authority::authority_status::bad_request        ? 400
+                                                                                  : 502;
+  return control::error_reply(code, r.reason);
+}
+
+// The ticket a local administrator (this node) asks for.
+control::reply issue_ticket(node_state& s, project_state& p, const json::value& body) {
+  authority::ticket_spec spec;
+  if (const auto* attributes = body.find("attributes")) {
+    if (!attributes->as_object()) return bad_request("'attributes' must be an object of texts");
+    for (const auto& [name, value] : *attributes->as_object()) {
+      if (!value.as_string()) return bad_request("attribute '" + name + "' must be a text");
+      spec.attributes[name] = *value.as_string();
+    }
+  }
+  spec.relay = text_field(body, "relay");
+  if (const auto* n = body.find("usage_count")) {
+    if (!n->as_int() || *n->as_int() < 1 || *n->as_int() > authority::max_usage_count)
+      return bad_request("'usage_count' must be 1 to 1000000");
+    spec.usage_count = static_cast<std::uint32_t>(*n->as_int());
+  }
+  if (const auto* e = body.find("expires_in_s")) {
+    if (!e->as_int()) return bad_request("'expires_in_s' must be a whole number of seconds");
+    spec.expires_in = std::chrono::seconds(*e->as_int());
+  }
+  authority::authority_request request;
+  request.op = authority::authority_op::ticket;
+  request.ticket = spec;
+  auto reply = p.own->answer(s.identity->id(), request);
+  if (reply.status != authority::authority_status::ok) return refusal(reply);
+  authority::enrollment_ticket t{p.info.authority.id, p.info.history, member_route(s, p.route_address), reply.secret};
+  control::reply r{201, {}};
+  r.body["ticket"] = authority::ticket_text(t);
+  r.body["usage_count"] = spec.usage_count;
+  r.body["expires_at"] = iso_time(p.own->now() + spec.expires_in);
+  return r;
+}
+
+}  // namespace
+
+std::shared_ptr<project_state> project_of(node_state& s) {
+  std::lock_guard lock(s.mutex);
+  return s.project;
+}
+
+std::string project_id_of(node_state& s) {
+  auto p = project_of(s);
+  return p ? p->info.authority.id : std::string();
+}
+
+secure_channel::credential_options credentials_for(node_state& s, const trust_choice& trust) {
+  auto p = project_of(s);
+  if (!p) return {};
+  auto out = p->credentials;
+  if (!trust.members) out.verify = nullptr;  // presented, but peers chosen by identifier need none
+  return out;
+}
+
+task<result_or_failure<>> start_project(context& ctx, std::shared_ptr<node_state> s, const json::value& config) {
+  if (const auto* a = config.find(authority_key); a && a->as_object()) co_return co_await start_authority(ctx, s, *a);
+  if (const auto* p = config.find(project_key); p && p->as_object()) co_return co_await start_membership(ctx, s, *p);
+  co_return ok();
+}
+
+task<control::reply> create_project(std::shared_ptr<node_state> s, json::value body) {
+  if (auto p = project_of(*s))
+    co_return conflict(p->own ? "this node is already the authority of project " + p->info.authority.id
+                              : "this node is a member of project " + p->info.authority.id);
+  json::value settings;
+  settings["credential_validity_s"] = default_credential_validity.count();
+  if (const auto* v = body.find("credential_validity_s")) {
+    if (!v->as_int() || *v->as_int() < 1 || *v->as_int() > 366LL * 24 * 3600)
+      co_return bad_request("'credential_validity_s' must be 1 s to 366 days");
+    settings["credential_validity_s"] = *v->as_int();
+  }
+  std::vector<std::string> admins;
+  if (!text_list_field(body, "admins", admins)) co_return bad_request("'admins' must be a list of identifiers");
+  settings["admins"] = json::array{};
+  for (const auto& a : admins) settings["admins"].push_back(a);
+  if (const auto where = text_field(body, "address"); !where.empty()) settings["address"] = where;
+  auto ctx = s->main->new_detached("control.");
+  if (auto started = co_await start_authority(ctx, s, settings); !started) co_return failed(started.error().message());
+  {
+    std::lock_guard lock(s->mutex);
+    s->settings[authority_key] = settings;
+    s->save();
+  }
+  co_return control::reply{201, project_json(*s)};
+}
+
+json::value project_json(node_state& s) {
+  auto p = project_of(s);
+  if (!p) return {};
+  auto out = p->info.to_json();
+  if (p->own) out["authority_route"] = member_route(s, p->route_address);
+  out["role"] = p->own ? "authority" : "member";
+  if (p->own) {
+    out["members"] = p->own->store()->members().size();
+  } else if (p->keeper) {
+    const auto held = p->keeper->held();
+    out["credential_expires_at"] = iso_time(held.expires_at);
+    json::value attributes = json::object{};
+    for (const auto& [name, value] : held.attributes) attributes[name] = value;
+    out["attributes"] = std::move(attributes);
+  }
+  return out;
+}
+
+task<control::reply> project_item(std::shared_ptr<node_state> s, std::string method, std::string item,
+                                  json::value body) {
+  auto p = project_of(*s);
+  if (!p) co_return not_found("this node has no project (nodus project create, or node create --project)");
+  if (!p->own)
+    co_return conflict("this node is a member of project " + p->info.authority.id +
+                       "; tickets and members are managed at its authority");
+  if (item == "tickets" && method == "POST") co_return issue_ticket(*s, *p, body);
+  if (item == "members" && method == "GET") {
+    json::value out = json::array{};
+    for (const auto& m : p->own->store()->members()) out.push_back(member_json(m));
+    co_return control::reply{200, std::move(out)};
+  }
+  if (item.starts_with("members/") && method == "DELETE") {
+    const auto id = item.substr(std::string_view("members/").size());
+    auto deleted = p->own->store()->delete_member(id);
+    if (!deleted) co_return failed(deleted.error().message());
+    if (!deleted.value()) co_return not_found(id + " is not a member of project " + p->info.authority.id);
+    // Its last credential lapses within the validity; every members-only channel end then drops
+    // its messages, and its refreshes are refused.
+    control::reply r{200, {}};
+    r.body["deleted"] = id;
+    r.body["refused_within_s"] = p->credential_validity.count();
+    co_return r;
+  }
+  co_return not_found("no such endpoint: " + method + " /project/" + item);
+}
+
+}  // namespace nodus::cli::daemon
