@@ -51,8 +51,8 @@ int create(const std::vector<std::string>& args) {
   std::string where;
   v.options.add_options()("credential-validity", po::value(&validity)->default_value("10m"),
                           "how long each credential is valid (90s, 10m, 2h, 7d): the bound on how long a deleted "
-                          "member is still accepted")(
-      "admin", po::value(&admins)->composing(), "an identifier that may also issue tickets and manage members")(
+                          "member is still accepted")("admin", po::value(&admins)->composing(),
+                                                      "an identifier that may also issue tickets and manage members")(
       "address", po::value(&where), "HOST:PORT members reach the node by (default: its first TCP listener)");
   if (auto done = v.parse(args)) return *done;
   auto seconds = parse_seconds(validity);
@@ -129,9 +129,8 @@ int member_delete(const std::vector<std::string>& args) {
   if (auto done = v.parse(args)) return *done;
   return run_call(v.command, v.node, "DELETE", "/project/members/" + path_segment(id), {}, v.format(),
                   [](const json::value& r) {
-                    std::cout << "deleted " << *r.find("deleted")->as_string()
-                              << "; refused everywhere within " << json::dump(*r.find("refused_within_s"))
-                              << " s (when its last credential lapses)\n";
+                    std::cout << "deleted " << *r.find("deleted")->as_string() << "; refused everywhere within "
+                              << json::dump(*r.find("refused_within_s")) << " s (when its last credential lapses)\n";
                   });
 }
 
@@ -195,16 +194,17 @@ int enroll(const std::vector<std::string>& args) {
   if (const auto& first = to_listener.next(); first.type() == tcp_type) {
     auto connected = n.block_on([&](context&) { return connect_to(transport.value(), first.value()); });
     if (!connected)
-      return fail(command, "cannot reach the project's authority at " + first.value() + ": " +
-                               connected.error().message());
+      return fail(command,
+                  "cannot reach the project's authority at " + first.value() + ": " + connected.error().message());
   }
   secure_channel::options o;
   o.identity = ready.value();
   o.trust = secure_channel::trust_policy::identifier(t.value().authority);
   auto channel = n.block_on([&](context& ctx) { return channel_to(ctx, to_listener, o); });
   if (!channel) return fail(command, "no secure channel to the project's authority: " + channel.error().message());
-  auto credential = n.block_on(
-      [&](context& ctx) { return enroll_with(ctx, route{channel.value().address(), worker}, t.value().secret); });
+  auto credential = n.block_on([&](context& ctx) {
+    return enroll_with(ctx, route{channel.value().address(), worker}, t.value().secret);
+  });
   if (!credential) return fail(command, "enrollment refused: " + credential.error().message());
   auto verified = authority::verify_credential(credential.value(), project.value().authority, id.value().id(),
                                                std::chrono::system_clock::now());

@@ -73,9 +73,9 @@ result_or_failure<bytes> load_credential(const fs::path& vault, const std::strin
   auto entry = read_json_file(file);
   if (!entry) return entry.error();
   if (text_of(entry.value(), "project") != project)
-    return nodus::fail(std::make_error_code(std::errc::no_such_file_or_directory), "identity '" + identity + "' is enrolled in project " +
-                                                             text_of(entry.value(), "project") + ", not in " +
-                                                             project + "; " + how);
+    return nodus::fail(std::make_error_code(std::errc::no_such_file_or_directory),
+                       "identity '" + identity + "' is enrolled in project " + text_of(entry.value(), "project") +
+                           ", not in " + project + "; " + how);
   auto credential = authority::base64url_decode(text_of(entry.value(), "credential"));
   if (!credential) return malformed(file.string() + ": the credential is not base64url");
   return std::move(credential).value();

@@ -82,7 +82,8 @@ task<result_or_failure<>> start_authority(context& ctx, std::shared_ptr<node_sta
   if (!store) co_return store.error();
   authority::authority_options o{.identity = *s->identity, .store = store.value()};
   auto validity = default_credential_validity;
-  if (const auto* v = settings.find("credential_validity_s"); v && v->as_int()) validity = std::chrono::seconds(*v->as_int());
+  if (const auto* v = settings.find("credential_validity_s"); v && v->as_int())
+    validity = std::chrono::seconds(*v->as_int());
   o.credential_validity = validity;
   std::vector<std::string> admins;
   if (!text_list_field(settings, "admins", admins)) co_return refused("'admins' must be a list of identifiers");
@@ -139,13 +140,14 @@ task<result_or_failure<>> start_membership(context& ctx, std::shared_ptr<node_st
                    s->name, s->identity_name, keeper.error().message());
     auto fresh = co_await fresh_credential(ctx, to);
     if (!fresh)
-      co_return nodus::fail(fresh.error().code, "no credential from the project's authority: " + fresh.error().message());
+      co_return nodus::fail(fresh.error().code,
+                            "no credential from the project's authority: " + fresh.error().message());
     (void)save_credential(s->keys->directory(), s->identity_name, info.value().authority.id, fresh.value());
     keeper = authority::credential_keeper::create(ctx.new_detached("project.keeper."), ko, fresh.value());
     if (!keeper) co_return keeper.error();
   }
-  if (auto started = co_await authority::start_credential_refresher(ctx, address("project_credential_refresher"),
-                                                                    keeper.value());
+  if (auto started =
+          co_await authority::start_credential_refresher(ctx, address("project_credential_refresher"), keeper.value());
       !started)
     co_return nodus::fail(started.error(), "cannot start the credential refresher: " + started.error().message());
   auto p = std::make_shared<project_state>();
@@ -172,7 +174,7 @@ json::value member_json(const authority::member& m) {
 control::reply refusal(const authority::authority_reply& r) {
   const int code = r.status == authority::authority_status::not_an_administrator ? 403
                    : r.status == authority::authority_status::bad_request        ? 400
-                                                                                  : 502;
+                                                                                 : 502;
   return control::error_reply(code, r.reason);
 }
 

@@ -18,9 +18,9 @@
 #include <optional>
 
 #include "../project_files.hpp"
+#include "node_daemon.hpp"
 #include "nodus/authority/authority.hpp"
 #include "nodus/authority/client.hpp"
-#include "node_daemon.hpp"
 
 namespace nodus::cli::daemon {
 
