@@ -144,7 +144,7 @@ int listener_create(const std::vector<std::string>& args) {
   add_trust_options(v, authorized, everyone);
   v.positional.add("address", 1);
   if (auto done = v.parse(args)) return *done;
-  if (auto bad = check_trust(v.command, authorized, everyone)) return *bad;
+  if (auto bad = check_trust(v.command, authorized, everyone, v.node)) return *bad;
   json::value body;
   body["address"] = at;
   body["expose"] = text_list(expose);
@@ -189,7 +189,7 @@ int channel_create(const std::vector<std::string>& args) {
       "timeout", po::value(&timeout)->default_value(30), "seconds to wait for the handshake");
   add_trust_options(v, authorized, everyone);
   if (auto done = v.parse(args)) return *done;
-  if (auto bad = check_trust(v.command, authorized, everyone)) return *bad;
+  if (auto bad = check_trust(v.command, authorized, everyone, v.node)) return *bad;
   user_route r;
   if (auto bad = route_option(v.command, to, r)) return *bad;
   if (!r.via.empty()) {
@@ -279,7 +279,7 @@ int inlet_create(const std::vector<std::string>& args) {
   if (auto done = v.parse(args)) return *done;
   json::value body;
   body["from"] = from;
-  if (auto bad = put_inlet_way(v.command, to, via, authorized, everyone, "outlet", body)) return *bad;
+  if (auto bad = put_inlet_way(v.command, to, via, authorized, everyone, "outlet", v.node, body)) return *bad;
   return run_call(v.command, v.node, "POST", "/tcp-inlets", body, v.format(), one("tcp inlet", {"from", "to", "via"}));
 }
 

@@ -56,10 +56,18 @@ void add_trust_options(verb_line& v, std::vector<std::string>& authorized, bool&
 }
 
 // One of --authorized and --trust-everyone, checked before any node is started for the command.
-std::optional<int> check_trust(const std::string& command, const std::vector<std::string>& authorized, bool everyone) {
-  // Neither: the node decides (the members of its project; without one it refuses, saying so).
-  if (authorized.empty() || !everyone) return std::nullopt;
-  return fail(command, "give --authorized or --trust-everyone, not both", exit_usage);
+std::optional<int> check_trust(const std::string& command, const std::vector<std::string>& authorized, bool everyone,
+                               const std::string& node) {
+  if (!authorized.empty() && everyone)
+    return fail(command, "give --authorized or --trust-everyone, not both", exit_usage);
+  if (!authorized.empty() || everyone) return std::nullopt;
+  // Neither: the members of the node's project, if it has one.
+  if (auto config = read_json_file(node_directory(node) / "node.json"))
+    if (config.value().find("project") || config.value().find("authority")) return std::nullopt;
+  return fail(command,
+              "a trust choice is required: --authorized ID (repeat for several), --trust-everyone, or a project "
+              "whose members are trusted (node create --project, project create)",
+              exit_usage);
 }
 
 void put_trust(json::value& body, const std::vector<std::string>& authorized, bool everyone) {
@@ -82,7 +90,7 @@ int dispatch(const std::string& noun, const std::vector<std::string>& args, std:
 
 std::optional<int> put_inlet_way(const std::string& command, const std::string& to, const std::string& via,
                                  const std::vector<std::string>& authorized, bool everyone, const std::string& outlet,
-                                 json::value& body) {
+                                 const std::string& node, json::value& body) {
   user_route r;
   if (auto bad = route_option(command, to, r)) return *bad;
   if (!via.empty()) {
@@ -95,7 +103,7 @@ std::optional<int> put_inlet_way(const std::string& command, const std::string& 
   if (!r.via.empty() && r.route.empty())
     return fail(command, "--to: name the outlet after /secure/LISTENER (e.g. .../service/" + outlet + ")", exit_usage);
   if (!r.via.empty())
-    if (auto bad = check_trust(command, authorized, everyone)) return *bad;
+    if (auto bad = check_trust(command, authorized, everyone, node)) return *bad;
   body["to"] = r.route;
   body["via"] = r.via;
   if (!r.via.empty()) put_trust(body, authorized, everyone);

@@ -61,16 +61,17 @@ json::value text_list(const std::vector<std::string>& items);
 /// A route option as the API wants it (Nodus text), or a usage error.
 std::optional<int> route_option(const std::string& command, const std::string& text, user_route& out);
 void add_trust_options(verb_line& v, std::vector<std::string>& authorized, bool& everyone);
-/// Not both of --authorized and --trust-everyone, checked before any node is started for the
-/// command (neither: the node's project's members, or a refusal from a node without a project).
-std::optional<int> check_trust(const std::string& command, const std::vector<std::string>& authorized, bool everyone);
+/// One of --authorized and --trust-everyone, or neither for a `node` with a project (its
+/// members), checked before any node is started for the command.
+std::optional<int> check_trust(const std::string& command, const std::vector<std::string>& authorized, bool everyone,
+                               const std::string& node);
 void put_trust(json::value& body, const std::vector<std::string>& authorized, bool everyone);
 
 /// An inlet's --to, --via and trust options into `body` (`to`, `via`, the trust choice), or a
 /// usage error; `outlet` names the outlet's usual address in the hint.
 std::optional<int> put_inlet_way(const std::string& command, const std::string& to, const std::string& via,
                                  const std::vector<std::string>& authorized, bool everyone, const std::string& outlet,
-                                 json::value& body);
+                                 const std::string& node, json::value& body);
 
 using verb_handler = int (*)(const std::vector<std::string>&);
 struct verb_entry {
