@@ -42,8 +42,10 @@ int custodian_create(const std::vector<std::string>& args) {
   std::string at, rotation, rekey, validity;
   std::vector<std::string> producers, consumers;
   v.options.add_options()("addr", po::value(&at)->default_value("kafka_custodian"), "the custodian's address")(
-      "allow-producer", po::value(&producers), "an identifier that may get keys to seal with (repeatable)")(
-      "allow-consumer", po::value(&consumers), "an identifier that may get any key by name (repeatable)")(
+      "allow-producer", po::value(&producers),
+      "an identifier, or a policy such as 'subject.kafka = \"producer\"', that may get keys to seal with "
+      "(repeatable: any allows)")("allow-consumer", po::value(&consumers),
+                                  "an identifier, or a policy, that may get any key by name (repeatable: any allows)")(
       "rotation", po::value(&rotation)->default_value("24h"), "how long a producer seals with one key")(
       "rekey", po::value(&rekey)->default_value("1h"), "how often a producer derives a new AEAD key from it")(
       "validity", po::value(&validity)->default_value("30h"), "after this, a key never seals again");

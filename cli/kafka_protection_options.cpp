@@ -14,8 +14,9 @@ void add_protection_options(verb_line& v, protection_flags& f, inlet_kind kind) 
       "seal only this field of JSON values (a.b for nested ones; repeat for several)");
   if (kind == inlet_kind::producer) return;
   v.options.add_options()("allow-producer", po::value(&f.allow_producers)->composing(),
-                          "keep the keys on this node, in a custodian that gives them to this producer identity "
-                          "(repeat for several; instead of --custodian)")(
+                          "keep the keys on this node, in a custodian that gives them to this producer identity, "
+                          "or to the producers a policy allows ('subject.kafka = \"producer\"'; repeat for "
+                          "several; instead of --custodian)")(
       "undecryptable", po::value(&f.undecryptable),
       "what a record that cannot be opened becomes: fail (the partition answers an error; the default), skip or tag")(
       "plaintext-topic", po::value(&f.plaintext_topics)->composing(),

@@ -19,14 +19,43 @@ bool is_identifier(const std::string& id) {
          std::all_of(id.begin() + 1, id.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
-result_or_failure<std::vector<std::string>> identifiers_field(const json::value& body, std::string_view key) {
-  std::vector<std::string> out;
-  if (!text_list_field(body, key, out))
-    return nodus::fail(make_error_code(errc::malformed), "'" + std::string(key) + "' must be a list of identifiers");
-  for (const auto& id : out)
-    if (!is_identifier(id))
+// Who may be a producer (consumer): the identifiers of `key`, and its entries that are policy
+// expressions (`subject.kafka = "producer"`) together with `policy_key` (as node.json keeps
+// them), any of which allows.
+struct allowed {
+  std::vector<std::string> ids;
+  std::optional<policy::policy> policy;
+};
+result_or_failure<allowed> allowed_field(const json::value& body, std::string_view key, std::string_view policy_key) {
+  std::vector<std::string> entries;
+  if (!text_list_field(body, key, entries))
+    return nodus::fail(make_error_code(errc::malformed),
+                       "'" + std::string(key) + "' must be a list of identifiers or policies");
+  if (const auto kept = text_field(body, policy_key); !kept.empty()) entries.push_back(kept);
+  allowed out;
+  std::vector<std::string> expressions;
+  for (const auto& e : entries) {
+    if (is_identifier(e)) {
+      out.ids.push_back(e);
+      continue;
+    }
+    auto parsed = policy::parse_policy(e);
+    if (!parsed) {
+      // The parser's first line says what and where; the rest (the text and a caret) is for logs.
+      const auto why = parsed.error().message();
       return nodus::fail(make_error_code(errc::malformed),
-                         "'" + id + "' is not an identifier (I and 40 hex digits, as `nodus node show` prints)");
+                         "'" + e + "' is neither an identifier nor a policy: " + why.substr(0, why.find('\n')));
+    }
+    expressions.push_back(parsed.value().text());
+  }
+  if (expressions.size() == 1) out.policy = policy::parse_policy(expressions.front()).value();
+  if (expressions.size() > 1) {
+    std::string joined;
+    for (const auto& x : expressions) joined += (joined.empty() ? "(" : " or (") + x + ")";
+    auto parsed = policy::parse_policy(joined);
+    if (!parsed) return nodus::fail(make_error_code(errc::too_large), "the policies together are too long");
+    out.policy = parsed.value();
+  }
   return out;
 }
 
@@ -106,6 +135,8 @@ json::value kafka_custodian_config(const kafka_custodian_entry& c) {
   entry["consumers"] = json::array{};
   for (const auto& id : c.custodian->producers()) entry["producers"].push_back(id);
   for (const auto& id : c.custodian->consumers()) entry["consumers"].push_back(id);
+  entry["producer_policy"] = c.custodian->producer_policy();
+  entry["consumer_policy"] = c.custodian->consumer_policy();
   entry["rotation_s"] = static_cast<std::int64_t>(c.custodian->timing().rotation.count());
   entry["rekey_s"] = static_cast<std::int64_t>(c.custodian->timing().rekey.count());
   entry["validity_s"] = static_cast<std::int64_t>(c.custodian->timing().validity.count());
@@ -124,9 +155,9 @@ task<control::reply> create_kafka_custodian(std::shared_ptr<node_state> s, json:
   if (at_text.empty()) at_text = std::string(kc::default_custodian_address);
   auto at = address::parse(at_text);
   if (!at || !at.value().is_local()) co_return bad_request("'" + at_text + "' is not a local address");
-  auto producers = identifiers_field(body, "producers");
+  auto producers = allowed_field(body, "producers", "producer_policy");
   if (!producers) co_return bad_request(producers.error().message());
-  auto consumers = identifiers_field(body, "consumers");
+  auto consumers = allowed_field(body, "consumers", "consumer_policy");
   if (!consumers) co_return bad_request(consumers.error().message());
   auto timing = timing_of(body);
   if (!timing) co_return bad_request(timing.error().message());
@@ -134,8 +165,10 @@ task<control::reply> create_kafka_custodian(std::shared_ptr<node_state> s, json:
   auto opened = kc::key_custodian::open({.keys = s->keys,
                                          .state_file = state_file(*s, at.value()),
                                          .timing = timing.value(),
-                                         .producers = producers.value(),
-                                         .consumers = consumers.value(),
+                                         .producers = producers.value().ids,
+                                         .consumers = consumers.value().ids,
+                                         .producer_policy = producers.value().policy,
+                                         .consumer_policy = consumers.value().policy,
                                          .local_identity = s->identity->id()});
   if (!opened) co_return failed("cannot open the key custodian: " + opened.error().message());
   auto ctx = s->main->new_detached("control.");

@@ -27,6 +27,12 @@ constexpr const char* local_custodian_address = "kafka_custodian";
 task<result_or_failure<>> ensure_local_custodian(std::shared_ptr<node_state> s,
                                                  const std::vector<std::string>& producers) {
   if (auto existing = local_custodian(*s, address(local_custodian_address))) {
+    for (const auto& p : producers)
+      if (p.size() != 41 || p[0] != 'I')
+        co_return nodus::fail(make_error_code(errc::malformed),
+                              "the key custodian exists already: its policies are set when it is created "
+                              "(kafka-custodian create --allow-producer POLICY); '" +
+                                  p + "' is not an identifier");
     for (const auto& p : producers) existing->allow_producer(p);
     existing->allow_consumer(s->identity->id());
     co_return outcome::success();

@@ -104,9 +104,24 @@ static result_or_failure<const kept_key*> make_key(key_custodian::state& s, std:
 }
 
 result_or_failure<shared_key> key_custodian::key_for_producing(std::string_view producer, std::string_view topic) {
+  return key_for_producing(policy::subject{std::string(producer), {}}, topic);
+}
+
+result_or_failure<shared_key> key_custodian::key_by_name(std::string_view who, const key_name& name) {
+  return key_by_name(policy::subject{std::string(who), {}}, name);
+}
+
+bool key_custodian::state::is_producer(const policy::subject& s) const {
+  return producers.contains(s.identifier) || (options.producer_policy && options.producer_policy->allows(s));
+}
+bool key_custodian::state::is_consumer(const policy::subject& s) const {
+  return consumers.contains(s.identifier) || (options.consumer_policy && options.consumer_policy->allows(s));
+}
+
+result_or_failure<shared_key> key_custodian::key_for_producing(const policy::subject& asking, std::string_view topic) {
+  const std::string_view producer = asking.identifier;
   std::lock_guard lock(state_->mutex);
-  if (!state_->producers.contains(producer))
-    return refused("identity " + std::string(producer) + " is not an allowed producer");
+  if (!state_->is_producer(asking)) return refused("identity " + std::string(producer) + " is not an allowed producer");
   if (!valid_topic(topic))
     return fail(std::make_error_code(std::errc::invalid_argument),
                 "'" + std::string(topic) + "' is not a Kafka topic name");
@@ -121,10 +136,11 @@ result_or_failure<shared_key> key_custodian::key_for_producing(std::string_view 
   return shared(*state_, *made.value());
 }
 
-result_or_failure<shared_key> key_custodian::key_by_name(std::string_view who, const key_name& name) {
+result_or_failure<shared_key> key_custodian::key_by_name(const policy::subject& asking, const key_name& name) {
+  const std::string_view who = asking.identifier;
   std::lock_guard lock(state_->mutex);
-  const bool consumer = state_->consumers.contains(who);
-  if (!consumer && !state_->producers.contains(who))
+  const bool consumer = state_->is_consumer(asking);
+  if (!consumer && !state_->is_producer(asking))
     return refused("identity " + std::string(who) + " is neither an allowed consumer nor an allowed producer");
   if (state_->deleted.contains(name))
     return gone("key " + to_hex(name) +
@@ -159,6 +175,13 @@ bool key_custodian::revoke_consumer(std::string_view id) {
   state_->consumers.erase(it);
   return true;
 }
+std::string key_custodian::producer_policy() const {
+  return state_->options.producer_policy ? state_->options.producer_policy->text() : std::string();
+}
+std::string key_custodian::consumer_policy() const {
+  return state_->options.consumer_policy ? state_->options.consumer_policy->text() : std::string();
+}
+
 std::vector<std::string> key_custodian::producers() const {
   std::lock_guard lock(state_->mutex);
   return {state_->producers.begin(), state_->producers.end()};

@@ -33,6 +33,9 @@ struct key_custodian::state {
   std::chrono::system_clock::time_point now() const {
     return options.clock ? options.clock() : std::chrono::system_clock::now();
   }
+  /// By the lists, then the policies (with the mutex held).
+  bool is_producer(const policy::subject& s) const;
+  bool is_consumer(const policy::subject& s) const;
   custodian_record record() const;  // with the mutex held
 };
 

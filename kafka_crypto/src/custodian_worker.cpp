@@ -17,7 +17,7 @@ custodian_status status_of(std::error_code code) {
   return custodian_status::unavailable;
 }
 
-custodian_reply answer(key_custodian& c, const std::string& who, const custodian_request& request) {
+custodian_reply answer(key_custodian& c, const policy::subject& who, const custodian_request& request) {
   custodian_reply reply;
   reply.request_id = request.request_id;
   auto key = request.op == custodian_op::key_for_producing ? c.key_for_producing(who, request.topic)
@@ -46,7 +46,8 @@ public:
   explicit custodian_worker(std::shared_ptr<key_custodian> c) : custodian_(std::move(c)) {}
 
   task<result<>> handle_message(context& ctx, local_message message) override {
-    const std::string who = secure_channel::asking_identity(message, custodian_->local_identity());
+    const auto asking = secure_channel::asking_subject(message, custodian_->local_identity());
+    const std::string& who = asking.identifier;
     const std::string shown = who.empty() ? std::string("(none)") : printable_cut(who, max_identifier_size);
     custodian_reply reply;
     auto request = decode_custodian_request(message.payload);
@@ -58,7 +59,7 @@ public:
       reply.status = custodian_status::refused;
       reply.reason = "the key custodian answers only requests that come through a secure channel";
     } else {
-      reply = answer(*custodian_, who, request.value());
+      reply = answer(*custodian_, asking, request.value());
     }
     if (reply.status == custodian_status::ok)
       ctx.log().info("key custodian {}: key {} of topic '{}' to identity {}", ctx.address(), to_hex(reply.key->name),

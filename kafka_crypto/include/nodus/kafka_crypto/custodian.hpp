@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "nodus/kafka_crypto/custodian_protocol.hpp"
 #include "nodus/kafka_crypto/keys.hpp"
 #include "nodus/node/context.hpp"
+#include "nodus/policy/policy.hpp"
 #include "nodus/vault/vault.hpp"
 
 namespace nodus::kafka_crypto {
@@ -48,6 +50,10 @@ struct custodian_options {
   /// Identifiers of the producers that may get keys, and of the consumers that may read any key.
   std::vector<std::string> producers;
   std::vector<std::string> consumers;
+  /// Policies (docs/policies.md) over who asks, its identifier and its credential's attributes:
+  /// a subject they allow is an allowed producer (consumer) too, e.g. `subject.kafka = "producer"`.
+  std::optional<policy::policy> producer_policy;
+  std::optional<policy::policy> consumer_policy;
   /// The identifier messages from this node's own workers count as (the node's identity), so a
   /// consumer inlet on the custodian's node reaches it without a channel; empty: refused.
   std::string local_identity;
@@ -80,6 +86,10 @@ public:
   result_or_failure<shared_key> key_for_producing(std::string_view producer, std::string_view topic);
   /// The key `name`, for an allowed consumer, or for the allowed producer it was made for.
   result_or_failure<shared_key> key_by_name(std::string_view who, const key_name& name);
+  /// The same for a subject with attributes (`secure_channel::asking_subject`): the lists by its
+  /// identifier, then the policies.
+  result_or_failure<shared_key> key_for_producing(const policy::subject& producer, std::string_view topic);
+  result_or_failure<shared_key> key_by_name(const policy::subject& who, const key_name& name);
 
   /// Changes who is allowed; takes effect for the next request. Allowing twice is no error.
   void allow_producer(std::string id);
@@ -89,6 +99,9 @@ public:
   bool revoke_consumer(std::string_view id);
   std::vector<std::string> producers() const;
   std::vector<std::string> consumers() const;
+  /// The policies' texts ("" when none).
+  std::string producer_policy() const;
+  std::string consumer_policy() const;
 
   /// Crypto-shredding: the key's bytes leave the vault and `key_by_name` answers `deleted`
   /// from then on. `key_error::deleted` when there is no such key (or it is already deleted).
