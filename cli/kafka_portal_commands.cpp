@@ -10,17 +10,23 @@ namespace nodus::cli {
 namespace {
 
 int kafka_outlet_create(const std::vector<std::string>& args) {
-  verb_line v("kafka-outlet create", "--bootstrap-server HOST:PORT [--addr ADDRESS] [--at NODE]",
-              "  nodus kafka-outlet create --at hub --bootstrap-server 127.0.0.1:9092\n");
-  std::string bootstrap, at;
+  verb_line v(
+      "kafka-outlet create", "--bootstrap-server HOST:PORT [--addr ADDRESS] [--allow POLICY] [--at NODE]",
+      "  nodus kafka-outlet create --at hub --bootstrap-server 127.0.0.1:9092\n"
+      "  nodus kafka-outlet create --at hub --bootstrap-server 127.0.0.1:9092 --allow 'exists(subject.kafka)'\n");
+  std::string bootstrap, at, allow;
   v.options.add_options()("bootstrap-server", po::value(&bootstrap)->required(),
                           "a broker of the cluster to bootstrap from")(
       "addr", po::value(&at)->default_value("kafka_outlet"),
-      "the outlet's address, reachable through the node's secure channel listeners");
+      "the outlet's address, reachable through the node's secure channel listeners")(
+      "allow", po::value(&allow),
+      "a policy over the peer's identifier and credential attributes (docs/policies.md): who may use the cluster "
+      "through it (default: whoever the listeners let in)");
   if (auto done = v.parse(args)) return *done;
   json::value body;
   body["bootstrap_server"] = bootstrap;
   body["address"] = at;
+  if (!allow.empty()) body["allow"] = allow;
   return run_call(v.command, v.node, "POST", "/kafka-outlets", body, v.format(),
                   one("kafka outlet", {"address", "bootstrap_server"}));
 }

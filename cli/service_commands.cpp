@@ -231,17 +231,21 @@ int channel_delete(const std::vector<std::string>& args) {
 // ---- tcp-outlet, tcp-inlet -------------------------------------------------------------------
 
 int outlet_create(const std::vector<std::string>& args) {
-  verb_line v("tcp-outlet create", "--to HOST:PORT [--from ADDRESS] [--at NODE]",
-              "  nodus tcp-outlet create --at bob --to 127.0.0.1:8080\n");
-  std::string to, from;
+  verb_line v("tcp-outlet create", "--to HOST:PORT [--from ADDRESS] [--allow POLICY] [--at NODE]",
+              "  nodus tcp-outlet create --at bob --to 127.0.0.1:8080\n"
+              "  nodus tcp-outlet create --at bob --to 127.0.0.1:5432 --allow 'subject.role = \"db\"'\n");
+  std::string to, from, allow;
   v.options.add_options()("to", po::value(&to)->required(), "the HOST:PORT each portal connection is carried to")(
       "from", po::value(&from)->default_value("outlet"),
       "the outlet's address, reachable through the node's secure "
-      "channel listeners");
+      "channel listeners")("allow", po::value(&allow),
+                           "a policy over the peer's identifier and credential attributes (docs/policies.md): "
+                           "who may open connections (default: whoever the listeners let in)");
   if (auto done = v.parse(args)) return *done;
   json::value body;
   body["to"] = to;
   body["address"] = from;
+  if (!allow.empty()) body["allow"] = allow;
   return run_call(v.command, v.node, "POST", "/tcp-outlets", body, v.format(), one("tcp outlet", {"address", "to"}));
 }
 

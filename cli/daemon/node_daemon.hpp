@@ -74,6 +74,7 @@ struct channel_entry {
 struct outlet_entry {
   address at;
   std::string to;
+  std::string allow;                         ///< the policy of who may open connections ("": whoever reaches it)
   std::optional<portal::tcp_outlet> outlet;  ///< always set (optional: the handle has no empty state)
 };
 
@@ -91,6 +92,7 @@ struct inlet_entry {
 struct kafka_outlet_entry {
   address at;
   std::string bootstrap;
+  std::string allow;                         ///< the policy of who may use it ("": whoever reaches it)
   std::optional<portal::tcp_outlet> outlet;  ///< always set
 };
 

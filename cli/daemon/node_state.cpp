@@ -53,6 +53,7 @@ json::value node_state::config() const {
     json::value entry;
     entry["address"] = o.at.to_string();
     entry["to"] = o.to;
+    if (!o.allow.empty()) entry["allow"] = o.allow;
     outlet_list.push_back(std::move(entry));
   }
   json::value inlet_list = json::array{};
@@ -73,6 +74,7 @@ json::value node_state::config() const {
     json::value entry;
     entry["address"] = o.at.to_string();
     entry["bootstrap_server"] = o.bootstrap;
+    if (!o.allow.empty()) entry["allow"] = o.allow;
     kafka_outlet_list.push_back(std::move(entry));
   }
   services[kafka_outlets_key] = std::move(kafka_outlet_list);

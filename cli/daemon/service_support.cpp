@@ -67,4 +67,16 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
   return text;
 }
 
+result_or_failure<std::optional<policy::policy>> policy_field(const json::value& body, std::string_view key) {
+  const auto text = text_field(body, key);
+  if (text.empty()) return std::optional<policy::policy>();
+  auto parsed = policy::parse_policy(text);
+  if (!parsed) {
+    const auto why = parsed.error().message();
+    return nodus::fail(make_error_code(errc::malformed),
+                       "'" + std::string(key) + "': " + why.substr(0, why.find('\n')));
+  }
+  return std::optional<policy::policy>(std::move(parsed).value());
+}
+
 }  // namespace nodus::cli::daemon

@@ -2,6 +2,7 @@
 // What the services' handlers share: reading fields of a request body, and error replies.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "nodus/core/address.hpp"
 #include "nodus/core/json.hpp"
 #include "nodus/core/route.hpp"
+#include "nodus/policy/policy.hpp"
 
 namespace nodus::cli::daemon {
 
@@ -29,6 +31,10 @@ result_or_failure<std::int64_t> millis_field(const json::value& body, std::strin
 
 /// A route given in text; the failure says what is wrong with it.
 result_or_failure<route> route_field(const json::value& body, std::string_view key);
+
+/// The policy expression `key` (docs/policies.md), or nothing when absent or empty; a failure
+/// says what is wrong with it (the parser's first line).
+result_or_failure<std::optional<policy::policy>> policy_field(const json::value& body, std::string_view key);
 
 json::value texts(const std::vector<address>& addresses);
 /// `t` as ISO 8601 in UTC, to the second (`2026-12-03T08:59:33Z`).

@@ -42,7 +42,10 @@ task<control::reply> create_kafka_outlet(std::shared_ptr<node_state> s, json::va
     for (const auto& o : s->kafka_outlets)
       if (o.at == at.value()) co_return conflict("this node already has a Kafka outlet at " + at_text);
   }
+  auto allow = policy_field(body, "allow");
+  if (!allow) co_return bad_request(allow.error().message());
   kafka_portal::outlet_options options{.bootstrap_server = bootstrap};
+  if (allow.value()) options.portal.access = secure_channel::allowed_by(*allow.value(), "the Kafka outlet " + at_text);
   auto ctx = s->main->new_detached("control.");
   auto made = co_await kafka_portal::create_kafka_outlet(ctx, at.value(), std::move(options));
   if (!made) co_return failed("cannot create the Kafka outlet: " + made.error().message());
@@ -50,11 +53,13 @@ task<control::reply> create_kafka_outlet(std::shared_ptr<node_state> s, json::va
   // Reachable through every secure channel listener, as TCP outlets are; the broker outlets it
   // opens later are exposed to the same flows.
   for (const auto& l : s->listeners) ctx.expose(l.listener.flow(), at.value());
-  s->kafka_outlets.push_back({at.value(), bootstrap, made.value()});
+  const auto allow_text = allow.value() ? allow.value()->text() : std::string();
+  s->kafka_outlets.push_back({at.value(), bootstrap, allow_text, made.value()});
   s->save();
   control::reply r{201, {}};
   r.body["address"] = at.value().to_string();
   r.body["bootstrap_server"] = bootstrap;
+  r.body["allow"] = allow_text;
   co_return r;
 }
 

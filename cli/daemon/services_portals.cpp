@@ -132,19 +132,24 @@ task<control::reply> create_outlet(std::shared_ptr<node_state> s, json::value bo
     for (const auto& o : s->outlets)
       if (o.at == at.value()) co_return conflict("this node already has a TCP outlet at " + at_text);
   }
+  auto allow = policy_field(body, "allow");
+  if (!allow) co_return bad_request(allow.error().message());
   portal::outlet_options options;
   options.target = to;
+  if (allow.value()) options.access = secure_channel::allowed_by(*allow.value(), "the outlet " + at_text);
   auto ctx = s->main->new_detached("control.");
   auto made = co_await portal::create_tcp_outlet(ctx, at.value(), std::move(options));
   if (!made) co_return failed("cannot create the outlet: " + made.error().message());
   std::lock_guard lock(s->mutex);
   // Reachable through every secure channel listener: their trust policies decide who gets in.
   for (const auto& l : s->listeners) ctx.expose(l.listener.flow(), at.value());
-  s->outlets.push_back({at.value(), to, made.value()});
+  const auto allow_text = allow.value() ? allow.value()->text() : std::string();
+  s->outlets.push_back({at.value(), to, allow_text, made.value()});
   s->save();
   control::reply r{201, {}};
   r.body["address"] = at.value().to_string();
   r.body["to"] = to;
+  r.body["allow"] = allow_text;
   co_return r;
 }
 

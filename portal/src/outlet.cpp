@@ -166,7 +166,9 @@ task<result_or_failure<tcp_outlet>> create_tcp_outlet(context& ctx, nodus::addre
   s->host = std::move(target.value().first);
   s->port = std::move(target.value().second);
   s->filter = std::move(o.filter);
-  auto started = co_await ctx.start_worker(at, detail::outlet_worker(s));
+  worker_options guarded;
+  guarded.access = std::move(o.access);
+  auto started = co_await ctx.start_worker(at, detail::outlet_worker(s), std::move(guarded));
   if (!started) {
     s->release_control();
     co_return fail(started.error(), fmt::format("{}: cannot start its worker: {}", label, started.error().message()));

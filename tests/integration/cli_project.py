@@ -9,6 +9,7 @@ import os
 import subprocess
 import time
 
+from cli_portal import EchoServer, echo_through, free_port
 from nodus_cli import Home
 from nodus_processes import check, eventually, main
 
@@ -109,6 +110,22 @@ def test(args):
         code, _, err = home.nodus("secure-channel", "create", "--from", "mallory", "--to", to, "--authorized", hub)
         check(code == 1 and "presented no credential" in err, f"mallory without a credential: {code} {err!r}")
         check("presented no credential" in home.log("hub"), "the hub's log names the refusal")
+
+        # An outlet's policy: only the member whose credential names relay alice may open connections.
+        echo = EchoServer()
+        usage_error(home, "tcp-outlet", "create", "--at", "hub", "--to", f"127.0.0.1:{echo.port}", "--allow",
+                    "subject.relay =")
+        home.ok("tcp-outlet", "create", "--at", "hub", "--to", f"127.0.0.1:{echo.port}", "--from", "echo",
+                "--allow", 'subject.relay = "alice"')
+        alice_port, bob_port = free_port(), free_port()
+        home.ok("tcp-inlet", "create", "--at", "alice", "--from", f"127.0.0.1:{alice_port}", "--to", "echo",
+                "--via", to)
+        home.ok("tcp-inlet", "create", "--at", "bob", "--from", f"127.0.0.1:{bob_port}", "--to", "echo", "--via", to)
+        check(echo_through(alice_port, b"through the portal") == b"through the portal" + b"bye",
+              "alice's connection through the outlet")
+        check(echo_through(bob_port, b"let me in", timeout=20) == b"", "bob's connection was carried")
+        check(eventually(lambda: "is not allowed by the policy of the outlet echo" in home.log("hub"), timeout=10),
+              "the hub's log does not say why bob was refused")
 
         # Membership survives a restart of the member's node.
         home.ok("node", "stop", "bob")

@@ -19,8 +19,10 @@ std::shared_ptr<kc::key_custodian> custodian_with_policies() {
   return kc::key_custodian::open(std::move(o)).value();
 }
 
-const policy::subject producer{"I00000000000000000000000000000000000000a1", {{"role", "member"}, {"kafka", "producer"}}};
-const policy::subject consumer{"I00000000000000000000000000000000000000c1", {{"role", "member"}, {"kafka", "consumer"}}};
+const policy::subject producer{"I00000000000000000000000000000000000000a1",
+                               {{"role", "member"}, {"kafka", "producer"}}};
+const policy::subject consumer{"I00000000000000000000000000000000000000c1",
+                               {{"role", "member"}, {"kafka", "consumer"}}};
 const policy::subject guest{"I00000000000000000000000000000000000000b1", {{"role", "guest"}, {"kafka", "producer"}}};
 const policy::subject bare{"I00000000000000000000000000000000000000d1", {}};
 

@@ -35,6 +35,7 @@
 
 #include "nodus/core/failure.hpp"
 #include "nodus/core/route.hpp"
+#include "nodus/node/access_control.hpp"
 #include "nodus/node/context.hpp"
 #include "nodus/node/task.hpp"
 #include "nodus/portal/protocol.hpp"
@@ -71,6 +72,9 @@ struct outlet_options {
   duration peer_timeout = std::chrono::seconds(30);
   /// When set, each connection's bytes pass through a filter of its own (stream_filter.hpp).
   stream_filter_factory filter;
+  /// Who may open connections: the access control of the outlet's worker, e.g.
+  /// `secure_channel::allowed_by(policy, "the outlet")` (everyone who can reach it by default).
+  incoming_access_control access = incoming_access_control::allow_all();
 };
 
 /// How an inlet behaves. `bind` and one of `to` or `resolve` are required.
