@@ -85,7 +85,7 @@ int kafka_inlet_create_as(const std::string& noun, inlet_kind kind, const std::v
   body["brokers_port_range"] = range;
   if (!capture.empty()) body["capture"] = capture;
   if (auto bad = put_inlet_way(v.command, to, via, authorized, everyone, "kafka_outlet", v.node, body)) return *bad;
-  if (auto bad = put_protection(v.command, protection, kind, body)) return *bad;
+  if (auto bad = put_protection(v.command, protection, kind, v.node, body)) return *bad;
   return run_call(v.command, v.node, "POST", "/kafka-inlets", body, v.format(),
                   one("kafka inlet", {"from", "to", "via"}));
 }

@@ -29,7 +29,7 @@ void add_protection_options(verb_line& v, protection_flags& f, inlet_kind kind) 
 }
 
 std::optional<int> put_protection(const std::string& command, const protection_flags& f, inlet_kind kind,
-                                  json::value& body) {
+                                  const std::string& node, json::value& body) {
   const bool wanted = !f.custodian.empty() || !f.allow_producers.empty();
   const bool tuned = !f.undecryptable.empty() || !f.plaintext_topics.empty() || !f.encrypted_fields.empty() || f.seal ||
                      f.open || !f.custodian_authorized.empty() || f.custodian_everyone || f.report_header;
@@ -66,11 +66,13 @@ std::optional<int> put_protection(const std::string& command, const protection_f
     way["to"] = r.route;
     way["via"] = r.via;
     if (!r.via.empty()) {
-      if (!f.custodian_authorized.empty() == f.custodian_everyone)
+      const bool neither = f.custodian_authorized.empty() && !f.custodian_everyone;
+      if (f.custodian_everyone && !f.custodian_authorized.empty())
+        return fail(command, "give --custodian-authorized or --custodian-trust-everyone, not both", exit_usage);
+      if (neither && !node_has_project(node))  // with a project: its members
         return fail(command,
-                    f.custodian_everyone ? "give --custodian-authorized or --custodian-trust-everyone, not both"
-                                         : "the custodian's secure channel needs a trust choice: "
-                                           "--custodian-authorized ID or --custodian-trust-everyone",
+                    "the custodian's secure channel needs a trust choice: --custodian-authorized ID, "
+                    "--custodian-trust-everyone, or a project whose members are trusted (node create --project)",
                     exit_usage);
       put_trust(way, f.custodian_authorized, f.custodian_everyone);
     }

@@ -28,6 +28,6 @@ void add_protection_options(verb_line& v, protection_flags& f, inlet_kind kind);
 
 /// `body["protection"]` from the flags (nothing when none asks for protection), or a usage error.
 std::optional<int> put_protection(const std::string& command, const protection_flags& f, inlet_kind kind,
-                                  json::value& body);
+                                  const std::string& node, json::value& body);
 
 }  // namespace nodus::cli

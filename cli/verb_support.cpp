@@ -56,14 +56,17 @@ void add_trust_options(verb_line& v, std::vector<std::string>& authorized, bool&
 }
 
 // One of --authorized and --trust-everyone, checked before any node is started for the command.
+bool node_has_project(const std::string& node) {
+  auto config = read_json_file(node_directory(node) / "node.json");
+  return config && (config.value().find("project") || config.value().find("authority"));
+}
+
 std::optional<int> check_trust(const std::string& command, const std::vector<std::string>& authorized, bool everyone,
                                const std::string& node) {
   if (!authorized.empty() && everyone)
     return fail(command, "give --authorized or --trust-everyone, not both", exit_usage);
   if (!authorized.empty() || everyone) return std::nullopt;
-  // Neither: the members of the node's project, if it has one.
-  if (auto config = read_json_file(node_directory(node) / "node.json"))
-    if (config.value().find("project") || config.value().find("authority")) return std::nullopt;
+  if (node_has_project(node)) return std::nullopt;  // neither: the members of its project
   return fail(command,
               "a trust choice is required: --authorized ID (repeat for several), --trust-everyone, or a project "
               "whose members are trusted (node create --project, project create)",

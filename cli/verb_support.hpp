@@ -61,6 +61,8 @@ json::value text_list(const std::vector<std::string>& items);
 /// A route option as the API wants it (Nodus text), or a usage error.
 std::optional<int> route_option(const std::string& command, const std::string& text, user_route& out);
 void add_trust_options(verb_line& v, std::vector<std::string>& authorized, bool& everyone);
+/// Whether node.json of `node` makes it a project's member or authority.
+bool node_has_project(const std::string& node);
 /// One of --authorized and --trust-everyone, or neither for a `node` with a project (its
 /// members), checked before any node is started for the command.
 std::optional<int> check_trust(const std::string& command, const std::vector<std::string>& authorized, bool everyone,

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Seed 004, end-to-end encrypted Kafka through portals, played on a real broker (`./scripts/demo.sh
-# kafka-portal` runs this). A hub node with the Kafka outlet and a relay service; a consumer node
+# kafka-portal` runs this). The hub is the project's authority: it issues three one-time tickets;
+# each host creates its identity, enrolls with its ticket and runs its node as a member, so every
+# secure channel carries credentials and no identifier is typed anywhere. A hub node with the
+# Kafka outlet (members only) and a relay service; a consumer node
 # whose kafka-consumer inlet (127.0.0.1:4000, brokers 4001-4100) opens records and keeps the keys
-# (its key custodian, allowing the two producers); two producer nodes whose kafka-producer inlets
+# (its key custodian, giving keys to members whose credential says kafka=producer); two producer nodes whose kafka-producer inlets
 # (5000 and 6000, brokers 5001-5100 and 6001-6100) seal every record value and get their keys from
 # the custodian through the hub's relay. Then Kafka's own tools: kafka-topics creates demo-topic
 # (3 partitions) through the consumer's inlet, a console producer sends a few lines through each
@@ -177,34 +180,49 @@ fi
 echo "  BROKER=$bootstrap"
 subst+=("$bootstrap" "\$BROKER")
 
-say "The nodes: a hub, a consumer, two producers, an identity each"
+say "The project: the hub is its authority"
 declare -A id
-for node in hub consumer producer1 producer2; do
-  options=()
-  [[ $node == hub ]] && options=(--relay-service)
-  run "$nodus" node create "$node" "${options[@]}"
+run "$nodus" node create hub --relay-service
+id[hub]=$("$nodus" node list | awk '$1 == "hub" { print $NF }')
+[[ ${id[hub]} =~ ^I[0-9a-f]{40}$ ]] || fail "no identifier for the hub"
+subst+=("${id[hub]}" "\$HUB")
+run "$nodus" project create --at hub --credential-validity 10m
+shown "nodus project show --at hub --output json > project.json"
+"$nodus" project show --at hub --output json >"$work/project.json" || fail "project show failed"
+sed 's/^/  /' "$work/project.json"
+
+say "Three one-time tickets: the consumer may take the relay 'consumer', the producers may produce"
+shown "nodus project ticket --at hub --attribute role=member --attribute kafka=consumer --relay consumer > consumer.ticket"
+"$nodus" project ticket --at hub --attribute role=member --attribute kafka=consumer --relay consumer \
+  >"$work/consumer.ticket" || fail "project ticket failed"
+for p in 1 2; do
+  shown "nodus project ticket --at hub --attribute role=member --attribute kafka=producer > producer$p.ticket"
+  "$nodus" project ticket --at hub --attribute role=member --attribute kafka=producer >"$work/producer$p.ticket" ||
+    fail "project ticket failed"
+done
+echo "  (each ticket is one line: the authority's identifier and route, and a one-time secret)"
+
+say "Each host: its identity, enrolled with its ticket, and a node that runs as it"
+for node in consumer producer1 producer2; do
+  run "$nodus" identity create "$node"
+  run "$nodus" project enroll "$work/$node.ticket" --identity "$node"
+  run "$nodus" node create "$node" --identity "$node" --project "$work/project.json"
   id[$node]=$("$nodus" node list | awk -v n="$node" '$1 == n { print $NF }')
   [[ ${id[$node]} =~ ^I[0-9a-f]{40}$ ]] || fail "no identifier for node $node"
+  subst+=("${id[$node]}" "\$${node^^}")
 done
-for node in hub consumer producer1 producer2; do
-  upper=${node^^}
-  shown "$upper=\$(nodus node list | awk '\$1 == \"$node\" { print \$NF }')"
-  echo "  ${id[$node]}"
-  subst+=("${id[$node]}" "\$$upper")
-done
+run "$nodus" project member list --at hub
 
-say "The hub: the Kafka outlet to the broker, a relay for the consumer, a secure channel listener"
-run "$nodus" kafka-outlet create --at hub --bootstrap-server "$bootstrap"
-run "$nodus" secure-channel-listener create listener --at hub \
-  --authorized "${id[consumer]}" --authorized "${id[producer1]}" --authorized "${id[producer2]}"
+say "The hub: the Kafka outlet (members only), a relay for the consumer, a listener for members"
+run "$nodus" kafka-outlet create --at hub --bootstrap-server "$bootstrap" --allow 'subject.role = "member"'
+run "$nodus" secure-channel-listener create listener --at hub
 run "$nodus" relay create consumer --at /node/hub --to consumer
 
-say "The consumer: a listener for the producers, the kafka-consumer inlet keeping the keys"
-run "$nodus" secure-channel-listener create listener --at consumer \
-  --authorized "${id[producer1]}" --authorized "${id[producer2]}"
+say "The consumer: a listener for members, the kafka-consumer inlet keeping the keys for producers"
+run "$nodus" secure-channel-listener create listener --at consumer
 outlet=/node/hub/secure/listener/service/kafka_outlet
 run "$nodus" kafka-consumer create --at consumer --from "$consumer_at" --brokers-port-range "$(range "$consumer_port")" \
-  --to "$outlet" --authorized "${id[hub]}" --allow-producer "${id[producer1]}" --allow-producer "${id[producer2]}"
+  --to "$outlet" --allow-producer 'subject.kafka = "producer"'
 
 say "The producers: kafka-producer inlets that seal, keys from the consumer's custodian"
 custodian=/node/hub/service/forward_to_consumer/secure/listener/service/kafka_custodian
@@ -212,8 +230,10 @@ for p in 1 2; do
   port_var=producer${p}_port
   at_var=producer${p}_at
   run "$nodus" kafka-producer create --at "producer$p" --from "${!at_var}" --brokers-port-range "$(range "${!port_var}")" \
-    --to "$outlet" --authorized "${id[hub]}" --custodian "$custodian" --custodian-authorized "${id[consumer]}"
+    --to "$outlet" --custodian "$custodian"
 done
+echo "  (no --authorized anywhere: every secure channel is between members of the project, each"
+echo "   presenting its credential; the custodian gives keys to members whose credential says kafka=producer)"
 
 java_tool() { timeout 90 "$root/scripts/kafka-tool.sh" "$@"; }
 lines1=("producer1: the order ships on Monday" "producer1: card ending 4242 was charged" "producer1: a third secret line")
