@@ -1,5 +1,7 @@
 #include "home.hpp"
 
+#include "project_files.hpp"
+
 #include "nodus/vault/atomic_file.hpp"
 
 #include <fcntl.h>
@@ -22,6 +24,7 @@ fs::path nodus_home() {
 }
 
 fs::path node_directory(const std::string& name) { return nodus_home() / "nodes" / name; }
+fs::path default_vault_directory() { return nodus_home() / "vault"; }
 
 std::vector<std::string> node_names() {
   std::vector<std::string> names;

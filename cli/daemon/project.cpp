@@ -113,10 +113,6 @@ task<result_or_failure<>> start_authority(context& ctx, std::shared_ptr<node_sta
   co_return ok();
 }
 
-task<result_or_failure<bytes>> fresh_credential(context& ctx, route to) {
-  co_return co_await authority::refresh(ctx, std::move(to), authority_timeout);
-}
-
 task<result_or_failure<>> start_membership(context& ctx, std::shared_ptr<node_state> s, const json::value& project) {
   auto info = project_info::from_json(project);
   if (!info) co_return info.error();
@@ -133,19 +129,16 @@ task<result_or_failure<>> start_membership(context& ctx, std::shared_ptr<node_st
     co_return nodus::fail(started.error(), "cannot start the project's hop: " + started.error().message());
   const route to{address(authority_hop_address), worker};
   authority::keeper_options ko{.to = to, .authority = info.value().authority, .subject = s->identity->id()};
-  auto keeper = authority::credential_keeper::create(ctx.new_detached("project.keeper."), ko, credential.value());
-  if (!keeper) {
-    // Expired while the node was stopped (or never valid here): ask for a new one first.
-    ctx.log().info("node {}: the credential kept for {} is not usable ({}); asking the authority for a new one",
-                   s->name, s->identity_name, keeper.error().message());
-    auto fresh = co_await fresh_credential(ctx, to);
-    if (!fresh)
-      co_return nodus::fail(fresh.error().code,
-                            "no credential from the project's authority: " + fresh.error().message());
-    (void)save_credential(s->keys->directory(), s->identity_name, info.value().authority.id, fresh.value());
-    keeper = authority::credential_keeper::create(ctx.new_detached("project.keeper."), ko, fresh.value());
-    if (!keeper) co_return keeper.error();
-  }
+  // Expired while the node was stopped: a fresh one is asked for first, and kept in the vault.
+  const auto vault_directory = s->keys->directory();
+  const auto identity_name = s->identity_name;
+  const auto project_id = info.value().authority.id;
+  // Named: g++ 12 destroys a lambda temporary in a co_await's arguments twice.
+  std::function<void(const bytes&)> keep_fresh = [=](const bytes& fresh) {
+    (void)save_credential(vault_directory, identity_name, project_id, fresh);
+  };
+  auto keeper = co_await authority::keep_credential(ctx, ko, credential.value(), keep_fresh);
+  if (!keeper) co_return keeper.error();
   if (auto started =
           co_await authority::start_credential_refresher(ctx, address("project_credential_refresher"), keeper.value());
       !started)

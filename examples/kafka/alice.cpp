@@ -44,6 +44,7 @@
 #include "handshake_progress.hpp"
 #include "hub_reach.hpp"
 #include "identity_options.hpp"
+#include "membership.hpp"
 
 using namespace nodus;
 namespace sc = nodus::secure_channel;
@@ -109,6 +110,16 @@ int main(int argc, char** argv) {
   auto reached = node.block_on([&](context& ctx) { return examples::reach_hub(ctx, transport.value(), hub); });
   if (!reached) return fail(reached.error().message());
 
+  // Not in the guide: with --project, Alice presents her credential and accepts only members.
+  std::optional<examples::membership> member;
+  if (!who.project.empty()) {
+    auto joined =
+        node.block_on([&](context& ctx) { return examples::join_project(ctx, transport.value(), who, alice.value()); });
+    if (!joined) return fail("project " + who.project + ": " + joined.error().message());
+    member = std::move(joined).value();
+    std::printf("Alice is a member of the project: she accepts only members\n");
+  }
+
   // This program expects that Bob has created a bi-directional stream that will relay messages
   // for his secure channel listener, on the hub. From standard input, read the bi-directional
   // stream names for Bob's secure channel listener.
@@ -133,7 +144,8 @@ int main(int argc, char** argv) {
   // As Alice, connect to Bob's secure channel listener, and perform an Authenticated Key
   // Exchange to establish an encrypted secure channel with Bob.
   const route r{sender, "listener"};
-  sc::options channel_options{.identity = alice.value(), .trust = who.policy()};
+  sc::options channel_options{.identity = alice.value(), .trust = member ? member->trust : who.policy()};
+  if (member) channel_options.credentials = member->credentials;
   // Not in the guide: progress lines while the handshake travels through Kafka, and patience as
   // long as it is on its way (handshake_progress.hpp).
   const examples::handshake_progress progress(connected.value(), hub, channel_options.handshake_timeout);

@@ -32,6 +32,7 @@
 
 #include "hub_reach.hpp"
 #include "identity_options.hpp"
+#include "membership.hpp"
 
 using namespace nodus;
 namespace sc = nodus::secure_channel;
@@ -78,9 +79,23 @@ task<int> program(context& ctx, settings s) {
   if (auto reached = co_await examples::reach_hub(ctx, transport.value(), s.hub); !reached)
     co_return fail(reached.error().message());
 
+  // Not in the guide: with --project, Bob presents his credential and accepts only members.
+  std::optional<examples::membership> member;
+  if (!s.who.project.empty()) {
+    auto joined = co_await examples::join_project(ctx, transport.value(), s.who, bob.value());
+    if (!joined) co_return fail("project " + s.who.project + ": " + joined.error().message());
+    member = std::move(joined).value();
+    std::printf("Bob is a member of the project: he accepts only members\n");
+    std::fflush(stdout);
+  }
+
   // Create a secure channel listener for Bob that will wait for requests to initiate an
   // Authenticated Key Exchange. Through its channels, only the echoer is reachable.
   sc::options listener_options{.identity = bob.value(), .trust = s.who.policy(), .expose = {"echoer"}};
+  if (member) {
+    listener_options.trust = member->trust;
+    listener_options.credentials = member->credentials;
+  }
   const address at = "listener";
   auto listener = co_await sc::create_secure_channel_listener(ctx, at, listener_options);
   if (!listener) co_return fail(listener.error().message());

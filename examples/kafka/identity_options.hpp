@@ -6,11 +6,15 @@
 //                                 every run; see `nodus identity create NAME --vault DIR`)
 //   --trust ID                    accept only the peer with this identifier
 //   --trust-everyone              the guide's behaviour: accept anyone who completes a handshake
+//   --project FILE                enrolled: accept only the project's members, presenting the
+//                                 identity's credential (project.json from `nodus project show`;
+//                                 the identity enrolled with `nodus project enroll`; membership.hpp)
 //
-// One of --trust and --trust-everyone is required: a channel that trusts everyone talks to
-// whoever answers, so that has to be asked for.
+// One of --trust, --trust-everyone and --project is required: a channel that trusts everyone
+// talks to whoever answers, so that has to be asked for.
 #pragma once
 
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -25,30 +29,48 @@ struct identity_options {
   std::string vault;
   std::string trust;
   bool trust_everyone = false;
+  std::string project;
 
   /// The usage text of these options.
-  static constexpr const char* usage = "[--identity NAME --vault DIR] (--trust ID | --trust-everyone)";
+  static constexpr const char* usage =
+      "[--identity NAME --vault DIR] (--trust ID | --trust-everyone | --project project.json --identity NAME [--vault "
+      "DIR])";
 
   /// Takes the option at argv[i] (and its value) if it is one of these; false if it is not.
   bool take(int argc, char** argv, int& i) {
     const std::string option = argv[i];
     if (option == "--trust-everyone") return trust_everyone = true;
-    std::string* value = option == "--identity" ? &identity
-                         : option == "--vault"  ? &vault
-                         : option == "--trust"  ? &trust
-                                                : nullptr;
+    std::string* value = option == "--identity"  ? &identity
+                         : option == "--vault"   ? &vault
+                         : option == "--trust"   ? &trust
+                         : option == "--project" ? &project
+                                                 : nullptr;
     if (!value || i + 1 >= argc) return false;
     *value = argv[++i];
     return true;
   }
 
   /// What is wrong with the options as given (one line), or empty.
-  std::string mistake(const char* peer) const {
+  std::string mistake(const char* peer) {
+    if (!project.empty()) {
+      if (identity.empty()) return "--project needs --identity NAME (the identity enrolled in it)";
+      if (!trust.empty() || trust_everyone) return "--project trusts the project's members: no --trust with it";
+      if (vault.empty()) vault = default_vault();
+      return {};
+    }
     if (identity.empty() != vault.empty()) return "--identity and --vault go together";
     if (trust.empty() == !trust_everyone)
       return std::string("say whom to trust: --trust ID (") + peer +
              "'s identifier, as printed) or --trust-everyone (the guide's behaviour)";
     return {};
+  }
+
+  /// Where `nodus identity create` and `nodus project enroll` keep identities: $NODUS_HOME/vault.
+  static std::string default_vault() {
+    const char* home = std::getenv("NODUS_HOME");
+    if (home && *home) return std::string(home) + "/vault";
+    const char* user = std::getenv("HOME");
+    return std::string(user ? user : ".") + "/.nodus/vault";
   }
 
   /// The identity (stored, or new in memory), made ready for handshakes.
@@ -64,7 +86,7 @@ struct identity_options {
     return nodus::secure_channel::channel_identity::create(std::move(id).value());
   }
 
-  /// The trust policy asked for.
+  /// The trust policy asked for (with --project: membership.hpp's).
   nodus::secure_channel::trust_policy policy() const {
     return trust_everyone ? nodus::secure_channel::trust_policy::everyone()
                           : nodus::secure_channel::trust_policy::identifier(trust);

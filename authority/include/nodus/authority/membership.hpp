@@ -45,6 +45,12 @@ secure_channel::credential_options member_credentials(std::shared_ptr<credential
 /// of their life); require peers' credentials of `a`.
 secure_channel::credential_options authority_credentials(std::shared_ptr<authority> a);
 
+/// A keeper of `credential` for `o.subject`; when `credential` no longer verifies (it expired while
+/// the member was away), a fresh one is asked for along `o.to` first, and `fresh` (when set) is
+/// told of it, to keep it.
+task<result_or_failure<std::shared_ptr<credential_keeper>>> keep_credential(
+    context& ctx, keeper_options o, bytes credential, std::function<void(const bytes&)> fresh = {});
+
 /// Starts a processor at `at` that keeps `keeper`'s credential fresh without waiting for a
 /// caller: it asks for a new one when `refresh_due` comes, and again every `retry` while the
 /// authority does not answer (the held one stays in use until it expires).
