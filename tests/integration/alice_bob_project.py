@@ -15,8 +15,7 @@ from nodus_processes import Proc, check, fail, main
 def test(args):
     os.environ.setdefault("NODUS_LOG", "warn")
     ex = lambda name: os.path.join(args.examples, name)
-    home = Home(args.nodus)
-    try:
+    with Home(args.nodus) as home:
         home.json("node", "create", "authority")
         home.json("project", "create", "--at", "authority", "--credential-validity", "10m")
         project = os.path.join(home.path, "project.json")
@@ -73,11 +72,6 @@ def test(args):
         check("Alice received an echo" not in done.stdout, "alice talked to mallory")
         print("alice and bob, enrolled: 10 echoes through Kafka between members; mallory, without a credential, "
               "was refused by alice")
-    except BaseException:
-        home.print_logs()
-        raise
-    finally:
-        home.cleanup()
 
 
 if __name__ == "__main__":

@@ -51,8 +51,7 @@ def concurrent_enrollments(home, ticket_file, names):
 
 
 def test(args):
-    home = Home(args.nodus)
-    try:
+    with Home(args.nodus) as home:
         hub = home.json("node", "create", "hub", "--relay-service")["identifier"]
         usage_error(home, "project", "create", "--at", "hub", "--credential-validity", "5x")
         made = home.json("project", "create", "--at", "hub", "--credential-validity", f"{VALIDITY_S}s")
@@ -147,11 +146,6 @@ def test(args):
         check("has expired; its messages are dropped" in home.log("hub"), "the hub's log says why alice is refused")
         print(f"project: tickets, a race of 8 (1 winner), refusals and membership behave; a deleted member was "
               f"refused {took:.1f} s after its deletion (credential validity {VALIDITY_S} s)")
-    except BaseException:
-        home.print_logs()
-        raise
-    finally:
-        home.cleanup()
 
 
 if __name__ == "__main__":

@@ -79,6 +79,16 @@ class Home:
         for name in sorted(os.listdir(nodes)) if os.path.isdir(nodes) else []:
             print(f"--- log of node {name} ---\n{self.log(name)}", file=sys.stderr)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        """`with Home(nodus) as home:` prints the nodes' logs if the block fails, then ends them."""
+        if kind is not None:
+            self.print_logs()
+        self.cleanup()
+        return False
+
     def cleanup(self):
         self._remember_pids()
         for pid in self.pids:
