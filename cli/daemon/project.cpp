@@ -10,7 +10,6 @@
 #include "service_support.hpp"
 
 namespace nodus::cli::daemon {
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -20,14 +19,17 @@ constexpr std::chrono::seconds default_credential_validity{600};
 constexpr std::chrono::seconds authority_timeout{10};
 
 // Forwards what the node sends to its authority through a secure channel to it, made on first
-// use and again whenever it has closed. Messages come from this node only (its keeper).
+// use and again whenever it has closed, or when the last request through it got no answer (the
+// hub restarted: a channel whose far end is gone does not know it). Messages come from this
+// node only (its keeper), one request at a time, each answered once.
 class authority_hop final : public raw_worker {
 public:
   authority_hop(std::shared_ptr<node_state> s, route to_listener, vault::identifier authority)
       : state_(std::move(s)), to_listener_(std::move(to_listener)), authority_(std::move(authority)) {}
 
   task<result<>> handle_message(context& ctx, local_message message) override {
-    if (!channel_ || !channel_->open()) {
+    const bool unanswered = channel_ && channel_->stats().delivered == delivered_before_;
+    if (!channel_ || !channel_->open() || unanswered) {
       auto made = co_await open_channel(ctx);
       if (!made) {
         ctx.log().warn("project: cannot reach the authority via {}: {}", to_listener_, made.error().message());
@@ -35,6 +37,7 @@ public:
       }
       channel_ = made.value();
     }
+    delivered_before_ = channel_->stats().delivered;
     (void)message.onward_route.step();
     message.onward_route.prepend(channel_->address());
     co_return co_await ctx.forward(std::move(message));
@@ -57,6 +60,7 @@ private:
   route to_listener_;
   vault::identifier authority_;
   std::optional<secure_channel::channel> channel_;
+  std::uint64_t delivered_before_ = 0;  // what the channel had delivered when the last request left
 };
 
 auto refused(std::string why) { return nodus::fail(make_error_code(errc::malformed), std::move(why)); }

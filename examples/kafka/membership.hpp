@@ -50,8 +50,9 @@ inline nodus::task<nodus::result_or_failure<membership>> join_project(nodus::con
   }
   sc::options o{.identity = me, .trust = sc::trust_policy::identifier(project.value().authority.id)};
   auto channel = co_await sc::create_secure_channel(ctx, nodus::route(std::move(hops)), o);
-  if (!channel) co_return nodus::fail(channel.error().code, "no secure channel to the project's authority: " +
-                                                                channel.error().message());
+  if (!channel)
+    co_return nodus::fail(channel.error().code,
+                          "no secure channel to the project's authority: " + channel.error().message());
   au::keeper_options ko{.to = nodus::route{channel.value().address(), worker},
                         .authority = project.value().authority,
                         .subject = me.id()};
