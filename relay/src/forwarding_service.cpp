@@ -50,11 +50,24 @@ bool alive(const context& ctx, const route& to_client) {
   return !to_client.empty() && (!to_client.next().is_local() || is_served(ctx, to_client.next()));
 }
 
+// True when `m` came out of the secure channel whose encryptor is the first hop of `to_client`:
+// from the relay's client, when it registered through a channel to this hub.
+bool came_through_first_hop(const local_message& m, const route& to_client) {
+  const auto channel = m.metadata.find(secure_channel::channel_key);
+  return channel != m.metadata.end() && !to_client.empty() && to_client.next() == address(channel->second);
+}
+
 // Sends what reaches `forward_to_<name>` to the client: the rest of the onward route is
 // appended to the route back to the client. The return route is left as it is, as in Ockam:
 // replies then travel straight back to the sender, not through the relay. A delivery-error
 // notice (a return route may go through a relay) is forwarded the same way; one about what
 // the relay cannot deliver (its client is gone, or its connection) goes back to the sender.
+//
+// A client that registered through a secure channel to this hub (members-only mode) is reached
+// through that channel's encryptor, which nobody else may name (it speaks with the hub's
+// identity). So there the relay carries both ways: it puts itself on the return route of what
+// it sends in, and what comes out of the client's channel to it has the encryptor on its return
+// route replaced by the relay, so that the other side's answers come back through the relay.
 class forwarder final : public raw_worker {
 public:
   explicit forwarder(std::shared_ptr<forwarding_service::registry> relays, std::string name)
@@ -71,6 +84,8 @@ public:
     if (ctx.log().should_log(spdlog::level::trace))
       ctx.log().trace("{}: {} bytes: {}", ctx.address(), message.payload.size(), printable(message.payload));
     (void)message.onward_route.step();
+    if (found->into_channel && came_through_first_hop(message, *found->to_client))
+      co_return co_await out_of_channel(ctx, std::move(message));
     route onward = *found->to_client;
     onward.append(message.onward_route);
     message.onward_route = std::move(onward);
@@ -85,14 +100,23 @@ public:
 private:
   static constexpr std::size_t max_quoted = 64;
 
-  // The client registered through a secure channel to this hub, so the route back starts at
-  // that channel's encryptor, which takes only messages made on this node (it speaks with the
-  // hub's identity). Carrying messages into it is what the member asked the hub to do when it
-  // registered, so the relay sends them in as the hub's own (without their origin); what it
-  // cannot deliver is still reported to the sender, as the runtime would have.
+  // What the client's channel delivered here goes on, its return route leading back through
+  // the relay instead of through the encryptor.
+  task<result<>> out_of_channel(context& ctx, local_message message) {
+    if (!message.return_route.empty()) (void)message.return_route.step();  // the encryptor
+    message.return_route.prepend(ctx.address());
+    co_return co_await ctx.forward(std::move(message));
+  }
+
+  // Into the encryptor, which takes only messages made on this node: carrying messages to the
+  // client is what it asked of the hub when it registered, so the relay sends them in as the
+  // hub's own (without their origin). What it cannot deliver is still reported to the sender,
+  // as the runtime would have.
   task<result<>> into_channel(context& ctx, local_message message) {
+    message.return_route.prepend(ctx.address());
     local_message sender;  // what a report needs: the way back, and that it came from elsewhere
     sender.return_route = message.return_route;
+    (void)sender.return_route.step();
     sender.origin = std::move(message.origin);
     sender.kind = message.kind;
     message.origin = nullptr;
@@ -156,13 +180,6 @@ task<result<>> reply(context& ctx, const routed<relay_request>& request, relay_r
   co_return co_await ctx.send(request.return_route(), answer);
 }
 
-// True when the route back to the client starts at the secure channel `request` came through.
-bool through_own_channel(const routed<relay_request>& request, const route& to_client) {
-  const auto& metadata = request.message().metadata;
-  const auto channel = metadata.find(secure_channel::channel_key);
-  return channel != metadata.end() && !to_client.empty() && to_client.next() == address(channel->second);
-}
-
 }  // namespace
 
 forwarding_service::forwarding_service(forwarding_options options)
@@ -215,7 +232,7 @@ task<result<>> forwarding_service::handle_message(context& ctx, routed<relay_req
   if (answer.error.empty()) {
     hops.pop_back();
     auto to_client = std::make_shared<const route>(std::move(hops));
-    const bool into_channel = options_.members && through_own_channel(request, *to_client);
+    const bool into_channel = options_.members && came_through_first_hop(request.message(), *to_client);
     answer.error = co_await hold(ctx, name, std::move(to_client), into_channel);
   }
   if (answer.error.empty())

@@ -33,8 +33,8 @@ failure malformed(std::string why) { return failure(errc::malformed, "relay name
 
 bool valid_relay_name(std::string_view name) {
   return !name.empty() && name.size() <= max_relay_name_length && std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-         });
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
 }
 
 std::string bindings_text(const std::map<std::string, std::string>& owners) {
@@ -114,9 +114,10 @@ std::string relay_attribute_refusal(const policy::subject& who, const std::strin
   if (name.empty()) {
     const auto said = found == who.attributes.end() ? std::string("it has no relay attribute")
                                                     : fmt::format("its relay attribute is '{}'", shown(found->second));
-    return fmt::format("a random relay name is allowed only by a credential whose relay attribute is '*'; the "
-                       "credential of {} is not: {}",
-                       who.identifier, said);
+    return fmt::format(
+        "a random relay name is allowed only by a credential whose relay attribute is '*'; the "
+        "credential of {} is not: {}",
+        who.identifier, said);
   }
   if (found != who.attributes.end() && found->second == name) return {};
   if (found == who.attributes.end())

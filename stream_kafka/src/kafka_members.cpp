@@ -15,9 +15,9 @@ policy::subject caller(const local_message& m) {
 std::optional<stream_error> refuse_caller(const stream_membership& m, const policy::subject& who,
                                           std::string_view service) {
   if (who.identifier.empty())
-    return stream_error{stream_errc::forbidden,
-                        fmt::format("this hub's {} is for members only: send through a secure channel to the hub",
-                                    service)};
+    return stream_error{
+        stream_errc::forbidden,
+        fmt::format("this hub's {} is for members only: send through a secure channel to the hub", service)};
   if (!m.allow.allows(who))
     return stream_error{stream_errc::forbidden,
                         secure_channel::refusal_reason(who, m.allow, fmt::format("the {}", service))};

@@ -23,7 +23,8 @@ std::optional<stream_error> refuse_caller(const stream_membership& m, const poli
 /// Why `who` may not push, pull, ask about the readers of or keep an index on `stream`: the
 /// owners are not read yet (`kafka_unavailable`), it has no owner (`unknown_stream`, as a
 /// stream never created), or it is not for `who` (`forbidden`). None when it may.
-std::optional<stream_error> refuse_access(const stream_membership& m, const std::string& stream, const std::string& who);
+std::optional<stream_error> refuse_access(const stream_membership& m, const std::string& stream,
+                                          const std::string& who);
 
 /// Why a create's parties are refused (`bad_request`: too many, or not identifiers), or none.
 std::optional<stream_error> bad_parties(const std::vector<std::string>& parties);

@@ -48,12 +48,12 @@ result_or_failure<owner_record> decode_owner_record(byte_view value) {
   auto decoded = message_codec<owner_record>::decode(value);
   if (!decoded) return fail(decoded.error(), "a stream owner record that does not decode");
   auto& r = decoded.value();
-  if (r.version != 1) return fail(errc::unsupported_version, fmt::format("a stream owner record of version {}", r.version));
+  if (r.version != 1)
+    return fail(errc::unsupported_version, fmt::format("a stream owner record of version {}", r.version));
   if (!valid_stream_name(r.stream)) return fail(errc::malformed, "a stream owner record without a valid stream name");
   if (!valid_identifier(r.owner)) return fail(errc::malformed, "a stream owner record whose owner is no identifier");
-  if (r.parties.size() > stream::max_stream_parties || !std::all_of(r.parties.begin(), r.parties.end(), [](auto& p) {
-        return valid_identifier(p);
-      }))
+  if (r.parties.size() > stream::max_stream_parties ||
+      !std::all_of(r.parties.begin(), r.parties.end(), [](auto& p) { return valid_identifier(p); }))
     return fail(errc::malformed, "a stream owner record with parties that are not identifiers");
   return std::move(decoded).value();
 }
