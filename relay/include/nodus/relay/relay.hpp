@@ -119,7 +119,9 @@ struct relay_client_options {
   /// The local workers that messages arriving through the relay may reach, e.g. `{"listener"}`.
   /// They are exposed to the flow the hub's answers come back by: the connection the
   /// registration went over, or the secure channel when `service` goes through one (anyone who
-  /// can reach the relay at the hub can reach them); nothing else on this node is.
+  /// can reach the relay at the hub can reach them); nothing else on this node is. Through a
+  /// secure channel, what the relay brings carries the hub's identifier and credential (it comes
+  /// out of that channel): expose a secure channel listener, and decide inside its channels.
   std::vector<address> expose;
   /// How often the registration is renewed (the ping).
   duration ping_interval = std::chrono::seconds(2);

@@ -20,13 +20,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include <msgpack.hpp>
-
 #include "nodus/core/bytes.hpp"
 #include "nodus/core/failure.hpp"
 #include "nodus/policy/policy.hpp"
 #include "nodus/stream/protocol.hpp"
 #include "nodus/stream_kafka/kafka.hpp"
+#include "nodus/stream_kafka/owner_record.hpp"
 
 namespace nodus::stream_kafka {
 
@@ -42,14 +41,6 @@ struct stream_owner {
   friend bool operator==(const stream_owner&, const stream_owner&) = default;
 };
 
-/// One record of the owners' topic.
-struct owner_record {
-  std::uint8_t version = 1;
-  std::string stream;
-  std::string owner;
-  std::vector<std::string> parties;
-  MSGPACK_DEFINE(version, stream, owner, parties)
-};
 /// The record's bytes, or why they are not one (total and bounded: any bytes in): version 1, a
 /// valid stream name, identifiers for the owner and at most `stream::max_stream_parties` parties.
 result_or_failure<owner_record> decode_owner_record(byte_view value);
