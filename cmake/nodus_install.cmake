@@ -27,7 +27,7 @@ install(FILES ${PROJECT_BINARY_DIR}/nodusConfig.cmake ${PROJECT_BINARY_DIR}/nodu
 # pkg-config: one package with every library, in link order (dependents first).
 set(nodus_pc_libs "")
 foreach(lib nodus_authority nodus_kafka_portal nodus_kafka_crypto nodus_kafka nodus_kafka_records nodus_stream_kafka
-            nodus_stream nodus_secure_channel nodus_portal nodus_relay nodus_services
+            nodus_stream nodus_relay nodus_secure_channel nodus_portal nodus_services
             nodus_transports nodus_node nodus_policy nodus_vault nodus_core)
   string(APPEND nodus_pc_libs " -l${lib}")
 endforeach()

@@ -23,14 +23,16 @@ std::error_code to_error_code(stream_errc e) noexcept {
     case stream_errc::unknown_stream: return errc::unknown_address;
     case stream_errc::kafka_unavailable: return errc::timeout;
     case stream_errc::too_large: return errc::too_large;
+    case stream_errc::forbidden: return errc::access_denied;
     case stream_errc::internal: break;
   }
   return errc::worker_failed;
 }
 
 std::string describe(const stream_error& e) {
-  static constexpr std::string_view names[] = {
-      "none", "bad_request", "unsupported_version", "unknown_stream", "kafka_unavailable", "too_large", "internal"};
+  static constexpr std::string_view names[] = {"none",           "bad_request",       "unsupported_version",
+                                               "unknown_stream", "kafka_unavailable", "too_large",
+                                               "internal",       "forbidden"};
   const auto code = static_cast<std::size_t>(e.code);
   const std::string_view name = code < std::size(names) ? names[code] : "unknown error";
   // The hub's words: escaped and cut short, since they end up in this node's log.
@@ -52,7 +54,8 @@ route service_route(const route& to_hub, const std::string& service) {
 }
 
 bytes encode_push(std::uint64_t request_id, const std::string& stream, const transport_message& message) {
-  // The fields of stream_request in MSGPACK_DEFINE order, with `data` written in place.
+  // The fields of stream_request in MSGPACK_DEFINE order, with `data` written in place (the
+  // eight before `parties`, which only a create has).
   bytes out;
   const std::span<const address> onward(message.onward_route.begin(), message.onward_route.size());
   const std::span<const address> back(message.return_route.begin(), message.return_route.size());
@@ -74,11 +77,13 @@ bytes encode_push(std::uint64_t request_id, const std::string& stream, const tra
 }
 
 task<result<stream_reply>> create_stream(context& ctx, context& via, route service, std::string stream,
-                                         std::uint64_t request_id, duration timeout, duration slice) {
+                                         std::vector<std::string> parties, std::uint64_t request_id, duration timeout,
+                                         duration slice) {
   stream_request request;
   request.kind = stream_request::kind_t::create;
   request.request_id = request_id;
   request.stream = std::move(stream);
+  request.parties = std::move(parties);
   auto encoded = message_codec<stream_request>::encode(request);
   co_return co_await exchange<stream_reply>(ctx, via, std::move(service), request_id, std::move(encoded), timeout,
                                             slice);
@@ -141,7 +146,8 @@ using clock = std::chrono::steady_clock;
 
 // A hub error that asking again will not cure.
 bool permanent(stream_errc e) {
-  return e == stream_errc::bad_request || e == stream_errc::too_large || e == stream_errc::unsupported_version;
+  return e == stream_errc::bad_request || e == stream_errc::too_large || e == stream_errc::unsupported_version ||
+         e == stream_errc::forbidden;
 }
 
 // Sends one request of connect_stream again and again (same request id, so a late answer to an
@@ -179,6 +185,7 @@ task<result_or_failure<std::int64_t>> prepare(context& via, std::shared_ptr<deta
     create.kind = stream_request::kind_t::create;
     create.request_id = ++id;
     create.stream = name;
+    create.parties = o.parties;
     auto encoded = message_codec<stream_request>::encode(create);
     auto what = fmt::format("creating stream '{}' at {}", name, state->stream_service);
     auto created =
@@ -205,6 +212,8 @@ result_or_failure<> check(const std::string& sender_name, const std::string& rec
                                                      "(1 to 200 letters, digits, '.', '_', '-')",
                                                      *name));
   if (o.pull_limit == 0) return fail(errc::not_supported, "stream client: pull_limit must be at least 1");
+  if (o.parties.size() > max_stream_parties)
+    return fail(errc::too_large, fmt::format("stream client: at most {} parties", max_stream_parties));
   if (o.stream_service.empty() || o.index_service.empty())
     return fail(errc::empty_route, "stream client: stream_service and index_service must name the hub's services");
   return ok();

@@ -47,8 +47,8 @@ task<bool> stream_receiver::retry_later(context& ctx, std::string_view what, std
 task<bool> stream_receiver::read_index(context& ctx) {
   const auto& o = state_->options;
   const auto what = fmt::format("reading the index of '{}' at {}", state_->receiver_stream, state_->index_service);
-  auto created = co_await create_stream(ctx, ctx, state_->stream_service, state_->receiver_stream, next_id_++,
-                                        o.reply_timeout, o.reply_timeout);
+  auto created = co_await create_stream(ctx, ctx, state_->stream_service, state_->receiver_stream, o.parties,
+                                        next_id_++, o.reply_timeout, o.reply_timeout);
   // (Reasons are named before co_await: g++ 12 mishandles some temporaries inside it.)
   if (auto why = problem(created); !why.empty()) co_return co_await retry_later(ctx, what, std::move(why));
 

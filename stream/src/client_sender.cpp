@@ -72,8 +72,8 @@ std::optional<bytes> stream_sender::take(context& ctx, local_message message) {
 task<bool> stream_sender::push_once(context& ctx) {
   const auto& o = state_->options;
   if (recreate_) {
-    auto created = co_await create_stream(ctx, *replies_, state_->stream_service, state_->sender_stream, next_id_++,
-                                          o.reply_timeout, sender_wait_slice);
+    auto created = co_await create_stream(ctx, *replies_, state_->stream_service, state_->sender_stream, o.parties,
+                                          next_id_++, o.reply_timeout, sender_wait_slice);
     if (created && !created.value().error) recreate_ = false;  // otherwise the push below fails too
   }
   bytes attempt = *pending_;  // the buffer keeps its copy until the push is confirmed
@@ -100,7 +100,8 @@ task<bool> stream_sender::push_once(context& ctx) {
       state_->succeeded(ctx, &stream_status::sender, what);
       co_return true;
     case stream_errc::bad_request:
-    case stream_errc::too_large: reject(ctx, describe(error)); co_return true;
+    case stream_errc::too_large:
+    case stream_errc::forbidden: reject(ctx, describe(error)); co_return true;
     case stream_errc::unknown_stream: recreate_ = true; break;
     default: break;
   }

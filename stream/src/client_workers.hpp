@@ -168,9 +168,10 @@ private:
   backoff backoff_;
 };
 
-/// Creates `stream` on the hub (idempotent), waiting as `exchange` does. Used by connect_stream
-/// and after the hub has forgotten a stream.
+/// Creates `stream` on the hub (idempotent) for `parties` besides this node, waiting as `exchange` does. Used by
+/// connect_stream and after the hub has forgotten a stream.
 task<result<stream_reply>> create_stream(context& ctx, context& via, route service, std::string stream,
-                                         std::uint64_t request_id, duration timeout, duration slice);
+                                         std::vector<std::string> parties, std::uint64_t request_id, duration timeout,
+                                         duration slice);
 
 }  // namespace nodus::stream::detail

@@ -124,11 +124,13 @@ void kafka_client::impl::shutdown() {
 
 // --- produce -----------------------------------------------------------------------
 
-void kafka_client::impl::produce_known(const std::string& stream, const bytes& data,
+void kafka_client::impl::produce_known(const std::string& stream, const bytes& data, const std::string& key,
                                        std::function<void(std::int64_t, stream_error)> done) {
   auto pending = std::make_unique<produce_pending>(produce_pending{std::move(done)});
+  // No key: a null key (RD_KAFKA_V_KEY with a null pointer), as the streams have always had.
   const auto err =
       rd_kafka_producev(producer.get(), RD_KAFKA_V_RKT(topic(stream)), RD_KAFKA_V_PARTITION(0),
+                        RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
                         RD_KAFKA_V_VALUE(const_cast<std::uint8_t*>(data.data()), data.size()),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(pending.get()), RD_KAFKA_V_END);
   if (err)
@@ -177,7 +179,7 @@ kafka_client::~kafka_client() { impl_->shutdown(); }
 
 const std::string& kafka_client::bootstrap() const noexcept { return impl_->options.config.bootstrap_servers; }
 
-void kafka_client::create_stream(std::string stream, std::function<void(stream_error)> done) {
+void kafka_client::create_stream(std::string stream, std::function<void(stream_error)> done, topic_settings settings) {
   bool exists = false;
   {
     std::lock_guard lock(impl_->topics_mutex);
@@ -185,15 +187,34 @@ void kafka_client::create_stream(std::string stream, std::function<void(stream_e
   }
   if (exists) return guarded(impl_->log(), done, stream_error{});
   auto* p = impl_.get();
-  std::function<void()> job = [p, stream = std::move(stream), done] { p->create(stream, done); };
+  std::function<void()> job = [p, stream = std::move(stream), done, settings] { p->create(stream, done, settings); };
   if (!p->post(job)) guarded(p->log(), done, stopping_error());
 }
 
-void kafka_client::produce(std::string stream, bytes data, std::function<void(std::int64_t, stream_error)> done) {
+void kafka_client::produce(std::string stream, bytes data, std::function<void(std::int64_t, stream_error)> done,
+                           std::string key) {
   auto* p = impl_.get();
-  p->with_stream(stream, [p, stream, data = std::move(data), done = std::move(done)](stream_error error) mutable {
+  p->with_stream(stream, [p, stream, data = std::move(data), done = std::move(done),
+                          key = std::move(key)](stream_error error) mutable {
     if (error) return guarded(p->log(), done, -1, std::move(error));
-    p->produce_known(stream, data, std::move(done));
+    p->produce_known(stream, data, key, std::move(done));
+  });
+}
+
+void kafka_client::end_offset(std::string stream, std::function<void(std::int64_t, stream_error)> done) {
+  auto* p = impl_.get();
+  p->with_stream(stream, [p, stream, done = std::move(done)](stream_error error) mutable {
+    if (error) return guarded(p->log(), done, -1, std::move(error));
+    // A blocking request: on the metadata thread, as the other ones.
+    std::function<void()> job = [p, stream, done] {
+      std::int64_t low = -1, high = -1;
+      const auto err =
+          rd_kafka_query_watermark_offsets(p->producer.get(), stream.c_str(), 0, &low, &high, p->metadata_timeout_ms());
+      p->metadata_answered(err);
+      auto failed = detail::to_stream_error(err, fmt::format("cannot read the end of '{}'", stream));
+      guarded(p->log(), done, err ? -1 : high, std::move(failed));
+    };
+    if (!p->post(job)) guarded(p->log(), done, -1, stopping_error());
   });
 }
 

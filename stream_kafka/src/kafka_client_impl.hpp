@@ -99,13 +99,13 @@ struct kafka_client::impl {
   void with_stream(const std::string& stream, detail::error_callback then);
   void refresh();
   result_or_failure<std::unordered_map<std::string, int>> list_topics();
-  void create(const std::string& stream, const detail::error_callback& done);
-  stream_error create_topic(const std::string& stream);
+  void create(const std::string& stream, const detail::error_callback& done, topic_settings settings);
+  stream_error create_topic(const std::string& stream, topic_settings settings);
   stream_error auto_create(const std::string& stream);
   rd_kafka_topic_t* topic(const std::string& stream);
 
   // Produce and offsets.
-  void produce_known(const std::string& stream, const bytes& data,
+  void produce_known(const std::string& stream, const bytes& data, const std::string& key,
                      std::function<void(std::int64_t, stream_error)> done);
   void start_save(const std::pair<std::string, std::string>& key);
   detail::admin_options_ptr admin_options(rd_kafka_admin_op_t op, detail::admin_pending* pending);

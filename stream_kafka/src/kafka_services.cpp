@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
+#include "kafka_members.hpp"
 #include "nodus/node/extension.hpp"
 
 namespace nodus::stream_kafka {
@@ -157,7 +158,12 @@ stream_kafka_service::stream_kafka_service(stream_service_options options) : opt
 
 task<result<>> stream_kafka_service::initialize(context& ctx) {
   if (!options_.kafka) co_return errc::worker_failed;
+  if (options_.members && !options_.members->owners) co_return errc::worker_failed;
   replier_ = make_replier(ctx);
+  if (options_.members) {
+    options_.members->owners->load();
+    ctx.log().info("{}: members only; callers must be allowed by {}", ctx.address(), options_.members->allow.text());
+  }
   co_return ok();
 }
 
@@ -168,7 +174,8 @@ task<> stream_kafka_service::shutdown(context&) {
 task<result<>> stream_kafka_service::handle_message(context& ctx, local_message message) {
   auto request = message_codec<stream_request>::decode(message.payload);
   if (request) {
-    handle(ctx, std::move(request).value(), std::move(message.return_route));
+    const auto who = options_.members ? detail::caller(message) : policy::subject{};
+    handle(ctx, std::move(request).value(), std::move(message.return_route), who);
     co_return ok();
   }
   const auto header = peek_header(message.payload);
@@ -182,7 +189,7 @@ task<result<>> stream_kafka_service::handle_message(context& ctx, local_message 
   co_return ok();
 }
 
-void stream_kafka_service::handle(context& ctx, stream_request request, route reply_to) {
+void stream_kafka_service::handle(context& ctx, stream_request request, route reply_to, const policy::subject& who) {
   stream_reply reply;
   reply.kind = request.kind;
   reply.request_id = request.request_id;
@@ -202,10 +209,14 @@ void stream_kafka_service::handle(context& ctx, stream_request request, route re
   } else if (request.kind == kind::push && request.data.size() > options_.max_message_size) {
     reply.error = {stream_errc::too_large,
                    fmt::format("a push of {} bytes (at most {} here)", request.data.size(), options_.max_message_size)};
+  } else if (auto refused = refusal(request, who)) {
+    reply.error = std::move(*refused);
   }
   if (reply.error) {
-    ctx.log().debug("{}: request {} from {} refused: {}", ctx.address(), request.request_id, reply_to,
-                    reply.error.reason);
+    // What a members-only hub refuses is said where its operator looks.
+    ctx.log().log(reply.error.code == stream_errc::forbidden ? spdlog::level::warn : spdlog::level::debug,
+                  "{}: request {} from {} refused: {}", ctx.address(), request.request_id,
+                  who.identifier.empty() ? fmt::format("{}", reply_to) : who.identifier, reply.error.reason);
     return replier_->send(std::move(reply_to), reply);
   }
   auto r = replier_;
@@ -217,12 +228,7 @@ void stream_kafka_service::handle(context& ctx, stream_request request, route re
       answer.readers = options_.kafka->readers(request.stream);
       return replier_->send(std::move(reply_to), answer);
     }
-    case kind::create:
-      options_.kafka->create_stream(request.stream, [r, to = std::move(reply_to), reply](stream_error error) mutable {
-        reply.error = std::move(error);
-        r->send(std::move(to), reply);
-      });
-      break;
+    case kind::create: create(std::move(request), std::move(reply), std::move(reply_to), who.identifier); break;
     case kind::push: push(ctx, std::move(request), std::move(reply), std::move(reply_to)); break;
     case kind::pull: {
       const auto wait = std::min(std::chrono::milliseconds(request.wait_ms), options_.max_pull_wait);
@@ -236,6 +242,34 @@ void stream_kafka_service::handle(context& ctx, stream_request request, route re
       break;
     }
   }
+}
+
+std::optional<stream_error> stream_kafka_service::refusal(const stream_request& request, const policy::subject& who) {
+  if (!options_.members) return std::nullopt;
+  const auto& members = *options_.members;
+  if (auto refused = detail::refuse_caller(members, who, "stream service")) return refused;
+  if (request.kind != stream_request::kind_t::create)
+    return detail::refuse_access(members, request.stream, who.identifier);
+  if (auto bad = detail::bad_parties(request.parties)) return bad;
+  return members.owners->not_ready();
+}
+
+// In members-only mode the stream is claimed (and the claim recorded) before its topic is made,
+// so a topic made here always has an owner, and a failed claim makes nothing.
+void stream_kafka_service::create(stream_request request, stream_reply reply, route reply_to, const std::string& who) {
+  auto make = [kafka = options_.kafka, r = replier_, stream = request.stream, to = std::move(reply_to),
+               reply](stream_error claimed) mutable {
+    if (claimed) {
+      reply.error = std::move(claimed);
+      return r->send(std::move(to), reply);
+    }
+    kafka->create_stream(stream, [r, to = std::move(to), reply](stream_error error) mutable {
+      reply.error = std::move(error);
+      r->send(std::move(to), reply);
+    });
+  };
+  if (!options_.members) return make({});
+  options_.members->owners->claim(request.stream, who, std::move(request.parties), std::move(make));
 }
 
 void stream_kafka_service::push(context& ctx, stream_request request, stream_reply reply, route reply_to) {
@@ -263,7 +297,9 @@ stream_kafka_index_service::stream_kafka_index_service(index_service_options opt
 
 task<result<>> stream_kafka_index_service::initialize(context& ctx) {
   if (!options_.kafka) co_return errc::worker_failed;
+  if (options_.members && !options_.members->owners) co_return errc::worker_failed;
   replier_ = make_replier(ctx);
+  if (options_.members) options_.members->owners->load();
   co_return ok();
 }
 
@@ -274,7 +310,8 @@ task<> stream_kafka_index_service::shutdown(context&) {
 task<result<>> stream_kafka_index_service::handle_message(context& ctx, local_message message) {
   auto request = message_codec<index_request>::decode(message.payload);
   if (request) {
-    handle(std::move(request).value(), std::move(message.return_route));
+    const auto who = options_.members ? detail::caller(message) : policy::subject{};
+    handle(std::move(request).value(), std::move(message.return_route), who);
     co_return ok();
   }
   const auto header = peek_header(message.payload);
@@ -288,7 +325,7 @@ task<result<>> stream_kafka_index_service::handle_message(context& ctx, local_me
   co_return ok();
 }
 
-void stream_kafka_index_service::handle(index_request request, route reply_to) {
+void stream_kafka_index_service::handle(index_request request, route reply_to, const policy::subject& who) {
   index_reply reply;
   reply.kind = request.kind;
   reply.request_id = request.request_id;
@@ -305,10 +342,19 @@ void stream_kafka_index_service::handle(index_request request, route reply_to) {
     reply.error = std::move(*bad_client);
   } else if (request.kind == kind::save && request.index < 0) {
     reply.error = {stream_errc::bad_request, fmt::format("a negative index ({})", request.index)};
+  } else if (options_.members) {
+    auto refused = detail::refuse_caller(*options_.members, who, "index service");
+    if (!refused) refused = detail::refuse_access(*options_.members, request.stream, who.identifier);
+    if (refused) reply.error = std::move(*refused);
   }
-  if (reply.error) return replier_->send(std::move(reply_to), reply);
+  if (reply.error) {
+    if (reply.error.code == stream_errc::forbidden && replier_->log)
+      replier_->log->warn("{}: request {} from {} refused: {}", replier_->from, request.request_id,
+                          who.identifier.empty() ? "an unauthenticated sender" : who.identifier, reply.error.reason);
+    return replier_->send(std::move(reply_to), reply);
+  }
 
-  auto group = std::string(index_group_prefix) + request.client_id;
+  auto group = detail::index_group(options_.members.has_value(), who.identifier, request.client_id);
   if (request.kind == kind::get) {
     options_.kafka->load_offset(
         std::move(group), request.stream,

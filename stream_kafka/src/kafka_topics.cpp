@@ -74,7 +74,7 @@ result_or_failure<std::unordered_map<std::string, int>> kafka_client::impl::list
   return found;
 }
 
-void kafka_client::impl::create(const std::string& stream, const error_callback& done) {
+void kafka_client::impl::create(const std::string& stream, const error_callback& done, topic_settings settings) {
   auto listed = list_topics();
   if (!listed) return done({stream_errc::kafka_unavailable, listed.error().reason});
   if (auto it = listed.value().find(stream); it != listed.value().end()) {
@@ -82,7 +82,7 @@ void kafka_client::impl::create(const std::string& stream, const error_callback&
       log()->info("kafka: stream '{}' is a topic with {} partitions; only partition 0 is used", stream, it->second);
     return done({});
   }
-  auto error = create_topic(stream);
+  auto error = create_topic(stream, settings);
   if (!error) {
     std::lock_guard lock(topics_mutex);
     known.insert(stream);
@@ -90,7 +90,7 @@ void kafka_client::impl::create(const std::string& stream, const error_callback&
   done(std::move(error));
 }
 
-stream_error kafka_client::impl::create_topic(const std::string& stream) {
+stream_error kafka_client::impl::create_topic(const std::string& stream, topic_settings settings) {
   if (options.embedded) {
     auto error = options.embedded->create_topic(stream, 1);
     if (!error && log()) log()->info("kafka: stream '{}' created (embedded, 1 partition)", stream);
@@ -109,6 +109,7 @@ stream_error kafka_client::impl::create_topic(const std::string& stream) {
 
   std::unique_ptr<rd_kafka_NewTopic_t, decltype(&rd_kafka_NewTopic_destroy)> topic_spec(
       rd_kafka_NewTopic_new(stream.c_str(), 1, options.replication_factor, nullptr, 0), &rd_kafka_NewTopic_destroy);
+  if (settings.compacted) rd_kafka_NewTopic_set_config(topic_spec.get(), "cleanup.policy", "compact");
   detail::queue_ptr results(rd_kafka_queue_new(producer.get()));
   auto admin = admin_options(RD_KAFKA_ADMIN_OP_CREATETOPICS, nullptr);
   rd_kafka_NewTopic_t* specs[] = {topic_spec.get()};

@@ -4,7 +4,9 @@
 /// connection. `forwarding_service` runs on the hub, `relay_client` on the peer.
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "nodus/core/failure.hpp"
 #include "nodus/node/context.hpp"
 #include "nodus/node/worker.hpp"
+#include "nodus/policy/policy.hpp"
 
 namespace nodus::relay {
 
@@ -37,15 +40,46 @@ struct relay_reply {
   MSGPACK_DEFINE(version, relay, error)
 };
 
+/// The credential attribute that says which relay name a member may take: a name, or `*` for any
+/// (docs/enrollment.md: a ticket's `--relay`).
+inline constexpr std::string_view relay_attribute = "relay";
+
+/// The members-only mode of a hub's relays (docs/hub.md). A registration must come through a
+/// secure channel whose peer `allow` admits; the name must be allowed by the peer credential's
+/// `relay` attribute (`*` or the name itself; a random name only with `*`); and a name belongs to
+/// the first identity that registered it, for good: nobody else can take it, even after that
+/// identity's connection is gone.
+struct relay_membership {
+  /// Who may register at all, over the subject its secure channel authenticated, e.g.
+  /// `authority::members_of(project)`. The default policy refuses everyone.
+  policy::policy allow;
+  /// Where the names' owners are kept across restarts of the hub (`relay_names.json`, mode 0600,
+  /// replaced atomically on each new name). Empty: for the service's lifetime only, so after a
+  /// restart the first member to register a name takes it.
+  std::filesystem::path state_directory;
+  /// A relay whose registration has not been renewed (the client's ping) for this long is
+  /// removed, its name still bound. This is how a client whose connection or channel died, or
+  /// whose credential lapsed (its channel then drops its pings), stops being forwarded to.
+  duration lease = std::chrono::seconds(10);
+  /// At most this many names are bound; registrations of new names are refused beyond it.
+  std::size_t max_names = 4096;
+};
+
 /// How the hub treats relays.
 struct forwarding_options {
   /// How often relays whose client connection has gone are looked for and removed.
   duration sweep_interval = std::chrono::seconds(1);
+  /// Members-only mode; unset, anyone who reaches the service may register any name not held by
+  /// a live client (and names are free again once their client's connection drops).
+  std::optional<relay_membership> members;
 };
 
 /// The hub side. Start it at `forwarding_service`; it starts `forward_to_<name>` for each
 /// registered client. A name held by a client whose connection is still open is refused; a
-/// relay disappears when its client's connection drops.
+/// relay disappears when its client's connection drops. In members-only mode
+/// (`forwarding_options::members`) names are bound to identities instead, and a client may
+/// register through a secure channel to the hub (`route{channel.address(), "forwarding_service"}`):
+/// its relay then forwards into that channel.
 class forwarding_service final : public worker<relay_request> {
 public:
   explicit forwarding_service(forwarding_options options = {});
@@ -56,6 +90,12 @@ public:
   struct registry;  // the relays and their routes, shared with their workers
 
 private:
+  /// Members-only mode: why the registration of `name` (empty: a random one, chosen here) is
+  /// refused, or empty when it may go on (the name is then bound to the registrant).
+  std::string admit_member(context& ctx, const routed<relay_request>& request, std::string& name);
+  /// Starts or renews the relay `name` back along `to_client`; an error message, or empty.
+  task<std::string> hold(context& ctx, std::string name, std::shared_ptr<const route> to_client, bool into_channel);
+
   forwarding_options options_;
   std::shared_ptr<registry> registry_;
 };
@@ -71,13 +111,17 @@ struct relay_status {
 
 /// How a relay client registers and stays registered.
 struct relay_client_options {
-  /// The route to the hub's forwarding service, e.g. `route{tcp("hub:4000"), "forwarding_service"}`.
+  /// The route to the hub's forwarding service, e.g. `route{tcp("hub:4000"), "forwarding_service"}`,
+  /// or through a secure channel to a members-only hub: `route{channel.address(), "forwarding_service"}`.
   route service;
   /// The name to register; empty asks the hub for a random one (kept for re-registrations).
   std::string name;
   /// The local workers that messages arriving through the relay may reach, e.g. `{"listener"}`.
-  /// They are exposed to the connection the registration went over (anyone who can reach the
-  /// relay at the hub can reach them); nothing else on this node is.
+  /// They are exposed to the flow the hub's answers come back by: the connection the
+  /// registration went over, or the secure channel when `service` goes through one (anyone who
+  /// can reach the relay at the hub can reach them); nothing else on this node is. Through a
+  /// secure channel, what the relay brings carries the hub's identifier and credential (it comes
+  /// out of that channel): expose a secure channel listener, and decide inside its channels.
   std::vector<address> expose;
   /// How often the registration is renewed (the ping).
   duration ping_interval = std::chrono::seconds(2);

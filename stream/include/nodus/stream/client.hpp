@@ -87,6 +87,11 @@ struct client_options {
   duration max_retry_backoff = std::chrono::seconds(5);
   /// How long `connect_stream` keeps trying to create the streams and read the saved index.
   duration connect_timeout = std::chrono::seconds(10);
+  /// On a members-only hub (docs/hub.md): the identifiers the streams this client creates are
+  /// for, besides its own identity (the secure channel `to_hub` goes through), e.g. Bob's
+  /// `{alice_id}`: only they and the creator may push, pull or keep an index there. At most
+  /// `max_stream_parties`. An open hub ignores them.
+  std::vector<std::string> parties;
   /// The local workers that messages arriving through the stream may reach, e.g. Bob's secure
   /// channel listener. Nothing else is reachable from the stream (replies to what this node
   /// sent through it excepted): whoever can push to the receiver stream is a stranger.
@@ -168,7 +173,9 @@ private:
 /// node), reads the receiver's saved index, and starts the sender and the receiver. Retries
 /// with back-off for up to `connect_timeout`; fails with a reason naming the stream and the
 /// hub's error (`condition::invalid_argument` for bad names, `timeout` when the hub never
-/// answered, `not_found` when nothing serves the route).
+/// answered, `not_found` when nothing serves the route, `errc::access_denied` at once when a
+/// members-only hub refuses: `forbidden: stream 'bob-to-alice' belongs to I…, and is not for I…`).
+/// Through a members-only hub, `to_hub` is a secure channel to it: `route{channel.address()}`.
 task<result_or_failure<connected_stream>> connect_stream(context& ctx, route to_hub, std::string sender_name,
                                                          std::string receiver_name, client_options options = {});
 

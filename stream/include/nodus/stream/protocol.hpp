@@ -14,6 +14,10 @@
 /// which echoes `request_id` so a client can match replies to requests and drop stale ones.
 /// One stream is one Kafka topic (single partition, created if missing); an index is the offset
 /// of the next message a client wants (Kafka's consumer-group offset semantics).
+///
+/// A members-only hub (docs/hub.md) takes requests only through a secure channel from members:
+/// a stream belongs to its creator and the `parties` it named, and the index of a client id is
+/// the calling identity's own. Anyone else is answered `forbidden`, with the reason.
 
 #include <cstdint>
 #include <string>
@@ -36,7 +40,11 @@ enum class stream_errc : std::uint8_t {
   kafka_unavailable,  ///< the broker could not be reached or did not acknowledge in time
   too_large,          ///< a pushed message over the service's limit
   internal,           ///< anything else; `reason` says what
+  forbidden,          ///< a members-only hub refuses the sender: not a member, or not one the stream is for
 };
+
+/// The most identifiers a create request may name besides its sender (`stream_request::parties`).
+inline constexpr std::size_t max_stream_parties = 16;
 
 /// An error as it crosses nodes: a code for programs, a reason for people.
 struct stream_error {
@@ -57,7 +65,11 @@ struct stream_request {
   std::int64_t index = 0;     ///< pull: the first index wanted (>= 0)
   std::uint32_t limit = 0;    ///< pull: at most this many messages (>= 1)
   std::uint32_t wait_ms = 0;  ///< pull: how long the service may wait for a first message
-  MSGPACK_DEFINE(version, kind, request_id, stream, data, index, limit, wait_ms)
+  /// create, on a members-only hub: the identifiers the stream is for besides its creator (at
+  /// most `max_stream_parties`). Last in the array, so requests of older clients (8 fields)
+  /// decode with none, and older hubs ignore it.
+  std::vector<std::string> parties;
+  MSGPACK_DEFINE(version, kind, request_id, stream, data, index, limit, wait_ms, parties)
 };
 
 /// One message of a stream, with its index.

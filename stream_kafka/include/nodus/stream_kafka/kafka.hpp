@@ -114,6 +114,13 @@ struct kafka_client_options {
   std::chrono::milliseconds read_idle{60000};
 };
 
+/// How a topic `kafka_client::create_stream` makes is set up.
+struct topic_settings {
+  /// `cleanup.policy=compact`: Kafka keeps the latest record of each key for good (the stream
+  /// owners' topic). On a cluster that cannot be told (librdkafka's mock), it is left out.
+  bool compacted = false;
+};
+
 /// The Kafka client of the stream services: one producer (acks=all), one consumer that tails the
 /// streams being pulled, and the admin calls for topics and consumer-group offsets. Thread-safe.
 ///
@@ -131,10 +138,14 @@ public:
   kafka_client& operator=(const kafka_client&) = delete;
 
   /// Creates the topic `stream` with one partition if it does not exist.
-  void create_stream(std::string stream, std::function<void(stream_error)> done);
-  /// Produces `data` to partition 0 of `stream`; `done` gets the offset once the broker has
-  /// acknowledged it (acks=all), or an error after at most `produce_timeout`.
-  void produce(std::string stream, bytes data, std::function<void(std::int64_t, stream_error)> done);
+  void create_stream(std::string stream, std::function<void(stream_error)> done, topic_settings settings = {});
+  /// Produces `data` to partition 0 of `stream`, with `key` when it is not empty; `done` gets the
+  /// offset once the broker has acknowledged it (acks=all), or an error after at most
+  /// `produce_timeout`.
+  void produce(std::string stream, bytes data, std::function<void(std::int64_t, stream_error)> done,
+               std::string key = {});
+  /// The offset the next message of partition 0 of `stream` will get (its high watermark).
+  void end_offset(std::string stream, std::function<void(std::int64_t, stream_error)> done);
   /// Up to `limit` messages (and about `max_bytes`) of `stream` from offset `index` on; when
   /// there are none yet, waits up to `wait` for the first one, then answers (possibly empty).
   void fetch(std::string stream, std::int64_t index, std::uint32_t limit, std::size_t max_bytes,

@@ -10,19 +10,23 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "nodus/node/context.hpp"
 #include "nodus/node/worker.hpp"
+#include "nodus/policy/policy.hpp"
 #include "nodus/stream/protocol.hpp"
 #include "nodus/stream_kafka/kafka.hpp"
+#include "nodus/stream_kafka/owners.hpp"
 
 namespace nodus::stream_kafka {
 
 /// Where the hub starts the services.
 inline constexpr std::string_view stream_service_address = "stream_kafka";
 inline constexpr std::string_view index_service_address = "stream_kafka_index";
-/// A client's index on a stream is the committed offset of this consumer group plus its id.
+/// A client's index on a stream is the committed offset of this consumer group plus its id (on
+/// a members-only hub: plus the caller's identifier, a '.' and its id).
 inline constexpr std::string_view index_group_prefix = "nodus-index-";
 
 /// How `stream_kafka` serves.
@@ -38,6 +42,10 @@ struct stream_service_options {
   /// Test hook (`nodus hub --test-drop-push N`): the Nth push the service receives (counted from
   /// 1 over all streams) is confirmed but never written, as if deleted in transit. 0: never.
   std::uint64_t test_drop_push = 0;
+  /// Members-only mode (docs/hub.md): requests only through secure channels from subjects
+  /// `members->allow` admits; a stream is its creator's and its parties'. Unset: anyone who
+  /// reaches the service may use any stream (as before).
+  std::optional<stream_membership> members;
 };
 
 /// "stream_kafka": creates streams (topics with one partition), pushes to them (the reply
@@ -53,7 +61,10 @@ public:
   struct replier;  // sends replies from Kafka's threads, until shutdown
 
 private:
-  void handle(context& ctx, stream_request request, route reply_to);
+  void handle(context& ctx, stream_request request, route reply_to, const policy::subject& who);
+  /// Members-only mode: why the request of `who` is refused, or none.
+  std::optional<stream_error> refusal(const stream_request& request, const policy::subject& who);
+  void create(stream_request request, stream_reply reply, route reply_to, const std::string& who);
   void push(context& ctx, stream_request request, stream_reply reply, route reply_to);
 
   stream_service_options options_;
@@ -65,11 +76,16 @@ private:
 struct index_service_options {
   /// The Kafka client it shares with the stream service.
   std::shared_ptr<kafka_client> kafka;
+  /// Members-only mode, the same as the stream service's: only the identities a stream is for
+  /// may get or save an index on it, and each one's indexes are its own.
+  std::optional<stream_membership> members;
 };
 
 /// "stream_kafka_index": gets and saves a client's index on a stream. The index is the
-/// committed offset of consumer group `nodus-index-<client_id>` on partition 0 of the stream's
-/// topic, so it lives in Kafka (it survives the hub) and Kafka's tools show it.
+/// committed offset of consumer group `nodus-index-<client_id>` (members-only:
+/// `nodus-index-<identifier>.<client_id>`, so that no identity can read or move another's) on
+/// partition 0 of the stream's topic, so it lives in Kafka (it survives the hub) and Kafka's
+/// tools show it.
 class stream_kafka_index_service final : public raw_worker {
 public:
   explicit stream_kafka_index_service(index_service_options options);
@@ -78,7 +94,7 @@ public:
   task<> shutdown(context& ctx) override;
 
 private:
-  void handle(index_request request, route reply_to);
+  void handle(index_request request, route reply_to, const policy::subject& who);
 
   index_service_options options_;
   std::shared_ptr<stream_kafka_service::replier> replier_;
