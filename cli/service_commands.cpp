@@ -85,15 +85,18 @@ int tcp_connection_delete(const std::vector<std::string>& args) {
 int relay_create(const std::vector<std::string>& args) {
   verb_line v("relay create", "[NAME] --at HUB_ROUTE [--to NODE] [--expose WORKER]...",
               "  nodus relay create bob --at 1#127.0.0.1:4000 --to bob\n"
-              "  nodus relay create bob --at /node/hub --to bob\n",
+              "  nodus relay create bob --at /node/hub --to bob\n"
+              "  nodus relay create bob --at /node/hub/secure/listener --to bob   (a project's members-only hub)\n",
               "to");
   std::string name, at;
   std::vector<std::string> expose;
   double timeout = 10;
   v.options.add_options()("name", po::value(&name),
                           "the relay's name: peers reach forward_to_NAME (positional; "
-                          "default: one the hub picks)")("at", po::value(&at)->required(),
-                                                         "the route to the hub, e.g. 1#127.0.0.1:4000")(
+                          "default: one the hub picks)")(
+      "at", po::value(&at)->required(),
+      "the route to the hub, e.g. 1#127.0.0.1:4000; with a project, to its listener: /node/hub/secure/listener "
+      "(the registration then goes through a secure channel between members)")(
       "expose", po::value(&expose)->composing(),
       "a worker reachable through the relay besides the node's secure "
       "channel listeners")("timeout", po::value(&timeout)->default_value(10), "seconds to wait for the registration");
@@ -101,12 +104,19 @@ int relay_create(const std::vector<std::string>& args) {
   if (auto done = v.parse(args)) return *done;
   user_route hub;
   if (auto bad = route_option(v.command, at, hub)) return *bad;
-  if (!hub.via.empty())
-    return fail(v.command, "--at: a relay registers with the hub directly, not over /secure/", exit_usage);
+  if (!hub.via.empty() && !hub.route.empty())
+    return fail(v.command, "--at: end the route at the hub's listener (.../secure/LISTENER), nothing after it",
+                exit_usage);
+  if (!hub.via.empty() && !node_has_project(v.node))
+    return fail(v.command,
+                "--at .../secure/LISTENER: a relay registers through a secure channel only with a project "
+                "(node create --project); without one, give the route to the hub itself",
+                exit_usage);
   if (timeout <= 0) return fail(v.command, "--timeout must be positive", exit_usage);
   json::value body;
   body["name"] = name;
   body["at"] = hub.route;
+  if (!hub.via.empty()) body["via"] = hub.via;
   body["expose"] = text_list(expose);
   body["timeout_ms"] = static_cast<long long>(timeout * 1000);
   return run_call(v.command, v.node, "POST", "/relays", body, v.format(),

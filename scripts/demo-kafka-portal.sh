@@ -213,10 +213,10 @@ for node in consumer producer1 producer2; do
 done
 run "$nodus" project member list --at hub
 
-say "The hub: the Kafka outlet (members only), a relay for the consumer, a listener for members"
+say "The hub: the Kafka outlet (members only), a listener for members, the consumer's relay through it"
 run "$nodus" kafka-outlet create --at hub --bootstrap-server "$bootstrap" --allow 'subject.role = "member"'
 run "$nodus" secure-channel-listener create listener --at hub
-run "$nodus" relay create consumer --at /node/hub --to consumer
+run "$nodus" relay create consumer --at /node/hub/secure/listener --to consumer
 
 say "The consumer: a listener for members, the kafka-consumer inlet keeping the keys for producers"
 run "$nodus" secure-channel-listener create listener --at consumer

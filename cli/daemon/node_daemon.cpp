@@ -55,14 +55,13 @@ task<int> serve(context& ctx, std::shared_ptr<node_state> state, json::value con
     log.error("node {}: cannot start the echoer: {}", state->name, started.error().message());
     co_return 1;
   }
-  // Reachable from the network only where a TCP listener exposes it (node create --relay-service).
-  if (auto started = co_await ctx.start_worker(address("forwarding_service"), relay::forwarding_service{}); !started) {
-    log.error("node {}: cannot start the relay service: {}", state->name, started.error().message());
-    co_return 1;
-  }
   // Before the services: listeners whose trust is the project's members need its credentials.
   if (auto joined = co_await start_project(ctx, state, config); !joined) {
     log.error("node {}: project: {}", state->name, joined.error().message());
+    co_return 1;
+  }
+  if (auto started = co_await start_relay_service(ctx, state); !started) {
+    log.error("node {}: cannot start the relay service: {}", state->name, started.error().message());
     co_return 1;
   }
   json::value services;  // named: g++ 12 mishandles `cond ? a : b` temporaries inside co_await

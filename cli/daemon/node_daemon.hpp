@@ -51,8 +51,10 @@ struct project_state;  // daemon/project.hpp
 
 struct relay_entry {
   std::string name;
-  std::string at;  ///< the route to the hub (its forwarding service is appended)
-  address worker;  ///< the relay client's processor
+  std::string at;   ///< the route to the hub (its forwarding service is appended)
+  std::string via;  ///< or the route to a members-only hub's secure channel listener
+  address worker;   ///< the relay client's processor
+  address hop;      ///< with `via`: the channel hop its registrations go through
   std::shared_ptr<relay::relay_client> client;
   std::vector<address> expose;   ///< asked for, beyond the secure channel listeners
   bool expose_listeners = true;  ///< also every secure channel listener created later

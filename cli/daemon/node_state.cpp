@@ -38,6 +38,7 @@ json::value node_state::config() const {
     json::value entry;
     entry["name"] = r.name;
     entry["at"] = r.at;
+    if (!r.via.empty()) entry["via"] = r.via;
     entry["expose"] = texts(r.expose);
     relay_list.push_back(std::move(entry));
   }

@@ -3,10 +3,14 @@
 
 #include "project.hpp"
 
+#include "channel_hop.hpp"
+
 #include "nodus/authority/errors.hpp"
 #include "nodus/authority/membership.hpp"
 #include "nodus/authority/ticket.hpp"
+#include "nodus/node/extension.hpp"
 #include "nodus/node/worker.hpp"
+#include "nodus/relay/relay.hpp"
 #include "service_support.hpp"
 
 namespace nodus::cli::daemon {
@@ -17,51 +21,6 @@ constexpr const char* authority_key = "authority";
 constexpr const char* project_key = "project";
 constexpr std::chrono::seconds default_credential_validity{600};
 constexpr std::chrono::seconds authority_timeout{10};
-
-// Forwards what the node sends to its authority through a secure channel to it, made on first
-// use and again whenever it has closed, or when the last request through it got no answer (the
-// hub restarted: a channel whose far end is gone does not know it). Messages come from this
-// node only (its keeper), one request at a time, each answered once.
-class authority_hop final : public raw_worker {
-public:
-  authority_hop(std::shared_ptr<node_state> s, route to_listener, vault::identifier authority)
-      : state_(std::move(s)), to_listener_(std::move(to_listener)), authority_(std::move(authority)) {}
-
-  task<result<>> handle_message(context& ctx, local_message message) override {
-    const bool unanswered = channel_ && channel_->stats().delivered == delivered_before_;
-    if (!channel_ || !channel_->open() || unanswered) {
-      auto made = co_await open_channel(ctx);
-      if (!made) {
-        ctx.log().warn("project: cannot reach the authority via {}: {}", to_listener_, made.error().message());
-        co_return ok();  // the asker's wait ends in its timeout, saying the authority did not answer
-      }
-      channel_ = made.value();
-    }
-    delivered_before_ = channel_->stats().delivered;
-    (void)message.onward_route.step();
-    message.onward_route.prepend(channel_->address());
-    co_return co_await ctx.forward(std::move(message));
-  }
-
-private:
-  task<result_or_failure<secure_channel::channel>> open_channel(context& ctx) {
-    if (const auto& first = to_listener_.next(); first.type() == tcp_type) {
-      auto connected = co_await state_->tcp->connect(first.value());
-      if (!connected) co_return connected.error();
-    }
-    secure_channel::options o;
-    o.identity = state_->channel_identity;
-    o.trust = secure_channel::trust_policy::identifier(authority_);
-    o.handshake_timeout = authority_timeout;
-    co_return co_await secure_channel::create_secure_channel(ctx, to_listener_, std::move(o));
-  }
-
-  std::shared_ptr<node_state> state_;
-  route to_listener_;
-  vault::identifier authority_;
-  std::optional<secure_channel::channel> channel_;
-  std::uint64_t delivered_before_ = 0;  // what the channel had delivered when the last request left
-};
 
 auto refused(std::string why) { return nodus::fail(make_error_code(errc::malformed), std::move(why)); }
 
@@ -128,7 +87,11 @@ task<result_or_failure<>> start_membership(context& ctx, std::shared_ptr<node_st
   std::vector<address> hops(authority_route.value().begin(), authority_route.value().end());
   const address worker = hops.back();
   hops.pop_back();
-  authority_hop hop(s, route(std::move(hops)), info.value().authority.id);
+  secure_channel::options to_authority;
+  to_authority.identity = s->channel_identity;
+  to_authority.trust = secure_channel::trust_policy::identifier(info.value().authority.id);
+  to_authority.handshake_timeout = authority_timeout;
+  channel_hop hop(s, route(std::move(hops)), std::move(to_authority), "the project's authority");
   if (auto started = co_await ctx.start_worker(address(authority_hop_address), std::move(hop)); !started)
     co_return nodus::fail(started.error(), "cannot start the project's hop: " + started.error().message());
   const route to{address(authority_hop_address), worker};
@@ -234,6 +197,21 @@ task<result_or_failure<>> start_project(context& ctx, std::shared_ptr<node_state
   co_return ok();
 }
 
+task<result<>> start_relay_service(context& ctx, std::shared_ptr<node_state> s) {
+  const address at("forwarding_service");
+  relay::forwarding_options relays;
+  if (auto p = project_of(*s)) {
+    relays.members =
+        relay::relay_membership{.allow = authority::members_of(p->info.authority), .state_directory = s->directory};
+  }
+  if (is_served(ctx, at)) {
+    ctx.log().info("node {}: the relay service starts again, for the project's members only", s->name);
+    (void)co_await ctx.stop_worker(at);
+    (void)co_await ctx.stop_worker(address(at.value() + ".sweeper"));  // its processor (forwarding_service.cpp)
+  }
+  co_return co_await ctx.start_worker(at, relay::forwarding_service(relays));
+}
+
 task<control::reply> create_project(std::shared_ptr<node_state> s, json::value body) {
   if (auto p = project_of(*s))
     co_return conflict(p->own ? "this node is already the authority of project " + p->info.authority.id
@@ -252,6 +230,8 @@ task<control::reply> create_project(std::shared_ptr<node_state> s, json::value b
   if (const auto where = text_field(body, "address"); !where.empty()) settings["address"] = where;
   auto ctx = s->main->new_detached("control.");
   if (auto started = co_await start_authority(ctx, s, settings); !started) co_return failed(started.error().message());
+  if (auto relays = co_await start_relay_service(ctx, s); !relays)
+    co_return failed("cannot start the relay service for members: " + relays.error().message());
   {
     std::lock_guard lock(s->mutex);
     s->settings[authority_key] = settings;

@@ -47,6 +47,12 @@ std::string project_id_of(node_state& s);
 /// is the project's members, requires.
 secure_channel::credential_options credentials_for(node_state& s, const trust_choice& trust);
 
+/// Starts the relay service (`forwarding_service`), again if it runs: reachable from the network
+/// only where a TCP listener exposes it (node create --relay-service), or, with a project, through
+/// the node's secure channel listeners, for members only, each name bound to the member that
+/// registered it (docs/hub.md).
+task<result<>> start_relay_service(context& ctx, std::shared_ptr<node_state> s);
+
 /// `POST /project`: this node becomes a project's authority. `GET /project`: project.json.
 task<control::reply> create_project(std::shared_ptr<node_state> s, json::value body);
 json::value project_json(node_state& s);

@@ -71,6 +71,8 @@ std::vector<address> listener_exposure(node_state& s, std::vector<address> expli
   for (const auto& o : s.outlets)
     if (std::find(out.begin(), out.end(), o.at) == out.end()) out.push_back(o.at);
   for (const auto& c : s.kafka_custodians) out.push_back(c.at);
+  // With a project the relay service is for members, who register through a secure channel.
+  if (s.project) out.emplace_back("forwarding_service");
   for (const auto& o : s.kafka_outlets) {
     out.push_back(o.at);
     if (s.main)  // and the outlets it opened for brokers (the ones opened later copy its exposure)

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "channel_hop.hpp"
 #include "node_daemon.hpp"
+#include "project.hpp"
 #include "service_support.hpp"
 
 namespace nodus::cli::daemon {
@@ -26,6 +28,7 @@ json::value relay_json(const relay_entry& r) {
   json::value entry;
   entry["name"] = r.name;
   entry["at"] = r.at;
+  entry["via"] = r.via;
   entry["state"] = state_name(status.now);
   entry["relay"] = status.relay;
   entry["last_error"] = status.last_error;
@@ -38,7 +41,8 @@ json::value relay_json(const relay_entry& r) {
 
 task<control::reply> create_relay(std::shared_ptr<node_state> s, json::value body) {
   const auto name = text_field(body, "name");
-  auto at = route_field(body, "at");
+  const auto via_text = text_field(body, "via");
+  auto at = via_text.empty() ? route_field(body, "at") : route_field(body, "via");
   if (!at) co_return bad_request(at.error().message());
   auto explicit_expose = address_list_field(body, "expose");
   if (!explicit_expose) co_return bad_request(explicit_expose.error().message());
@@ -47,6 +51,25 @@ task<control::reply> create_relay(std::shared_ptr<node_state> s, json::value bod
   if (!name.empty() && !address::valid_value(name)) co_return bad_request("'" + name + "' is not a relay name");
   relay::relay_client_options options;
   options.service = at.value();
+  address hop;
+  if (!via_text.empty()) {
+    // A members-only hub: register through a secure channel to its listener, kept open (and
+    // opened again when the hub restarts) by a hop of the relay's own.
+    trust_choice trust;
+    if (auto chosen = trust_choice::from_json(body, project_id_of(*s)); chosen)
+      trust = chosen.value();
+    else
+      co_return bad_request(chosen.error().message());
+    secure_channel::options o;
+    o.identity = s->channel_identity;
+    o.trust = trust.policy();
+    o.credentials = credentials_for(*s, trust);
+    hop = address::random_local("relay_hop.");
+    auto ctx = s->main->new_detached("control.");
+    if (auto started = co_await ctx.start_worker(hop, channel_hop(s, at.value(), std::move(o), "the hub")); !started)
+      co_return failed("cannot start the relay's hop: " + started.error().message());
+    options.service = route(hop);
+  }
   options.service.append(address("forwarding_service"));
   options.name = name;
   options.expose = explicit_expose.value();
@@ -61,7 +84,9 @@ task<control::reply> create_relay(std::shared_ptr<node_state> s, json::value bod
   relay_entry entry;
   entry.expose = explicit_expose.value();
   entry.name = name;
-  entry.at = at.value().to_string();
+  entry.at = via_text.empty() ? at.value().to_string() : std::string();
+  entry.via = via_text;
+  entry.hop = hop;
   entry.worker = address::random_local("relay_client.");
   entry.client = std::make_shared<relay::relay_client>(std::move(options));
   auto ctx = s->main->new_detached("control.");
@@ -93,17 +118,19 @@ task<control::reply> create_relay(std::shared_ptr<node_state> s, json::value bod
 }
 
 task<control::reply> delete_relay(std::shared_ptr<node_state> s, std::string name) {
-  address worker;
+  address worker, hop;
   {
     std::lock_guard lock(s->mutex);
     auto it = std::find_if(s->relays.begin(), s->relays.end(), [&](const relay_entry& r) { return r.name == name; });
     if (it == s->relays.end()) co_return not_found("no relay named '" + name + "' on this node");
     worker = it->worker;
+    hop = it->hop;
     s->relays.erase(it);
     s->save();
   }
   auto ctx = s->main->new_detached("control.");
   (void)co_await ctx.stop_worker(worker);
+  if (!hop.value().empty()) (void)co_await ctx.stop_worker(hop);
   control::reply r{200, {}};
   r.body["deleted"] = name;
   co_return r;
