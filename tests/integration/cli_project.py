@@ -126,6 +126,16 @@ def test(args):
         check(eventually(lambda: "is not allowed by the policy of the outlet echo" in home.log("hub"), timeout=10),
               "the hub's log does not say why bob was refused")
 
+        # Relays through a member channel: the name is allowed by the credential's relay attribute,
+        # and bound to the member who registered it.
+        host, port = project["authority_route"].split(" ")[0][2:].split(":")
+        secure_hub = f"/ip4/{host}/tcp/{port}/secure/members"
+        made = home.json("relay", "create", "alice", "--at", secure_hub, "--to", "alice")
+        check(made["state"] == "registered" and made["relay"] == "forward_to_alice", f"alice's relay: {made}")
+        code, _, err = home.nodus("relay", "create", "alice", "--at", secure_hub, "--to", "bob", "--timeout", "3")
+        check(code == 1 and "not allowed by the credential of" in err and "relay attribute" in err,
+              f"bob taking alice's relay name: {code} {err!r}")
+
         # Membership survives a restart of the member's node.
         home.ok("node", "stop", "bob")
         home.ok("node", "start", "bob")
