@@ -1,13 +1,15 @@
 // nodus hub: a node others connect to. It listens on TCP, lets peers behind NAT register
 // relays (forwarding_service), answers echoes, and keeps streams in Kafka (stream_kafka,
 // stream_kafka_index) until SIGINT or SIGTERM. Kafka is embedded (librdkafka's mock cluster, in
-// this process) unless --kafka-bootstrap names a cluster.
+// this process) unless --kafka-bootstrap names a cluster. With --project it serves the project's
+// members only, through secure channels to its listener `members` (hub_members.hpp).
 
 #include <atomic>
 #include <chrono>
 #include <iostream>
 
 #include "cli.hpp"
+#include "hub_members.hpp"
 #include "nodus/node/extension.hpp"
 #include "nodus/node/node.hpp"
 #include "nodus/relay/relay.hpp"
@@ -76,6 +78,7 @@ int hub(const std::vector<std::string>& args) {
   auto max_buffered = static_cast<long long>(tcp_defaults.max_buffered_bytes);
   kafka_settings kafka_options;
   std::string allow_outgoing;
+  hub_member_settings member;
   po::options_description options("options");
   // clang-format off
   options.add_options()
@@ -96,7 +99,14 @@ int hub(const std::vector<std::string>& args) {
       ("kafka-bootstrap", po::value(&kafka_options.bootstrap),
        "HOST:PORT[,...] of the Kafka cluster that keeps the streams (default: an embedded one, in memory)")
       ("kafka-config", po::value(&kafka_options.config_file),
-       "FILE of librdkafka properties, key=value lines (security.protocol, sasl.mechanism, sasl.jaas.config, ...)");
+       "FILE of librdkafka properties, key=value lines (security.protocol, sasl.mechanism, sasl.jaas.config, ...)")
+      ("project", po::value(&member.project_file),
+       "project.json (nodus project show): serve the project's members only, through secure channels")
+      ("identity", po::value(&member.identity), "with --project: the hub's identity, enrolled in the project")
+      ("vault", po::value(&member.vault), "with --project: the identity's vault (default: $NODUS_HOME/vault)")
+      ("state-directory", po::value(&member.state_directory),
+       "with --project: DIR keeping which member holds each relay name across restarts "
+       "(default: none, bound for the hub's lifetime)");
   po::options_description hidden("test hooks");
   hidden.add_options()
       ("test-drop-push", po::value(&kafka_options.test_drop_push),
@@ -104,9 +114,16 @@ int hub(const std::vector<std::string>& args) {
       ("stall-timeout", po::value(&stall_seconds), "the old name of --frame-deadline");
   // clang-format on
   po::variables_map values;
-  if (auto done = parse("hub", "[--listen HOST:PORT] [--kafka-bootstrap HOST:PORT [--kafka-config FILE]]", args,
-                        options, {}, values, &hidden))
+  if (auto done = parse("hub",
+                        "[--listen HOST:PORT] [--kafka-bootstrap HOST:PORT [--kafka-config FILE]] "
+                        "[--project project.json --identity NAME]",
+                        args, options, {}, values, &hidden))
     return *done;
+  if (member.project_file.empty() != member.identity.empty())
+    return fail("hub", "--project and --identity go together (the hub's identity, enrolled in the project)",
+                exit_usage);
+  if (member.project_file.empty() && (!member.vault.empty() || !member.state_directory.empty()))
+    return fail("hub", "--vault and --state-directory go with --project", exit_usage);
   if (values.count("stall-timeout")) {
     if (!values["frame-deadline"].defaulted())
       return fail("hub", "--stall-timeout is the old name of --frame-deadline: give one of them", exit_usage);
@@ -141,31 +158,50 @@ int hub(const std::vector<std::string>& args) {
   tcp_settings.allow_outgoing = std::move(allowed).value();
   auto transport = tcp_transport::create(n, tcp_settings);
   if (!transport) return fail("hub", "cannot start the TCP transport: " + transport.error().message());
-  if (auto started = n.start_worker("forwarding_service", relay::forwarding_service{}); !started)
+  const auto& client = kafka.value().client;
+  const std::vector<address> hub_services = {address("forwarding_service"), address("echoer"),
+                                             address(std::string(stream_kafka::stream_service_address)),
+                                             address(std::string(stream_kafka::index_service_address))};
+  relay::forwarding_options relays;
+  stream_kafka::stream_service_options stream_options{.kafka = client, .test_drop_push = kafka_options.test_drop_push};
+  stream_kafka::index_service_options index_options{.kafka = client};
+  // What peers may reach over TCP: exactly the services a hub offers (relays are reachable by
+  // name), and for members only, the listener of their channels.
+  tcp_listener_options exposed;
+  exposed.expose = hub_services;
+  std::string members_line;
+  if (!member.project_file.empty()) {
+    bool usage = false;
+    auto joined = start_hub_membership(n, transport.value(), member, client, hub_services, usage);
+    if (!joined) return fail("hub", joined.error().message(), usage ? exit_usage : exit_failure);
+    relays.members = joined.value().relays;
+    stream_options.members = joined.value().streams;
+    index_options.members = joined.value().streams;
+    // The services stay reachable over TCP, to refuse what does not come through a member's
+    // channel with a reason ("for members only: ... through a secure channel to the hub").
+    exposed.expose.push_back(address(hub_members_listener));
+    members_line = "members only: project " + joined.value().project_id + ", hub " + joined.value().hub_id +
+                   ", listener " + hub_members_listener;
+  }
+  if (auto started = n.start_worker("forwarding_service", relay::forwarding_service(relays)); !started)
     return fail("hub", "cannot start forwarding_service: " + started.error().message());
   if (auto started = n.start_worker("echoer", services::echoer{}); !started)
     return fail("hub", "cannot start echoer: " + started.error().message());
-  const auto& client = kafka.value().client;
-  stream_kafka::stream_service_options stream_options{.kafka = client, .test_drop_push = kafka_options.test_drop_push};
   if (auto started = n.start_worker(std::string(stream_kafka::stream_service_address),
                                     stream_kafka::stream_kafka_service(stream_options));
       !started)
     return fail("hub", "cannot start stream_kafka: " + started.error().message());
   if (auto started = n.start_worker(std::string(stream_kafka::index_service_address),
-                                    stream_kafka::stream_kafka_index_service({.kafka = client}));
+                                    stream_kafka::stream_kafka_index_service(index_options));
       !started)
     return fail("hub", "cannot start stream_kafka_index: " + started.error().message());
-  // What peers may reach: exactly the services a hub offers (relays are reachable by name).
-  tcp_listener_options exposed;
-  exposed.expose = {address("forwarding_service"), address("echoer"),
-                    address(std::string(stream_kafka::stream_service_address)),
-                    address(std::string(stream_kafka::index_service_address))};
   auto bound = transport.value().listen(listen, std::move(exposed));
   if (!bound) return fail("hub", "cannot listen on " + listen + ": " + bound.error().message());
 
   std::cout << "nodus hub listening on " << bound.value() << std::endl;  // flushed: scripts wait for it
   const bool embedded = kafka.value().embedded != nullptr;
   std::cout << "kafka bootstrap " << client->bootstrap() << (embedded ? " (embedded)" : "") << std::endl;
+  if (!members_line.empty()) std::cout << members_line << std::endl;
   if (embedded) n.log().info("kafka: embedded (librdkafka's mock cluster, in memory) at {}", client->bootstrap());
   if (kafka_options.test_drop_push)
     n.log().warn("test hook: push #{} to stream_kafka will be dropped (confirmed, never written)",

@@ -146,10 +146,13 @@ task<result_or_failure<bytes>> credential_keeper::current() {
   result_or_failure<credential> verified = fail(make_error_code(credential_error::malformed), "");
   if (fresh) verified = verify_credential(fresh.value(), s->options.authority, s->options.subject, s->now());
   if (fresh && verified) {
-    std::lock_guard lock(s->mutex);
-    s->wire = std::make_shared<const bytes>(fresh.value());
-    s->held = std::move(verified).value();
-    ++s->refreshes;
+    {
+      std::lock_guard lock(s->mutex);
+      s->wire = std::make_shared<const bytes>(fresh.value());
+      s->held = std::move(verified).value();
+      ++s->refreshes;
+    }
+    if (s->options.on_refresh) s->options.on_refresh(fresh.value());
     co_return std::move(fresh).value();
   }
   const std::string why = fresh ? verified.error().message() : fresh.error().message();

@@ -103,8 +103,7 @@ secure_channel::credential_options authority_credentials(std::shared_ptr<authori
 }
 
 task<result_or_failure<std::shared_ptr<credential_keeper>>> keep_credential(context& ctx, keeper_options o,
-                                                                            bytes credential,
-                                                                            std::function<void(const bytes&)> fresh) {
+                                                                            bytes credential) {
   auto kept = credential_keeper::create(ctx.new_detached("authority.keeper."), o, credential);
   if (kept) co_return kept;
   ctx.log().info("the credential kept for {} is not usable ({}); asking the authority for a new one", o.subject,
@@ -112,7 +111,7 @@ task<result_or_failure<std::shared_ptr<credential_keeper>>> keep_credential(cont
   auto renewed = co_await refresh(ctx, o.to, o.timeout);
   if (!renewed)
     co_return fail(renewed.error().code, "no credential from the project's authority: " + renewed.error().message());
-  if (fresh) fresh(renewed.value());
+  if (o.on_refresh) o.on_refresh(renewed.value());
   co_return credential_keeper::create(ctx.new_detached("authority.keeper."), std::move(o), std::move(renewed).value());
 }
 

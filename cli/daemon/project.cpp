@@ -3,9 +3,8 @@
 
 #include "project.hpp"
 
-#include "channel_hop.hpp"
-
 #include "nodus/authority/errors.hpp"
+#include "nodus/authority/join.hpp"
 #include "nodus/authority/membership.hpp"
 #include "nodus/authority/ticket.hpp"
 #include "nodus/node/extension.hpp"
@@ -79,42 +78,20 @@ task<result_or_failure<>> start_authority(context& ctx, std::shared_ptr<node_sta
 task<result_or_failure<>> start_membership(context& ctx, std::shared_ptr<node_state> s, const json::value& project) {
   auto info = project_info::from_json(project);
   if (!info) co_return info.error();
-  auto credential = load_credential(s->keys->directory(), s->identity_name, info.value().authority.id);
-  if (!credential) co_return credential.error();
-  auto authority_route = route::parse(info.value().route);
-  if (!authority_route || authority_route.value().size() < 2)
-    co_return refused("the project's authority route '" + info.value().route + "' is not a route to a worker");
-  std::vector<address> hops(authority_route.value().begin(), authority_route.value().end());
-  const address worker = hops.back();
-  hops.pop_back();
-  secure_channel::options to_authority;
-  to_authority.identity = s->channel_identity;
-  to_authority.trust = secure_channel::trust_policy::identifier(info.value().authority.id);
-  to_authority.handshake_timeout = authority_timeout;
-  channel_hop hop(s, route(std::move(hops)), std::move(to_authority), "the project's authority");
-  if (auto started = co_await ctx.start_worker(address(authority_hop_address), std::move(hop)); !started)
-    co_return nodus::fail(started.error(), "cannot start the project's hop: " + started.error().message());
-  const route to{address(authority_hop_address), worker};
-  authority::keeper_options ko{.to = to, .authority = info.value().authority, .subject = s->identity->id()};
-  // Expired while the node was stopped: a fresh one is asked for first, and kept in the vault.
-  const auto vault_directory = s->keys->directory();
-  const auto identity_name = s->identity_name;
-  const auto project_id = info.value().authority.id;
-  // Named: g++ 12 destroys a lambda temporary in a co_await's arguments twice.
-  std::function<void(const bytes&)> keep_fresh = [=](const bytes& fresh) {
-    (void)save_credential(vault_directory, identity_name, project_id, fresh);
-  };
-  auto keeper = co_await authority::keep_credential(ctx, ko, credential.value(), keep_fresh);
-  if (!keeper) co_return keeper.error();
-  if (auto started =
-          co_await authority::start_credential_refresher(ctx, address("project_credential_refresher"), keeper.value());
-      !started)
-    co_return nodus::fail(started.error(), "cannot start the credential refresher: " + started.error().message());
+  authority::join_options o{.project = info.value(),
+                            .vault = s->keys->directory(),
+                            .identity_name = s->identity_name,
+                            .me = s->channel_identity,
+                            .connect = s->tcp->connector(),
+                            .hop = address(authority_hop_address),
+                            .timeout = authority_timeout};
+  auto joined = co_await authority::join_project(ctx, std::move(o));
+  if (!joined) co_return joined.error();
   auto p = std::make_shared<project_state>();
   p->info = std::move(info).value();
-  p->keeper = keeper.value();
-  p->credentials = authority::member_credentials(keeper.value(), p->info.authority);
-  const auto held = keeper.value()->held();
+  p->keeper = joined.value().keeper;
+  p->credentials = joined.value().credentials;
+  const auto held = p->keeper->held();
   ctx.log().info("node {}: member of project {} as {}; credential valid until {}", s->name, p->info.authority.id,
                  s->identity->id(), authority::time_text(held.expires_at));
   set_project(*s, std::move(p));

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "channel_hop.hpp"
 #include "node_daemon.hpp"
+#include "nodus/secure_channel/channel_hop.hpp"
 #include "project.hpp"
 #include "service_support.hpp"
 
@@ -66,7 +66,9 @@ task<control::reply> create_relay(std::shared_ptr<node_state> s, json::value bod
     o.credentials = credentials_for(*s, trust);
     hop = address::random_local("relay_hop.");
     auto ctx = s->main->new_detached("control.");
-    if (auto started = co_await ctx.start_worker(hop, channel_hop(s, at.value(), std::move(o), "the hub")); !started)
+    if (auto started = co_await ctx.start_worker(
+            hop, secure_channel::channel_hop(at.value(), std::move(o), "the hub", s->tcp->connector()));
+        !started)
       co_return failed("cannot start the relay's hop: " + started.error().message());
     options.service = route(hop);
   }

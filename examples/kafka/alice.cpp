@@ -3,6 +3,7 @@
 //   alice [--hub HOST:PORT]   (default 127.0.0.1:4000)
 //         [--client-id ID] [--echo-timeout SECONDS]
 //         [--identity NAME --vault DIR] (--trust BOB_ID | --trust-everyone)   (identity_options.hpp)
+//         | --project project.json --identity NAME [--party BOB_ID]          (membership.hpp)
 //
 // Alice reads Bob's two stream names from standard input, connects to the same Kafka-backed
 // stream on the hub (with the names swapped), creates a secure channel with Bob's listener
@@ -111,7 +112,7 @@ int main(int argc, char** argv) {
   if (!reached) return fail(reached.error().message());
 
   // Not in the guide: with --project, Alice presents her credential and accepts only members.
-  std::optional<examples::membership> member;
+  std::optional<nodus::authority::joined_project> member;
   if (!who.project.empty()) {
     auto joined =
         node.block_on([&](context& ctx) { return examples::join_project(ctx, transport.value(), who, alice.value()); });
@@ -130,11 +131,21 @@ int main(int argc, char** argv) {
 
   // Use the TCP address of the hub to get a route to Bob's secure channel listener via the
   // Kafka stream client: Alice's sender stream is Bob's receiver stream, and the other way round.
-  const route route_to_bob_listener{tcp(hub)};
+  route route_to_bob_listener{tcp(hub)};
   stream::client_options stream_options{.stream_service = "stream_kafka",
                                         .index_service = "stream_kafka_index",
                                         .client_id = stream::unique_name("alice")};
   if (!fixed_client_id.empty()) stream_options.client_id = fixed_client_id;  // not in the guide
+  // Not in the guide: a member reaches the hub's stream services through a secure channel to it.
+  std::optional<sc::channel> to_hub;
+  if (member) {
+    auto opened =
+        node.block_on([&](context& ctx) { return examples::open_hub_channel(ctx, hub, alice.value(), *member); });
+    if (!opened) return fail(opened.error().message());
+    to_hub = opened.value();
+    route_to_bob_listener = route{to_hub->address()};
+    if (!who.party.empty()) stream_options.parties = {who.party};
+  }
   auto connected = node.block_on([&](context& ctx) {
     return stream::connect_stream(ctx, route_to_bob_listener, receiver_name, sender_name, stream_options);
   });

@@ -3,6 +3,7 @@
 //   bob [--hub HOST:PORT]   (default 127.0.0.1:4000: a `nodus hub`, which keeps streams in Kafka)
 //       [--sender-name NAME --receiver-name NAME --client-id ID]
 //       [--identity NAME --vault DIR] (--trust ALICE_ID | --trust-everyone)   (identity_options.hpp)
+//       | --project project.json --identity NAME --party ALICE_ID              (membership.hpp)
 //
 // Bob creates a secure channel listener and asks the hub for a bidirectional, Kafka-backed
 // stream. He prints the stream's two names for Alice, then echoes whatever reaches his echoer,
@@ -80,7 +81,7 @@ task<int> program(context& ctx, settings s) {
     co_return fail(reached.error().message());
 
   // Not in the guide: with --project, Bob presents his credential and accepts only members.
-  std::optional<examples::membership> member;
+  std::optional<nodus::authority::joined_project> member;
   if (!s.who.project.empty()) {
     auto joined = co_await examples::join_project(ctx, transport.value(), s.who, bob.value());
     if (!joined) co_return fail("project " + s.who.project + ": " + joined.error().message());
@@ -107,7 +108,7 @@ task<int> program(context& ctx, settings s) {
   // over the internet. To let Alice initiate a secure channel with Bob, Bob connects to the hub
   // as a TCP client and asks its Kafka services for a bi-directional stream. All messages sent
   // to and arriving at the stream are relayed using the TCP connection Bob created as a client.
-  const route node_in_hub{tcp(s.hub)};
+  route node_in_hub{tcp(s.hub)};
   auto sender_name = stream::unique_name("bob-to-alice");
   auto receiver_name = stream::unique_name("alice-to-bob");
   stream::client_options stream_options{.stream_service = "stream_kafka",
@@ -118,6 +119,14 @@ task<int> program(context& ctx, settings s) {
   if (!s.fixed_sender_name.empty()) sender_name = s.fixed_sender_name;
   if (!s.fixed_receiver_name.empty()) receiver_name = s.fixed_receiver_name;
   if (!s.fixed_client_id.empty()) stream_options.client_id = s.fixed_client_id;
+  // Not in the guide: a member reaches the hub's stream services through a secure channel to it,
+  // and his streams are his and Alice's only (membership.hpp).
+  if (member) {
+    auto to_hub = co_await examples::open_hub_channel(ctx, s.hub, bob.value(), *member);
+    if (!to_hub) co_return fail(to_hub.error().message());
+    node_in_hub = route{to_hub.value().address()};
+    stream_options.parties = {s.who.party};
+  }
   auto connected = co_await stream::connect_stream(ctx, node_in_hub, sender_name, receiver_name, stream_options);
   if (!connected) co_return fail("no stream on the hub at " + s.hub + ": " + connected.error().message());
 
@@ -151,5 +160,8 @@ int main(int argc, char** argv) {
   }
   if (auto mistake = s.who.mistake("Alice"); !mistake.empty())
     return std::fprintf(stderr, "bob: %s\n", mistake.c_str()), 2;
+  if (!s.who.project.empty() && s.who.party.empty())
+    return std::fprintf(stderr, "bob: --project needs --party ALICE_ID: the hub lets no one else use Bob's streams\n"),
+           2;
   return run_main({.name = "bob"}, [s](context& ctx) { return program(ctx, s); });
 }

@@ -9,6 +9,8 @@
 //   --project FILE                enrolled: accept only the project's members, presenting the
 //                                 identity's credential (project.json from `nodus project show`;
 //                                 the identity enrolled with `nodus project enroll`; membership.hpp)
+//   --party ID                    with --project: the other member the streams are for (Bob names
+//                                 Alice; the hub refuses everyone else)
 //
 // One of --trust, --trust-everyone and --project is required: a channel that trusts everyone
 // talks to whoever answers, so that has to be asked for.
@@ -30,11 +32,12 @@ struct identity_options {
   std::string trust;
   bool trust_everyone = false;
   std::string project;
+  std::string party;
 
   /// The usage text of these options.
   static constexpr const char* usage =
       "[--identity NAME --vault DIR] (--trust ID | --trust-everyone | --project project.json --identity NAME [--vault "
-      "DIR])";
+      "DIR] [--party ID])";
 
   /// Takes the option at argv[i] (and its value) if it is one of these; false if it is not.
   bool take(int argc, char** argv, int& i) {
@@ -44,6 +47,7 @@ struct identity_options {
                          : option == "--vault"   ? &vault
                          : option == "--trust"   ? &trust
                          : option == "--project" ? &project
+                         : option == "--party"   ? &party
                                                  : nullptr;
     if (!value || i + 1 >= argc) return false;
     *value = argv[++i];
@@ -58,6 +62,7 @@ struct identity_options {
       if (vault.empty()) vault = default_vault();
       return {};
     }
+    if (!party.empty()) return "--party names the other member of a project's streams: it goes with --project";
     if (identity.empty() != vault.empty()) return "--identity and --vault go together";
     if (trust.empty() == !trust_everyone)
       return std::string("say whom to trust: --trust ID (") + peer +

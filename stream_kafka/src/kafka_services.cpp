@@ -257,9 +257,11 @@ std::optional<stream_error> stream_kafka_service::refusal(const stream_request& 
 // In members-only mode the stream is claimed (and the claim recorded) before its topic is made,
 // so a topic made here always has an owner, and a failed claim makes nothing.
 void stream_kafka_service::create(stream_request request, stream_reply reply, route reply_to, const std::string& who) {
-  auto make = [kafka = options_.kafka, r = replier_, stream = request.stream, to = std::move(reply_to),
-               reply](stream_error claimed) mutable {
+  auto make = [kafka = options_.kafka, r = replier_, stream = request.stream, to = std::move(reply_to), reply,
+               who](stream_error claimed) mutable {
     if (claimed) {
+      if (claimed.code == stream_errc::forbidden)  // said where the hub's operator looks, as other refusals
+        r->log->warn("{}: request {} from {} refused: {}", r->from, reply.request_id, who, claimed.reason);
       reply.error = std::move(claimed);
       return r->send(std::move(to), reply);
     }

@@ -149,6 +149,19 @@ task<result<address>> tcp_transport::connect(std::string peer) {
   co_return co_await detail::connection_to(*control, shared_, std::move(peer), /*connect_now=*/true);
 }
 
+namespace {
+// A free coroutine: its frame holds its own copy of the transport.
+task<result<>> connect_with(tcp_transport transport, std::string peer) {
+  auto connected = co_await transport.connect(std::move(peer));
+  if (!connected) co_return connected.error();
+  co_return outcome::success();
+}
+}  // namespace
+
+std::function<task<result<>>(context&, std::string)> tcp_transport::connector() const {
+  return [transport = *this](context&, std::string peer) { return connect_with(transport, std::move(peer)); };
+}
+
 result<> tcp_transport::stop_listening(std::string_view bound) {
   auto flow = shared_->close_acceptor(bound);
   if (!flow) return errc::unknown_address;

@@ -8,6 +8,7 @@
 ///                                                ticket.secret, std::chrono::seconds(10));
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,6 +49,8 @@ struct keeper_options {
   /// The fraction of a credential's life after which `current` asks for a new one.
   double refresh_at = 0.75;
   clock_fn clock;
+  /// Told of each new credential (to keep it in the vault), outside the keeper's lock.
+  std::function<void(const bytes&)> on_refresh;
 };
 
 /// Holds a member's credential and refreshes it at `refresh_at` of its life. Thread-safe.

@@ -46,10 +46,10 @@ secure_channel::credential_options member_credentials(std::shared_ptr<credential
 secure_channel::credential_options authority_credentials(std::shared_ptr<authority> a);
 
 /// A keeper of `credential` for `o.subject`; when `credential` no longer verifies (it expired while
-/// the member was away), a fresh one is asked for along `o.to` first, and `fresh` (when set) is
-/// told of it, to keep it.
-task<result_or_failure<std::shared_ptr<credential_keeper>>> keep_credential(
-    context& ctx, keeper_options o, bytes credential, std::function<void(const bytes&)> fresh = {});
+/// the member was away), a fresh one is asked for along `o.to` first (and `o.on_refresh` told of
+/// it, as of every later one).
+task<result_or_failure<std::shared_ptr<credential_keeper>>> keep_credential(context& ctx, keeper_options o,
+                                                                            bytes credential);
 
 /// Starts a processor at `at` that keeps `keeper`'s credential fresh without waiting for a
 /// caller: it asks for a new one when `refresh_due` comes, and again every `retry` while the

@@ -3,6 +3,7 @@
 /// address connects, later ones reuse the connection, and replies come back over the same socket.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -108,6 +109,8 @@ public:
   /// Connects to `host:port` now (or reuses the open connection) and returns the connection's
   /// local address, usable as the first hop of a route.
   task<result<address>> connect(std::string peer);
+  /// `connect` as a function that holds this transport (for `secure_channel::channel_hop`).
+  std::function<task<result<>>(context&, std::string)> connector() const;
   /// Stops the listener bound at `bound` (as `listen` returned it): no more connections are
   /// accepted and the exposures to its flow end, so connections it accepted earlier stay open
   /// but reach nothing more (replies to what this node sent excepted).

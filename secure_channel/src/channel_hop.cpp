@@ -1,8 +1,8 @@
 #include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
-#include "channel_hop.hpp"
+#include "nodus/secure_channel/channel_hop.hpp"
 
-namespace nodus::cli::daemon {
+namespace nodus::secure_channel {
 
 task<result<>> channel_hop::handle_message(context& ctx, local_message message) {
   const bool unanswered = channel_ && channel_->stats().delivered == delivered_before_;
@@ -21,13 +21,13 @@ task<result<>> channel_hop::handle_message(context& ctx, local_message message) 
   co_return co_await ctx.forward(std::move(message));
 }
 
-task<result_or_failure<secure_channel::channel>> channel_hop::open_channel(context& ctx) {
-  if (const auto& first = to_listener_.next(); first.type() == tcp_type) {
-    auto connected = co_await state_->tcp->connect(first.value());
-    if (!connected) co_return connected.error();
+task<result_or_failure<channel>> channel_hop::open_channel(context& ctx) {
+  if (const auto& first = to_listener_.next(); connect_ && first.type() == address::tcp_type) {
+    auto connected = co_await connect_(ctx, first.value());
+    if (!connected) co_return fail(connected.error(), "cannot connect to " + first.value());
   }
   auto o = options_;
-  co_return co_await secure_channel::create_secure_channel(ctx, to_listener_, std::move(o));
+  co_return co_await create_secure_channel(ctx, to_listener_, std::move(o));
 }
 
-}  // namespace nodus::cli::daemon
+}  // namespace nodus::secure_channel
