@@ -25,7 +25,7 @@ result_or_failure<hub_membership> start_hub_membership(node& n, tcp_transport tr
   auto id = vault::identity_store(keys.value()).load(settings.identity);
   if (!id)
     return fail(id.error().code, "identity '" + settings.identity + "': " + id.error().message() +
-                                " (create it with: nodus identity create " + settings.identity + ")");
+                                     " (create it with: nodus identity create " + settings.identity + ")");
   auto me = secure_channel::channel_identity::create(id.value());
   if (!me) return me.error();
   if (auto held = load_credential(directory, settings.identity, project.value().authority.id); !held)
@@ -44,7 +44,8 @@ result_or_failure<hub_membership> start_hub_membership(node& n, tcp_transport tr
   lo.expose = std::move(services);
   auto listener = n.block_on(
       [&](context& ctx) { return secure_channel::create_secure_channel_listener(ctx, hub_members_listener, lo); });
-  if (!listener) return fail(listener.error().code, "cannot start the members' listener: " + listener.error().message());
+  if (!listener)
+    return fail(listener.error().code, "cannot start the members' listener: " + listener.error().message());
 
   hub_membership m;
   const auto members = authority::members_of(project.value().authority);

@@ -24,12 +24,10 @@ task<result_or_failure<joined_project>> join_project(context& ctx, join_options 
                                   std::move(o.connect));
   if (auto started = co_await ctx.start_worker(o.hop, std::move(hop)); !started)
     co_return fail(started.error(), "cannot start the hop to the project's authority: " + started.error().message());
-  keeper_options ko{.to = route{o.hop, worker},
-                    .authority = o.project.authority,
-                    .subject = o.me.id(),
-                    .timeout = o.timeout};
-  ko.on_refresh = [vault = o.vault, name = o.identity_name, id = o.project.authority.id, log = &ctx.log()](
-                      const bytes& fresh) {
+  keeper_options ko{
+      .to = route{o.hop, worker}, .authority = o.project.authority, .subject = o.me.id(), .timeout = o.timeout};
+  ko.on_refresh = [vault = o.vault, name = o.identity_name, id = o.project.authority.id,
+                   log = &ctx.log()](const bytes& fresh) {
     if (auto saved = save_credential(vault, name, id, fresh); !saved)
       log->warn("a new credential, not kept in the vault: {}", saved.error().message());
   };

@@ -36,7 +36,7 @@ struct join_options {
 
 struct joined_project {
   std::shared_ptr<credential_keeper> keeper;
-  secure_channel::trust_policy trust;             ///< the project's members
+  secure_channel::trust_policy trust;              ///< the project's members
   secure_channel::credential_options credentials;  ///< present the keeper's; require the project's
 };
 

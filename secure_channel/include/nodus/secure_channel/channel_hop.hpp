@@ -27,7 +27,9 @@ public:
 
   /// `what` names the far end in logs (`the authority`, `the hub`).
   channel_hop(route to_listener, options o, std::string what, connect_fn connect = {})
-      : to_listener_(std::move(to_listener)), options_(std::move(o)), what_(std::move(what)),
+      : to_listener_(std::move(to_listener)),
+        options_(std::move(o)),
+        what_(std::move(what)),
         connect_(std::move(connect)) {}
 
   task<result<>> handle_message(context& ctx, local_message message) override;
