@@ -53,9 +53,29 @@ route service_route(const route& to_hub, const std::string& service) {
   return out;
 }
 
+namespace {
+// The fields of stream_request in MSGPACK_DEFINE order up to `data`, whose bin header is
+// written for `data_size` bytes (the caller appends them).
+void pack_request_head(msgpack::packer<nodus::detail::byte_writer>& packer, std::uint32_t fields,
+                       stream_request::kind_t kind, std::uint64_t request_id, const std::string& stream,
+                       std::size_t data_size) {
+  packer.pack_array(fields);
+  packer.pack(protocol_version);
+  packer.pack(kind);
+  packer.pack(request_id);
+  packer.pack(stream);
+  packer.pack_bin(static_cast<std::uint32_t>(data_size));
+}
+void pack_request_tail(msgpack::packer<nodus::detail::byte_writer>& packer) {
+  packer.pack(std::int64_t{0});   // index
+  packer.pack(std::uint32_t{0});  // limit
+  packer.pack(std::uint32_t{0});  // wait_ms
+}
+}  // namespace
+
 bytes encode_push(std::uint64_t request_id, const std::string& stream, const transport_message& message) {
-  // The fields of stream_request in MSGPACK_DEFINE order, with `data` written in place (the
-  // eight before `parties`, which only a create has).
+  // The eight fields before `parties` (which only a create has), the message's wire form written
+  // straight into `data` (the payload is copied once).
   bytes out;
   const std::span<const address> onward(message.onward_route.begin(), message.onward_route.size());
   const std::span<const address> back(message.return_route.begin(), message.return_route.size());
@@ -63,16 +83,35 @@ bytes encode_push(std::uint64_t request_id, const std::string& stream, const tra
   out.reserve(data_size + stream.size() + 32);
   nodus::detail::byte_writer writer{out};
   msgpack::packer<nodus::detail::byte_writer> packer(writer);
-  packer.pack_array(8);
-  packer.pack(protocol_version);
-  packer.pack(stream_request::kind_t::push);
-  packer.pack(request_id);
-  packer.pack(stream);
-  packer.pack_bin(static_cast<std::uint32_t>(data_size));
+  pack_request_head(packer, 8, stream_request::kind_t::push, request_id, stream, data_size);
   encode_append(message, out);
-  packer.pack(std::int64_t{0});   // index
-  packer.pack(std::uint32_t{0});  // limit
-  packer.pack(std::uint32_t{0});  // wait_ms
+  pack_request_tail(packer);
+  return out;
+}
+
+bytes encode_push_batch(std::uint64_t request_id, const std::string& stream,
+                        const std::vector<transport_message>& messages) {
+  bytes out;
+  std::size_t total = 0;
+  std::vector<std::size_t> sizes;
+  sizes.reserve(messages.size());
+  for (const auto& m : messages) {
+    sizes.push_back(encoded_size(std::span<const address>(m.onward_route.begin(), m.onward_route.size()),
+                                 std::span<const address>(m.return_route.begin(), m.return_route.size()),
+                                 m.payload.size()));
+    total += sizes.back() + 5;  // a bin header
+  }
+  out.reserve(total + stream.size() + 48);
+  nodus::detail::byte_writer writer{out};
+  msgpack::packer<nodus::detail::byte_writer> packer(writer);
+  pack_request_head(packer, 10, stream_request::kind_t::push_batch, request_id, stream, 0);
+  pack_request_tail(packer);
+  packer.pack_array(0);  // parties
+  packer.pack_array(static_cast<std::uint32_t>(messages.size()));
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    packer.pack_bin(static_cast<std::uint32_t>(sizes[i]));
+    encode_append(messages[i], out);
+  }
   return out;
 }
 

@@ -109,6 +109,14 @@ task<result<Reply>> exchange(context& ctx, context& via, route to, std::uint64_t
 /// The encoded push of `message` onto `stream`: a `stream_request` whose data is the message's
 /// wire form, written straight into the request (the payload is copied once).
 bytes encode_push(std::uint64_t request_id, const std::string& stream, const transport_message& message);
+/// The encoded push_batch of `messages` onto `stream`, each written straight into its record.
+bytes encode_push_batch(std::uint64_t request_id, const std::string& stream,
+                        const std::vector<transport_message>& messages);
+
+/// A push_batch carries what waits in the sender's mailbox when it pushes, up to this many
+/// messages, and stops taking more once it holds this many bytes of payloads.
+inline constexpr std::size_t sender_batch_messages = 256;
+inline constexpr std::size_t sender_batch_bytes = 256 * 1024;
 
 /// Empty pulls are at least this far apart, whatever the hub does with `wait_ms`.
 inline constexpr duration min_pull_interval = std::chrono::milliseconds(100);
@@ -116,7 +124,9 @@ inline constexpr duration min_pull_interval = std::chrono::milliseconds(100);
 /// How long the sender waits for a reply before checking whether it has been stopped.
 inline constexpr duration sender_wait_slice = std::chrono::milliseconds(200);
 
-/// Pushes what reaches its mailbox onto the sender stream, one confirmed push at a time.
+/// Pushes what reaches its mailbox onto the sender stream, one confirmed push at a time: all
+/// that waits in the mailbox goes in one push_batch (one message alone: a push), so the stream
+/// moves as many messages per confirmation as have arrived meanwhile.
 class stream_sender final : public processor {
 public:
   explicit stream_sender(std::shared_ptr<client_state> state);
@@ -126,19 +136,26 @@ public:
   task<> shutdown(context& ctx) override;
 
 private:
-  /// The encoded push of `message`, or nothing when it has nowhere to go beyond the sender.
-  std::optional<bytes> take(context& ctx, local_message message);
+  /// Adds `message` to `pending_`, unless it has nowhere to go beyond the sender.
+  void take(context& ctx, local_message message);
+  /// The encoded request for what `pending_` holds (a push_batch while the hub takes them).
+  bytes encode_pending();
   /// One attempt to push `pending_`: true when it has left the buffer (confirmed or refused).
   task<bool> push_once(context& ctx);
-  /// Logs and counts a message the hub will never accept; it leaves the buffer.
+  /// Logs and counts messages the hub will never accept; they leave the buffer.
   void reject(context& ctx, const std::string& why);
+  /// What `pending_` holds left the buffer.
+  void pushed_out();
 
   std::shared_ptr<client_state> state_;
-  std::optional<context> replies_;  // where the hub's answers come
-  std::optional<bytes> pending_;    // the encoded push being sent
-  std::uint64_t request_id_ = 0;    // pending_'s, the same for each of its retries
+  std::optional<context> replies_;          // where the hub's answers come
+  std::vector<transport_message> pending_;  // the messages being pushed, in order
+  std::size_t pending_bytes_ = 0;
+  std::uint64_t request_id_ = 0;  // pending_'s, the same for each of its retries
   std::uint64_t next_id_ = 1;
-  bool recreate_ = false;  // the hub forgot the stream: create it before the next push
+  bool recreate_ = false;      // the hub forgot the stream: create it before the next push
+  bool batches_ = true;        // false once the hub has answered a push_batch bad_request (an older hub)
+  std::size_t in_flight_ = 0;  // how many of pending_ the request being tried carries
   backoff backoff_;
 };
 

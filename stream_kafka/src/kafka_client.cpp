@@ -153,6 +153,9 @@ result_or_failure<std::shared_ptr<kafka_client>> kafka_client::create(kafka_clie
                                  {"acks", "all"},
                                  {"socket.nagle.disable", "true"},
                                  {"linger.ms", "0"},
+                                 // In order, and none twice, across the producer's own retries:
+                                 // a push_batch's records are produced one after another.
+                                 {"enable.idempotence", "true"},
                                  {"message.timeout.ms", produce_timeout},
                                  {"request.timeout.ms", produce_timeout},
                                  {"reconnect.backoff.max.ms", "1000"}},

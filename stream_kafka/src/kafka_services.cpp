@@ -198,7 +198,7 @@ void stream_kafka_service::handle(context& ctx, stream_request request, route re
   if (request.version != protocol_version) {
     reply.error = undecodable({request.version}, "stream_request");
   } else if (request.kind != kind::create && request.kind != kind::push && request.kind != kind::pull &&
-             request.kind != kind::readers) {
+             request.kind != kind::readers && request.kind != kind::push_batch) {
     reply.error = {stream_errc::bad_request, fmt::format("unknown request kind {}", static_cast<int>(request.kind))};
   } else if (auto bad = bad_name("stream name", request.stream)) {
     reply.error = std::move(*bad);
@@ -209,6 +209,8 @@ void stream_kafka_service::handle(context& ctx, stream_request request, route re
   } else if (request.kind == kind::push && request.data.size() > options_.max_message_size) {
     reply.error = {stream_errc::too_large,
                    fmt::format("a push of {} bytes (at most {} here)", request.data.size(), options_.max_message_size)};
+  } else if (auto bad_push = request.kind == kind::push_batch ? bad_batch(request) : std::nullopt) {
+    reply.error = std::move(*bad_push);
   } else if (auto refused = refusal(request, who)) {
     reply.error = std::move(*refused);
   }
@@ -230,6 +232,7 @@ void stream_kafka_service::handle(context& ctx, stream_request request, route re
     }
     case kind::create: create(std::move(request), std::move(reply), std::move(reply_to), who.identifier); break;
     case kind::push: push(ctx, std::move(request), std::move(reply), std::move(reply_to)); break;
+    case kind::push_batch: push_batch(ctx, std::move(request), std::move(reply), std::move(reply_to)); break;
     case kind::pull: {
       const auto wait = std::min(std::chrono::milliseconds(request.wait_ms), options_.max_pull_wait);
       options_.kafka->fetch(
@@ -291,6 +294,68 @@ void stream_kafka_service::push(context& ctx, stream_request request, stream_rep
         if (hooked && !reply.error) r->note_offset(reply.stream, offset);
         r->send(std::move(to), reply);
       });
+}
+
+std::optional<stream_error> stream_kafka_service::bad_batch(const stream_request& request) const {
+  if (request.records.empty()) return stream_error{stream_errc::bad_request, "a push_batch with no messages"};
+  if (request.records.size() > stream::max_push_batch)
+    return stream_error{stream_errc::bad_request, fmt::format("a push_batch of {} messages (at most {})",
+                                                              request.records.size(), stream::max_push_batch)};
+  std::size_t total = 0;
+  for (const auto& record : request.records) {
+    if (record.size() > options_.max_message_size)
+      return stream_error{stream_errc::too_large, fmt::format("a message of {} bytes in a push_batch (at most {} here)",
+                                                              record.size(), options_.max_message_size)};
+    total += record.size();
+  }
+  if (total > options_.max_batch_size)
+    return stream_error{stream_errc::too_large,
+                        fmt::format("a push_batch of {} bytes (at most {} here)", total, options_.max_batch_size)};
+  return std::nullopt;
+}
+
+// Each message is produced as a record of its own, in order (the producer is idempotent, so the
+// broker keeps them in that order and writes none twice: kafka_client.cpp); the reply goes once
+// the broker has acknowledged them all, with the last one's offset, or with the first error
+// (the client then pushes the whole batch again: what was written appears twice in a row, and
+// the secure channel on top drops the second copy as a replay).
+void stream_kafka_service::push_batch(context& ctx, stream_request request, stream_reply reply, route reply_to) {
+  struct gathering {
+    std::mutex mutex;
+    std::size_t left = 0;
+    stream_reply reply;
+    route to;
+  };
+  auto g = std::make_shared<gathering>();
+  g->reply = std::move(reply);
+  g->to = std::move(reply_to);
+  g->left = request.records.size();
+  auto r = replier_;
+  auto one_done = [g, r](std::int64_t offset, stream_error error) {
+    std::unique_lock lock(g->mutex);
+    if (error && !g->reply.error) g->reply.error = std::move(error);
+    if (!error) g->reply.index = std::max(g->reply.index, offset);
+    if (--g->left > 0) return;
+    if (g->reply.error) g->reply.index = -1;
+    lock.unlock();
+    r->send(std::move(g->to), g->reply);
+  };
+  const bool hooked = options_.test_drop_push != 0;
+  for (auto& record : request.records) {
+    if (++pushes_ == options_.test_drop_push && hooked) {
+      ctx.log().warn("{}: test hook: push #{} to '{}' ({} bytes) dropped: confirmed but never written", ctx.address(),
+                     pushes_, request.stream, record.size());
+      one_done(replier_->last_offset(request.stream), {});
+      continue;
+    }
+    std::function<void(std::int64_t, stream_error)> done = one_done;
+    if (hooked)
+      done = [one_done, r, stream = request.stream](std::int64_t offset, stream_error error) {
+        if (!error) r->note_offset(stream, offset);
+        one_done(offset, std::move(error));
+      };
+    options_.kafka->produce(request.stream, std::move(record), std::move(done));
+  }
 }
 
 // --- stream_kafka_index --------------------------------------------------------------------------

@@ -4,8 +4,8 @@
 // written back to the vault; a member that never enrolled is told how to.
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <unistd.h>
+#include <filesystem>
 
 #include "authority_fixture.hpp"
 #include "nodus/authority/join.hpp"
@@ -33,9 +33,9 @@ task<result_or_failure<au::joined_project>> join_task(context& ctx, au::join_opt
 TEST_CASE("a member whose credential expired while away joins with a fresh one, kept in its vault") {
   authority_fixture f;
   temporary_vault v;
-  const auto real_now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  const auto real_now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   *f.clock.ms = real_now - 3 * 3600 * 1000;  // enrolled three hours ago: the credential (1 h) expired
   const auto secret = f.ticket({.attributes = {{"role", "member"}}});
   auto enrolled = f.enroll(f.channel_for(f.alice), secret);
@@ -68,6 +68,5 @@ TEST_CASE("a member whose credential expired while away joins with a fresh one, 
   o.refresher = "refresher_bob";
   auto refused = f.remote.n.block_on([&](context& ctx) { return join_task(ctx, o); });
   REQUIRE_FALSE(refused);
-  CHECK_MESSAGE(refused.error().message().find("nodus project enroll") != std::string::npos,
-                refused.error().message());
+  CHECK_MESSAGE(refused.error().message().find("nodus project enroll") != std::string::npos, refused.error().message());
 }

@@ -67,6 +67,11 @@ struct stream_hub {
     r.data.assign(text.begin(), text.end());
     return ask(r);
   }
+  stream_reply push_batch(const std::string& stream, const std::vector<std::string>& texts) {
+    auto r = request(stream_request::kind_t::push_batch, stream);
+    for (const auto& t : texts) r.records.emplace_back(t.begin(), t.end());
+    return ask(r);
+  }
   stream_reply pull(const std::string& stream, std::int64_t index, std::uint32_t limit = 100,
                     std::uint32_t wait_ms = 0) {
     auto r = request(stream_request::kind_t::pull, stream);
@@ -371,6 +376,52 @@ TEST_CASE("the test hook drops the Nth push: confirmed to the client, never in K
   CHECK(text(all[1]) == "three");
   CHECK(hub.pull("s", 2, 10, 200).messages.empty());
   CHECK(hub.logs.eventually_contains("test hook: push #2 to 's'"));
+}
+
+TEST_CASE("a push_batch writes its messages as records in order; the reply has the last one's offset") {
+  test::log_capture logs;
+  stream_hub hub(start_kafka(logs), {}, {.test_drop_push = 54});
+  REQUIRE_FALSE(hub.create("s").error);
+  CHECK(hub.push("s", "first").index == 0);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 50; ++i) texts.push_back("batched " + std::to_string(i));
+  auto pushed = hub.push_batch("s", texts);
+  REQUIRE_MESSAGE(!pushed.error, pushed.error.reason);
+  CHECK(pushed.index == 50);
+  CHECK(pushed.kind == stream_request::kind_t::push_batch);
+  CHECK(hub.push("s", "after").index == 51);
+  auto all = hub.pull_all("s", 0, 52);
+  REQUIRE(all.size() == 52);
+  for (int i = 0; i < 50; ++i) CHECK(text(all[i + 1]) == texts[i]);
+  CHECK(text(all[51]) == "after");
+
+  // The test hook counts each message of a batch as a push: #54 is the second one here.
+  auto hooked = hub.push_batch("s", {"x0", "x1", "x2"});
+  REQUIRE_FALSE(hooked.error);
+  CHECK(hooked.index == 53);
+  auto tail = hub.pull_all("s", 52, 2);
+  REQUIRE(tail.size() == 2);
+  CHECK(text(tail[0]) == "x0");
+  CHECK(text(tail[1]) == "x2");
+  CHECK(hub.logs.eventually_contains("test hook: push #54 to 's'"));
+}
+
+TEST_CASE("a push_batch that is empty, too long or too large is refused and writes nothing") {
+  test::log_capture logs;
+  stream_hub hub(start_kafka(logs), {}, {.max_message_size = 100, .max_batch_size = 250});
+  REQUIRE_FALSE(hub.create("s").error);
+  auto empty = hub.push_batch("s", {});
+  CHECK(empty.error.code == stream_errc::bad_request);
+  CHECK(empty.error.reason == "a push_batch with no messages");
+  auto big = hub.push_batch("s", {"ok", std::string(101, 'x')});
+  CHECK(big.error.code == stream_errc::too_large);
+  CHECK(big.error.reason == "a message of 101 bytes in a push_batch (at most 100 here)");
+  auto heavy = hub.push_batch("s", {std::string(100, 'a'), std::string(100, 'b'), std::string(100, 'c')});
+  CHECK(heavy.error.code == stream_errc::too_large);
+  CHECK(heavy.error.reason == "a push_batch of 300 bytes (at most 250 here)");
+  auto many = hub.push_batch("s", std::vector<std::string>(max_push_batch + 1, "m"));
+  CHECK(many.error.code == stream_errc::bad_request);
+  CHECK(hub.push("s", "only").index == 0);  // nothing of the refused batches was written
 }
 
 TEST_CASE("many concurrent pushes each get their own offset") {

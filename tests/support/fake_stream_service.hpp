@@ -35,11 +35,13 @@ struct fake_stream_state {
   std::map<std::pair<std::string, std::string>, std::int64_t> indexes;
   std::vector<pending_pull> pending;  // long polls waiting for a push
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::int64_t>> pulled;  // last pull, top index
-  std::map<op, unsigned> requests;                                  // every request received, per kind
-  std::map<op, unsigned> drops;                                     // handle the next N but send no reply
+  std::map<op, unsigned> requests;  // every request received, per kind (push: push_batch too)
+  unsigned batches = 0;             // push_batch requests stored
+  std::map<op, unsigned> drops;     // handle the next N but send no reply
   std::map<op, std::pair<unsigned, stream::stream_errc>> failures;  // refuse the next N
   duration delay{0};                                                // every reply is sent this much later
-  bool hold_pulls = true;  // false: empty pulls are answered at once (no long poll)
+  bool hold_pulls = true;    // false: empty pulls are answered at once (no long poll)
+  bool take_batches = true;  // false: an older hub, which answers a push_batch bad_request
 
   /// Counts a request of kind `o`; the error to refuse it with, if a failure is armed.
   stream::stream_errc admit(op o) {
@@ -98,12 +100,16 @@ public:
     {
       std::lock_guard lock(s_->mutex);
       delay = s_->delay;
-      const auto o = r.kind == stream::stream_request::kind_t::create ? fake_stream_state::op::create
-                     : r.kind == stream::stream_request::kind_t::push ? fake_stream_state::op::push
-                                                                      : fake_stream_state::op::pull;
+      using kind = stream::stream_request::kind_t;
+      const bool batch = r.kind == kind::push_batch;
+      const auto o = r.kind == kind::create          ? fake_stream_state::op::create
+                     : r.kind == kind::push || batch ? fake_stream_state::op::push
+                                                     : fake_stream_state::op::pull;
       const auto refused = s_->admit(o);
       silent = refused == stream::stream_errc::none && s_->drop(o);
-      if (refused != stream::stream_errc::none) {
+      if (batch && !s_->take_batches) {
+        reply.error = {stream::stream_errc::bad_request, "unknown request kind 5"};
+      } else if (refused != stream::stream_errc::none) {
         reply.error = {refused, "the fake says no"};
       } else if (r.kind == stream::stream_request::kind_t::create) {
         s_->streams[r.stream];
@@ -113,6 +119,12 @@ public:
         auto& s = s_->streams[r.stream];
         s.push_back(r.data);
         reply.index = static_cast<std::int64_t>(s.size()) - 1;
+        woken = wake(r.stream);
+      } else if (batch) {
+        auto& s = s_->streams[r.stream];
+        s.insert(s.end(), r.records.begin(), r.records.end());
+        reply.index = static_cast<std::int64_t>(s.size()) - 1;
+        ++s_->batches;
         woken = wake(r.stream);
       } else if (r.index < 0 || r.limit == 0) {
         reply.error = {stream::stream_errc::bad_request, "bad index or limit"};
@@ -273,6 +285,14 @@ public:
   /// Every reply is sent `d` later.
   void delay_replies(duration d) {
     with([&](fake_stream_state& s) { s.delay = d; });
+  }
+  /// With false, a push_batch is answered bad_request, as by a hub older than push_batch.
+  void take_batches(bool take) {
+    with([&](fake_stream_state& s) { s.take_batches = take; });
+  }
+  /// How many push_batch requests were stored.
+  unsigned batches() const {
+    return with([](const fake_stream_state& s) { return s.batches; });
   }
   /// With false, pulls that find nothing are answered at once, as by a hub without long polls.
   void hold_pulls(bool hold) {

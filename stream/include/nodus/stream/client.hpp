@@ -23,11 +23,14 @@
 ///   message's remaining onward route (the hops after the sender), its return route and its
 ///   payload. One push is in flight at a time, each retried with exponential back-off until the
 ///   hub confirms it, so the stream keeps the order messages reached the sender in, and survives
-///   hub restarts and Kafka outages (the TCP transport dials again on the next send).
-///   The buffer is the sender's mailbox (`buffer_capacity`): when it is full, whoever sends to
-///   the sender waits (back-pressure, as with any full mailbox); nothing is refused or dropped
-///   while the hub is away. A message the hub refuses for good (too large, malformed) is dropped
-///   with an error log and counted in `rejected`.
+///   hub restarts and Kafka outages (the TCP transport dials again on the next send). A push
+///   carries all that waited in the mailbox when it left (a push_batch of up to 256 messages or
+///   256 KiB, and at most `buffer_capacity`), so the stream moves as many messages per
+///   confirmation as arrived meanwhile; an older hub that takes no batches gets one at a time.
+///   The buffer is the sender's mailbox (`buffer_capacity`) and the push in flight: when the
+///   mailbox is full, whoever sends to the sender waits (back-pressure, as with any full
+///   mailbox); nothing is refused or dropped while the hub is away. A message the hub refuses for good (too large,
+///   malformed) is dropped with an error log and counted in `rejected`.
 /// - the RECEIVER, a processor at `receiver()`: starting from the index saved for
 ///   (receiver stream, client_id), it long-polls the receiver stream (`poll_wait`, so an idle
 ///   client costs about one request per `poll_wait` and no CPU in between), delivers each message
@@ -78,7 +81,8 @@ struct client_options {
   duration poll_wait = std::chrono::seconds(2);
   /// At most this many messages per pull.
   std::uint32_t pull_limit = 100;
-  /// The sender's mailbox capacity: messages waiting to be pushed. Senders wait when it is full.
+  /// The sender's mailbox capacity: messages waiting to be pushed (besides the push in flight,
+  /// which carries at most as many). Senders wait when it is full.
   std::size_t buffer_capacity = 1024;
   /// How long to wait for the hub's answer to a request (for a pull: beyond `poll_wait`).
   duration reply_timeout = std::chrono::seconds(5);

@@ -4,6 +4,7 @@
 ///
 ///   "stream_kafka"        create_stream -> stream_created
 ///                         push          -> push_confirm   (after the broker acknowledged it)
+///                         push_batch    -> push_confirm   (several messages, in order, one record each)
 ///                         pull          -> pull_response  (long poll: up to `wait_ms` for data)
 ///                         readers       -> readers_reply  (who pulls the stream, as far as the hub knows)
 ///   "stream_kafka_index"  get_index     -> index_reply
@@ -56,7 +57,7 @@ struct stream_error {
 
 /// A request to "stream_kafka".
 struct stream_request {
-  enum class kind_t : std::uint8_t { create = 1, push = 2, pull = 3, readers = 4 };
+  enum class kind_t : std::uint8_t { create = 1, push = 2, pull = 3, readers = 4, push_batch = 5 };
   std::uint8_t version = protocol_version;
   kind_t kind = kind_t::create;
   std::uint64_t request_id = 0;
@@ -69,8 +70,15 @@ struct stream_request {
   /// most `max_stream_parties`). Last in the array, so requests of older clients (8 fields)
   /// decode with none, and older hubs ignore it.
   std::vector<std::string> parties;
-  MSGPACK_DEFINE(version, kind, request_id, stream, data, index, limit, wait_ms, parties)
+  /// push_batch: the messages, in order, each written as one record (at most
+  /// `max_push_batch`); `data` is empty. Last, after `parties`: a hub that does not know the
+  /// kind answers `bad_request`, and the client then pushes one message at a time.
+  std::vector<bytes> records;
+  MSGPACK_DEFINE(version, kind, request_id, stream, data, index, limit, wait_ms, parties, records)
 };
+
+/// The most messages one push_batch carries.
+inline constexpr std::size_t max_push_batch = 1024;
 
 /// One message of a stream, with its index.
 struct stream_message {
@@ -98,7 +106,7 @@ struct stream_reply {
   std::uint64_t request_id = 0;
   std::string stream;
   stream_error error;
-  std::int64_t index = -1;               ///< push: the index (offset) the message got
+  std::int64_t index = -1;               ///< push: the index (offset) the message got (push_batch: the last one)
   std::vector<stream_message> messages;  ///< pull: in index order, possibly empty
   MSGPACK_DEFINE(version, kind, request_id, stream, error, index, messages)
 };

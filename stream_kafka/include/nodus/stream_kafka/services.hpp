@@ -37,6 +37,8 @@ struct stream_service_options {
   std::chrono::milliseconds max_pull_wait{5000};
   /// Larger pushes are refused with `too_large` (Kafka's default message limit is about 1 MB).
   std::size_t max_message_size = 900 * 1024;
+  /// A push_batch's messages together may be this large at most (each also `max_message_size`).
+  std::size_t max_batch_size = 4 * 1024 * 1024;
   /// A pull's reply carries about this many bytes of messages at most (at least one message).
   std::size_t max_pull_bytes = 4 * 1024 * 1024;
   /// Test hook (`nodus hub --test-drop-push N`): the Nth push the service receives (counted from
@@ -66,6 +68,9 @@ private:
   std::optional<stream_error> refusal(const stream_request& request, const policy::subject& who);
   void create(stream_request request, stream_reply reply, route reply_to, const std::string& who);
   void push(context& ctx, stream_request request, stream_reply reply, route reply_to);
+  void push_batch(context& ctx, stream_request request, stream_reply reply, route reply_to);
+  /// Why a push_batch is refused before any of it is written, if it is.
+  std::optional<stream_error> bad_batch(const stream_request& request) const;
 
   stream_service_options options_;
   std::shared_ptr<replier> replier_;
