@@ -3,6 +3,8 @@
 #include "project_files.hpp"
 
 #include "nodus/vault/atomic_file.hpp"
+#include "nodus/vault/identity.hpp"
+#include "nodus/vault/vault.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -25,6 +27,17 @@ fs::path nodus_home() {
 
 fs::path node_directory(const std::string& name) { return nodus_home() / "nodes" / name; }
 fs::path default_vault_directory() { return nodus_home() / "vault"; }
+
+result_or_failure<secure_channel::channel_identity> load_channel_identity(const fs::path& directory,
+                                                                          const std::string& name) {
+  auto keys = vault::vault::open_directory(directory);
+  if (!keys) return keys.error();
+  auto id = vault::identity_store(keys.value()).load(name);
+  if (!id)
+    return fail(id.error().code, "identity '" + name + "': " + id.error().message() +
+                                     " (create it with: nodus identity create " + name + ")");
+  return secure_channel::channel_identity::create(id.value());
+}
 
 std::vector<std::string> node_names() {
   std::vector<std::string> names;

@@ -4,8 +4,6 @@
 
 #include "nodus/authority/join.hpp"
 #include "nodus/authority/membership.hpp"
-#include "nodus/vault/identity.hpp"
-#include "nodus/vault/vault.hpp"
 #include "project_files.hpp"
 
 namespace nodus::cli {
@@ -20,13 +18,7 @@ result_or_failure<hub_membership> start_hub_membership(node& n, tcp_transport tr
   auto project = project_info::from_json(file.value());
   if (!project) return fail(project.error().code, settings.project_file + ": " + project.error().message());
   const auto directory = settings.vault.empty() ? default_vault_directory() : std::filesystem::path(settings.vault);
-  auto keys = vault::vault::open_directory(directory);
-  if (!keys) return keys.error();
-  auto id = vault::identity_store(keys.value()).load(settings.identity);
-  if (!id)
-    return fail(id.error().code, "identity '" + settings.identity + "': " + id.error().message() +
-                                     " (create it with: nodus identity create " + settings.identity + ")");
-  auto me = secure_channel::channel_identity::create(id.value());
+  auto me = load_channel_identity(directory, settings.identity);
   if (!me) return me.error();
   if (auto held = load_credential(directory, settings.identity, project.value().authority.id); !held)
     return held.error();  // says how to enroll

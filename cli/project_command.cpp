@@ -14,8 +14,6 @@
 #include "nodus/node/node.hpp"
 #include "nodus/secure_channel/secure_channel.hpp"
 #include "nodus/transports/tcp.hpp"
-#include "nodus/vault/identity.hpp"
-#include "nodus/vault/vault.hpp"
 #include "project_files.hpp"
 #include "verb_support.hpp"
 
@@ -171,14 +169,7 @@ int enroll(const std::vector<std::string>& args) {
   auto project = project_info::from_parts(t.value().authority, t.value().history, t.value().route);
   if (!project) return fail(command, ticket_file + ": " + project.error().message(), exit_usage);
   const auto directory = vault_dir.empty() ? default_vault_directory() : std::filesystem::path(vault_dir);
-  auto keys = vault::vault::open_directory(directory);
-  if (!keys) return fail(command, keys.error().message());
-  vault::identity_store identities(keys.value());
-  auto id = identities.load(identity_name);
-  if (!id)
-    return fail(command, "identity '" + identity_name + "': " + id.error().message() +
-                             " (create it with: nodus identity create " + identity_name + ")");
-  auto ready = secure_channel::channel_identity::create(id.value());
+  auto ready = load_channel_identity(directory, identity_name);
   if (!ready) return fail(command, ready.error().message());
 
   auto to = route::parse(t.value().route);
@@ -206,12 +197,12 @@ int enroll(const std::vector<std::string>& args) {
     return enroll_with(ctx, route{channel.value().address(), worker}, t.value().secret);
   });
   if (!credential) return fail(command, "enrollment refused: " + credential.error().message());
-  auto verified = authority::verify_credential(credential.value(), project.value().authority, id.value().id(),
+  auto verified = authority::verify_credential(credential.value(), project.value().authority, ready.value().id(),
                                                std::chrono::system_clock::now());
   if (!verified) return fail(command, "the authority's credential does not verify: " + verified.error().message());
   if (auto saved = save_credential(directory, identity_name, project.value().authority.id, credential.value()); !saved)
     return fail(command, saved.error().message());
-  std::cout << identity_name << " " << id.value().id() << " enrolled in project " << project.value().authority.id;
+  std::cout << identity_name << " " << ready.value().id() << " enrolled in project " << project.value().authority.id;
   for (const auto& [name, value] : verified.value().attributes)
     if (name != "project") std::cout << ' ' << name << '=' << value;
   std::cout << "\n";
