@@ -17,6 +17,8 @@
 // unacknowledged (at least 2 messages; the counting worker acknowledges every half window); with
 // 0 only the mailboxes' back-pressure bounds it (1024 messages per mailbox by default).
 // NODUS_BENCH_ONLY=handshakes|64B|16KiB|64KiB: only that part (for profiling).
+// NODUS_BENCH_CHANNEL_ONLY=1: only the channel runs, no baseline (no local or openssl runs, no
+// ratios): a profile of the process then shows nothing but the channel.
 
 #include <atomic>
 #include <cstdint>
@@ -316,6 +318,8 @@ void print(const char* name, double value, const char* format = "%.0f") {
   std::fflush(stdout);
 }
 
+bool channel_only() { return env_count("NODUS_BENCH_CHANNEL_ONLY", 0) != 0; }
+
 // Handshakes (sequential and concurrent) alternating with openssl speed, `bench::runs` rounds.
 void compare_handshakes(const parties& p, std::uint64_t n) {
   const auto concurrent = static_cast<unsigned>(env_count("NODUS_BENCH_CONCURRENT", 8));
@@ -323,6 +327,11 @@ void compare_handshakes(const parties& p, std::uint64_t n) {
   for (int i = 0; i < bench::runs; ++i) {
     sequential.push_back(handshakes_once(p, n, 1));
     parallel.push_back(handshakes_once(p, n, concurrent));
+    if (channel_only()) {
+      std::fprintf(stderr, "  handshakes run %d: %.0f/s sequential, %.0f/s with %u at once\n", i + 1, sequential.back(),
+                   parallel.back(), concurrent);
+      continue;
+    }
     const auto speed = measure_asymmetric();
     x25519.push_back(speed.x25519);
     verify.push_back(speed.ed25519_verify);
@@ -336,6 +345,7 @@ void compare_handshakes(const parties& p, std::uint64_t n) {
   }
   print("sc_handshakes_per_s", median(sequential));
   print("sc_handshakes_concurrent_per_s", median(parallel));
+  if (channel_only()) return;
   print("openssl_x25519_ops_per_s", median(x25519));
   print("openssl_ed25519_verify_per_s", median(verify));
   print("handshake_cpu_limit_per_s", median(limits));
@@ -353,6 +363,10 @@ void compare_stream(const parties& p, const char* name, std::uint64_t n, std::si
   (void)stream_once(p, true, std::max<std::uint64_t>(1, n / 10), size);
   for (int i = 0; i < bench::runs; ++i) {
     channel.push_back(rate(stream_once(p, true, n, size)));
+    if (channel_only()) {
+      std::fprintf(stderr, "  %s run %d: channel %.0f %s\n", name, i + 1, channel.back(), unit);
+      continue;
+    }
     local.push_back(rate(stream_once(p, false, n, size)));
     const auto bytes_per_s = measure_aes_gcm(size);
     aes.push_back(in_messages ? bytes_per_s / static_cast<double>(size) : bytes_per_s / 1e6);
@@ -366,6 +380,7 @@ void compare_stream(const parties& p, const char* name, std::uint64_t n, std::si
     print((std::string(prefix) + name + "_" + unit).c_str(), value);
   };
   line("sc_", median(channel));
+  if (channel_only()) return;
   line("local_", median(local));
   line("openssl_aes_gcm_", median(aes));
   if (in_messages) line("openssl_aes_gcm_aead_", median(aead));
