@@ -45,9 +45,15 @@ bytes abort(std::string_view reason) {
 bytes timeout() { return {version, static_cast<std::uint8_t>(kind::handshake_timeout)}; }
 
 void encrypted_header(std::uint64_t sequence, bytes& out) {
-  out.push_back(version);
-  out.push_back(static_cast<std::uint8_t>(kind::encrypted));
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(sequence >> shift));
+  const auto at = out.size();
+  out.resize(at + encrypted_header_size);
+  write_encrypted_header(sequence, std::span(out).subspan(at).first<encrypted_header_size>());
+}
+
+void write_encrypted_header(std::uint64_t sequence, std::span<std::uint8_t, encrypted_header_size> out) {
+  out[0] = version;
+  out[1] = static_cast<std::uint8_t>(kind::encrypted);
+  for (std::size_t i = 0; i < 8; ++i) out[header_size + i] = static_cast<std::uint8_t>(sequence >> (56 - 8 * i));
 }
 
 }  // namespace nodus::secure_channel::frame

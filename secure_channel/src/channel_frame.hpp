@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -59,5 +60,7 @@ bytes abort(std::string_view reason);
 bytes timeout();
 /// Writes the 10-byte header of an encrypted frame; the ciphertext is appended after it.
 void encrypted_header(std::uint64_t sequence, bytes& out);
+/// The same header written over the first 10 bytes of `out` (a frame begun with room for it).
+void write_encrypted_header(std::uint64_t sequence, std::span<std::uint8_t, encrypted_header_size> out);
 
 }  // namespace nodus::secure_channel::frame

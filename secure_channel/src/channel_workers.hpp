@@ -47,6 +47,7 @@ public:
         remote_(std::move(remote)),
         config_(std::move(config)),
         close_at_(close_address(config_->channel_state->encryptor)),
+        decryptor_route_(config_->channel_state->decryptor),
         presented_(config_->presented) {}
 
   /// Where `close_secure_channel` asks the encryptor to close: the channel address + ".close".
@@ -64,8 +65,11 @@ public:
 private:
   task<result<>> close(context& ctx);
   /// Seals and sends `frame` (begun with `start_frame`, plaintext appended) as the next frame;
-  /// `counted`: a message (the `sent` counter), not a control frame.
-  task<result<>> seal_and_send(context& ctx, bytes frame, bool counted);
+  /// `counted`: a message (the `sent` counter), not a control frame. `spent`: a message already
+  /// encoded into a frame, whose storage carries this one (or an empty one).
+  task<result<>> seal_and_send(context& ctx, bytes frame, bool counted, local_message spent);
+  /// The message carrying `frame` to the peer's decryptor, made in `spent`'s storage.
+  local_message outgoing(bytes frame, local_message spent) const;
   /// Presents this end's credential again when `credentials.present` gives a new one.
   task<result<>> present_fresh_credential(context& ctx);
 
@@ -74,6 +78,7 @@ private:
   route remote_;
   std::shared_ptr<end_config> config_;
   nodus::address close_at_;                 // close_address(channel), built once rather than per message
+  route decryptor_route_;                   // the return route of every frame: this end's decryptor
   std::shared_ptr<const bytes> presented_;  // the credential the peer has from us
 };
 

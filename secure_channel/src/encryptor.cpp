@@ -31,12 +31,12 @@ bytes start_frame(std::size_t plaintext_size) {
 }
 
 result<> seal_frame(noise_cipher& cipher, std::uint64_t sequence, bytes& frame) {
-  bytes header;
-  frame::encrypted_header(sequence, header);
-  std::copy(header.begin(), header.end(), frame.begin());
-  frame.resize(frame.size() + vault::aead_tag_size);
-  auto text_and_tag = std::span(frame).subspan(frame::encrypted_header_size);
-  return cipher.seal_in_place(sequence, header, text_and_tag);
+  frame.resize(frame.size() + vault::aead_tag_size);  // within the capacity start_frame reserved
+  const auto whole = std::span(frame);
+  const auto header = whole.first<frame::encrypted_header_size>();
+  frame::write_encrypted_header(sequence, header);
+  // The header, written in place, is the associated data; the plaintext after it is sealed where it lies.
+  return cipher.seal_in_place(sequence, header, whole.subspan(frame::encrypted_header_size));
 }
 
 result<bytes> control_frame(noise_cipher& cipher, std::uint64_t sequence, frame::content what) {
@@ -85,17 +85,29 @@ task<result<>> encryptor::handle_message(context& ctx, local_message message) {
   if (config_->opts.credentials.present) {
     if (auto presented = co_await present_fresh_credential(ctx); !presented) co_return presented;
   }
-  co_return co_await seal_and_send(ctx, std::move(frame), true);
+  co_return co_await seal_and_send(ctx, std::move(frame), true, std::move(message));
 }
 
-task<result<>> encryptor::seal_and_send(context& ctx, bytes frame, bool counted) {
+local_message encryptor::outgoing(bytes frame, local_message spent) const {
+  // Copy-assigning a route into one of at least its size reuses the vector and, where they are
+  // long enough, the addresses' strings: no allocation per message for the routes.
+  spent.onward_route = remote_;
+  spent.return_route = decryptor_route_;
+  spent.payload = std::move(frame);
+  spent.metadata.clear();
+  spent.origin.reset();
+  spent.kind = message_kind::message;
+  return spent;
+}
+
+task<result<>> encryptor::seal_and_send(context& ctx, bytes frame, bool counted, local_message spent) {
   const auto sequence = next_++;
   if (sequence != 0 && sequence % config_->opts.rekey_interval == 0) {
     if (auto rekeyed = cipher_.rekey(); !rekeyed) co_return rekeyed.error();
   }
   if (auto sealed = seal_frame(cipher_, sequence, frame); !sealed) co_return sealed.error();
   if (counted) config_->channel_state->sent.fetch_add(1, std::memory_order_relaxed);
-  local_message out{remote_, route(config_->channel_state->decryptor), std::move(frame), {}};
+  auto out = outgoing(std::move(frame), std::move(spent));
   co_return co_await ctx.forward(std::move(out));
 }
 
@@ -107,7 +119,8 @@ task<result<>> encryptor::present_fresh_credential(context& ctx) {
   auto frame = start_frame(fresh->size() + 1);
   frame.insert(frame.end(), fresh->begin(), fresh->end());
   frame.push_back(static_cast<std::uint8_t>(frame::content::credential));
-  if (auto sent = co_await seal_and_send(ctx, std::move(frame), false); !sent) co_return sent;
+  local_message none;
+  if (auto sent = co_await seal_and_send(ctx, std::move(frame), false, std::move(none)); !sent) co_return sent;
   presented_ = std::move(fresh);
   ctx.log().debug("secure channel {}: presented a refreshed credential", config_->channel_state->encryptor);
   co_return ok();
@@ -125,7 +138,7 @@ task<result<>> encryptor::close(context& ctx) {
   if (sequence != 0 && sequence % config_->opts.rekey_interval == 0) (void)cipher_.rekey();
   auto sealed = control_frame(cipher_, sequence, frame::content::close);
   if (sealed) {
-    local_message out{remote_, route(channel.decryptor), std::move(sealed.value()), {}};
+    auto out = outgoing(std::move(sealed.value()), local_message{});
     if (auto sent = co_await ctx.forward(std::move(out)); !sent)
       ctx.log().info("secure channel {}: the Close message could not be sent: {}", channel.encryptor,
                      sent.error().message());
