@@ -1,5 +1,7 @@
 #include "nodus/core/transport_message.hpp"
 
+#include <cstring>
+
 #include "nodus/core/message_codec.hpp"
 
 namespace nodus {
@@ -44,7 +46,7 @@ result<route> unpack_route(const msgpack::object& o, const decode_limits& limits
   if (o.type != msgpack::type::ARRAY) return errc::malformed;
   if (o.via.array.size > limits.max_hops) return errc::too_large;
   std::vector<address> hops;
-  hops.reserve(o.via.array.size);
+  hops.reserve(o.via.array.size + 1);  // room for the hop that receives it to prepend itself
   for (const auto& hop : std::span(o.via.array.ptr, o.via.array.size)) {
     if (hop.type != msgpack::type::ARRAY || hop.via.array.size != 2) return errc::malformed;
     const auto& type = hop.via.array.ptr[0];
@@ -102,9 +104,120 @@ std::size_t encoded_size(message_kind kind, std::span<const address> onward, std
 
 namespace {
 
+// The wire form as this build's encoder writes it, read without msgpack's object tree (and its
+// zone, an allocation per message): fixarray or array 16/32 headers, fixint version and kind,
+// hops as fixarray 2 of a fixint or uint 8 type and a str of any width, a bin of any width. It
+// accepts only what decodes, checks included, and nothing trails: everything else, valid in
+// another msgpack encoding or not, goes to the general decoder, which then says what is wrong.
+// So both give the same result on every input.
+class canonical_reader {
+public:
+  explicit canonical_reader(byte_view in) : in_(in) {}
+  bool at_end() const { return at_ == in_.size(); }
+  std::size_t left() const { return in_.size() - at_; }
+  std::optional<std::uint64_t> big_endian(std::size_t n) {
+    if (left() < n) return std::nullopt;
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) v = (v << 8) | in_[at_++];
+    return v;
+  }
+  std::optional<std::uint8_t> byte() { return at_ < in_.size() ? std::optional(in_[at_++]) : std::nullopt; }
+  std::optional<std::uint64_t> fixint() {
+    auto b = byte();
+    if (!b || *b > 0x7f) return std::nullopt;
+    return *b;
+  }
+  std::optional<std::uint64_t> array() {
+    auto b = byte();
+    if (!b) return std::nullopt;
+    if (*b >= 0x90 && *b <= 0x9f) return *b & 0x0f;
+    if (*b == 0xdc) return big_endian(2);
+    if (*b == 0xdd) return big_endian(4);
+    return std::nullopt;
+  }
+  std::optional<std::string_view> str() {
+    auto b = byte();
+    if (!b) return std::nullopt;
+    std::optional<std::uint64_t> n;
+    if (*b >= 0xa0 && *b <= 0xbf)
+      n = *b & 0x1f;
+    else if (*b >= 0xd9 && *b <= 0xdb)
+      n = big_endian(std::size_t{1} << (*b - 0xd9));
+    if (!n || left() < *n) return std::nullopt;
+    const std::string_view text(reinterpret_cast<const char*>(in_.data()) + at_, static_cast<std::size_t>(*n));
+    at_ += static_cast<std::size_t>(*n);
+    return text;
+  }
+  std::optional<byte_view> bin() {
+    auto b = byte();
+    if (!b || *b < 0xc4 || *b > 0xc6) return std::nullopt;
+    auto n = big_endian(std::size_t{1} << (*b - 0xc4));
+    if (!n || left() < *n) return std::nullopt;
+    const auto body = in_.subspan(at_, static_cast<std::size_t>(*n));
+    at_ += static_cast<std::size_t>(*n);
+    return body;
+  }
+  // A route that passes every check of unpack_route.
+  std::optional<route> route_of(const decode_limits& limits) {
+    auto hops = array();
+    if (!hops || *hops > limits.max_hops || *hops > left()) return std::nullopt;
+    std::vector<address> out;
+    out.reserve(static_cast<std::size_t>(*hops) + 1);  // as unpack_route
+    for (std::uint64_t i = 0; i < *hops; ++i) {
+      if (byte() != std::optional<std::uint8_t>(0x92)) return std::nullopt;
+      auto b = byte();
+      std::uint64_t type = 0;
+      if (b && *b <= 0x7f)
+        type = *b;
+      else if (b == std::optional<std::uint8_t>(0xcc) && (left() >= 1))
+        type = *big_endian(1);
+      else
+        return std::nullopt;
+      auto text = str();
+      if (!text || text->empty() || text->size() > limits.max_address_length || !address::valid_value(*text))
+        return std::nullopt;
+      out.emplace_back(static_cast<address::transport_type>(type), std::string(*text));
+    }
+    return route(std::move(out));
+  }
+
+private:
+  byte_view in_;
+  std::size_t at_ = 0;
+};
+
+template <class TakePayload>
+std::optional<transport_message> decode_canonical(byte_view wire, const decode_limits& limits,
+                                                  TakePayload& take_payload) {
+  canonical_reader r(wire);
+  const auto fields = r.array();
+  if (fields != 4u && fields != 5u) return std::nullopt;
+  const auto version = r.fixint();
+  auto kind = message_kind::message;
+  if (fields == 4u) {
+    if (version != transport_message_version) return std::nullopt;
+  } else {
+    if (version != transport_message_kind_version) return std::nullopt;
+    const auto k = r.fixint();
+    if (!k || *k > static_cast<std::uint64_t>(message_kind::delivery_error)) return std::nullopt;
+    kind = static_cast<message_kind>(*k);
+  }
+  auto onward = r.route_of(limits);
+  if (!onward) return std::nullopt;
+  auto back = r.route_of(limits);
+  if (!back) return std::nullopt;
+  const auto payload = r.bin();
+  if (!payload || payload->size() > limits.max_payload || !r.at_end()) return std::nullopt;
+  return transport_message{std::move(*onward), std::move(*back), take_payload(payload->data(), payload->size()), kind};
+}
+
 // Decodes `wire` and hands the payload's bytes to `take_payload(pointer, size)`.
 template <class TakePayload>
-result<transport_message> decode_with(byte_view wire, const decode_limits& limits, TakePayload take_payload) {
+result<transport_message> decode_with(byte_view wire, const decode_limits& limits, TakePayload take_payload,
+                                      bool quick_path = true) {
+  if (quick_path) {
+    if (auto quick = decode_canonical(wire, limits, take_payload)) return std::move(*quick);
+  }
   auto handle = detail::unpack_bounded(wire);
   if (!handle) return handle.error();
   const msgpack::object& o = handle.value().get();
@@ -149,6 +262,22 @@ result<transport_message> decode_transport_message(bytes&& wire, const decode_li
     // The payload is the last field and nothing trails it: its bytes are the last `size` of `wire`.
     wire.erase(wire.begin(), wire.end() - static_cast<std::ptrdiff_t>(size));
     return std::move(wire);
+  });
+}
+
+namespace detail {
+result<transport_message> decode_transport_message_general(byte_view wire, const decode_limits& limits) {
+  return decode_with(
+      wire, limits, [](const std::uint8_t* body, std::size_t size) { return bytes(body, body + size); }, false);
+}
+}  // namespace detail
+
+result<transport_message> decode_transport_message_within(bytes&& buffer, byte_view wire, const decode_limits& limits) {
+  return decode_with(wire, limits, [&buffer](const std::uint8_t* body, std::size_t size) {
+    // The routes are decoded (copied out) by now, so the payload may move over them.
+    std::memmove(buffer.data(), body, size);
+    buffer.resize(size);
+    return std::move(buffer);
   });
 }
 

@@ -24,18 +24,6 @@ std::string_view describe(frame::kind k) {
   }
 }
 
-// Decodes the inner message whose wire form is `inner`, a part of `frame`, reusing `frame`'s
-// buffer for the payload: the payload's bytes move to its front (one move, no new allocation).
-result<transport_message> decode_in_place(bytes&& frame, byte_view inner, const decode_limits& limits) {
-  auto head = find_head(inner);
-  if (!head || head->length + head->payload_size != inner.size()) return decode_transport_message(inner, limits);
-  const bytes head_bytes(inner.begin(), inner.begin() + static_cast<std::ptrdiff_t>(head->length));
-  const auto payload_at = static_cast<std::size_t>(inner.data() - frame.data()) + head->length;
-  frame.erase(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(payload_at));
-  frame.resize(head->payload_size);
-  return decode_transport_message(head_bytes, std::move(frame), limits);
-}
-
 }  // namespace
 
 task<result<>> decryptor::initialize(context& ctx) {
@@ -321,7 +309,8 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_mess
 
   decode_limits limits;
   limits.max_payload = config_->opts.max_payload_size;
-  auto inner = decode_in_place(std::move(wire), inner_wire, limits);
+  // The frame's buffer becomes the payload: its bytes move to the front, nothing is allocated.
+  auto inner = decode_transport_message_within(std::move(wire), inner_wire, limits);
   if (!inner || inner.value().onward_route.empty()) {
     ctx.log().warn("secure channel {}: message {} from {} does not decode; dropped", channel.encryptor, f.sequence,
                    channel.peer);

@@ -244,3 +244,48 @@ TEST_CASE("addresses that could forge log lines or terminal escapes are refused 
     CHECK_FALSE(decode_transport_message(encode(back)));
   }
 }
+
+TEST_CASE("the quick decoder of the encoder's own form agrees with msgpack's general one") {
+  // Every truncation and every single bit flip of a sample gives the same value or error code
+  // through both; so do other encodings of the same message, which only the general one reads.
+  const auto wire = encode(sample());
+  const auto agree = [](byte_view w) {
+    const auto quick = decode_transport_message(w);
+    const auto general = detail::decode_transport_message_general(w);
+    REQUIRE(quick.has_value() == general.has_value());
+    if (quick) {
+      CHECK(quick.value() == general.value());
+    } else {
+      CHECK(quick.error() == general.error());
+    }
+  };
+  agree(wire);
+  for (std::size_t n = 0; n < wire.size(); ++n) agree(byte_view(wire).first(n));
+  for (std::size_t i = 0; i < wire.size(); ++i)
+    for (int bit = 0; bit < 8; ++bit) {
+      bytes flipped = wire;
+      flipped[i] ^= static_cast<std::uint8_t>(1u << bit);
+      agree(flipped);
+    }
+  // The version as a uint 8 (0xcc 0x01) instead of a fixint: the same message, read by the
+  // general decoder.
+  bytes wide{0x94, 0xcc, 0x01};
+  wide.insert(wide.end(), wire.begin() + 2, wire.end());
+  agree(wide);
+  REQUIRE(decode_transport_message(wide));
+  CHECK(decode_transport_message(wide).value() == sample());
+}
+
+TEST_CASE("a message decoded inside a larger buffer takes the buffer over as its payload") {
+  const auto m = sample();
+  bytes buffer{0xaa, 0xbb};
+  const auto wire = encode(m);
+  buffer.insert(buffer.end(), wire.begin(), wire.end());
+  buffer.push_back(0xcc);  // something after it, as a secure channel's content kind
+  const auto inside = byte_view(buffer).subspan(2, wire.size());
+  const auto* storage = buffer.data();
+  auto decoded = decode_transport_message_within(std::move(buffer), inside);
+  REQUIRE(decoded);
+  CHECK(decoded.value() == m);
+  CHECK(decoded.value().payload.data() == storage);  // the same buffer, not a copy
+}

@@ -6,7 +6,9 @@
 // Input: [limits] then the wire form. `limits` picks the decode limits (payload, hops, address
 // length) from small sets, so every too_large check is reachable with short inputs.
 //
-// Properties: the borrowed and owned forms agree (value or error code); when `find_head` finds
+// Properties: the borrowed and owned forms agree (value or error code), with each other, with
+// the form that decodes inside a larger buffer, and with msgpack's general decoder alone (the
+// quick path for the encoder's own form must not change any result); when `find_head` finds
 // a head it lies inside the input, and when head and payload make up the whole input the split
 // form succeeds exactly when the whole form does, with the same message; in a message that
 // decodes, a head that `find_head` finds ends where its payload starts; re-encoding it gives bytes of
@@ -95,15 +97,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto wire = in.rest();
   check_delivery_error(wire);
 
-  std::optional<result<transport_message>> borrowed, owned, split;
+  std::optional<result<transport_message>> borrowed, owned, split, general, within;
   {
     allocation_watch watch;
     borrowed = decode_transport_message(wire, limits);
     owned = decode_transport_message(bytes(wire.begin(), wire.end()), limits);
     split = decode_split(wire, limits);
+    general = detail::decode_transport_message_general(wire, limits);
     watch.check(allocation_watch::decoder_limit(wire.size()));
   }
+  {
+    // The wire form inside a buffer, after a few bytes of something else (a secure channel's
+    // decrypted frame).
+    bytes buffer(3, 0xee);
+    buffer.insert(buffer.end(), wire.begin(), wire.end());
+    const byte_view inside = byte_view(buffer).subspan(3);
+    within = decode_transport_message_within(std::move(buffer), inside, limits);
+  }
   NODUS_FUZZ_CHECK(same(*borrowed, *owned));
+  NODUS_FUZZ_CHECK(same(*borrowed, *general));
+  NODUS_FUZZ_CHECK(same(*borrowed, *within));
   if (split) {
     NODUS_FUZZ_CHECK(split->has_value() == borrowed->has_value());
     if (split->has_value()) NODUS_FUZZ_CHECK(split->value() == borrowed->value());

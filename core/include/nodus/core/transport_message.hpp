@@ -71,6 +71,12 @@ result<transport_message> decode_transport_message(byte_view wire, const decode_
 /// which becomes the message's payload, so a large payload is not copied to a new allocation.
 result<transport_message> decode_transport_message(bytes&& wire, const decode_limits& limits = {});
 
+/// The same for a wire form lying inside `buffer` (`wire` is a part of it), taking the buffer
+/// over: the payload's bytes move to its front and the buffer becomes the payload (a secure
+/// channel decrypts a frame in place and decodes the message inside it).
+result<transport_message> decode_transport_message_within(bytes&& buffer, byte_view wire,
+                                                          const decode_limits& limits = {});
+
 /// Where a wire form's payload starts, read from its first bytes.
 struct wire_head {
   std::size_t length = 0;        ///< bytes before the payload's bytes
@@ -83,6 +89,12 @@ std::optional<wire_head> find_head(byte_view wire);
 /// Decodes a message whose head (see `find_head`) and payload were received apart, so a large
 /// payload can be read straight into its own buffer. Checks as the whole-message form does.
 result<transport_message> decode_transport_message(byte_view head, bytes&& payload, const decode_limits& limits = {});
+
+namespace detail {
+/// `decode_transport_message` through msgpack's general decoder only, without the quick path
+/// for this build's own encoding: for the tests and fuzz targets that compare the two.
+result<transport_message> decode_transport_message_general(byte_view wire, const decode_limits& limits = {});
+}  // namespace detail
 
 /// The local form of a message that arrived from another node (no metadata yet; its kind kept).
 local_message to_local_message(transport_message m);
