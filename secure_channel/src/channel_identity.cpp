@@ -80,10 +80,13 @@ result_or_failure<verified_peer> verify_peer(byte_view payload, const bytes& rem
     const auto* p = reinterpret_cast<const std::uint8_t*>(items[i].via.bin.ptr);
     return byte_view(p, items[i].via.bin.size);
   };
-  auto history = vault::change_history::decode(field(1));
-  if (!history) return history.error();
+  auto decoded = vault::change_history::decode(field(1));
+  if (!decoded) return decoded.error();
   auto attestation = vault::attestation::decode(field(2));
   if (!attestation) return attestation.error();
+  // Verified once, here: the attestation and the memory of known identities both take it as it is.
+  auto history = vault::verified_history::of(std::move(decoded).value());
+  if (!history) return history.error();
   auto id = vault::verify_attestation(history.value(), attestation.value(), remote_static);
   if (!id) return id.error();
   verified_peer peer{id.value(), std::nullopt};

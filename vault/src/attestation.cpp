@@ -121,9 +121,15 @@ result_or_failure<attestation> attestation::decode(byte_view encoded) {
 
 result_or_failure<identifier> verify_attestation(const change_history& history, const attestation& a,
                                                  byte_view static_key, std::chrono::system_clock::time_point now) {
-  auto id = history.verify();
-  if (!id) return id.error();
-  const identifier& ident = id.value();
+  auto verified = verified_history::of(history);
+  if (!verified) return std::move(verified).error();
+  return verify_attestation(verified.value(), a, static_key, now);
+}
+
+result_or_failure<identifier> verify_attestation(const verified_history& verified, const attestation& a,
+                                                 byte_view static_key, std::chrono::system_clock::time_point now) {
+  const change_history& history = verified.history();
+  const identifier& ident = verified.id();
   if (a.version != detail::attestation_content_version)
     return untrusted(ident, "of unknown version " + std::to_string(a.version));
   if (auto bound = check_binding(history, ident, a); !bound) return bound.error();

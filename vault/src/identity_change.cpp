@@ -137,6 +137,12 @@ result_or_failure<identifier> change_history::verify() const {
   return ident;
 }
 
+result_or_failure<verified_history> verified_history::of(change_history history) {
+  auto id = history.verify();
+  if (!id) return std::move(id).error();
+  return verified_history(std::move(history), std::move(id).value());
+}
+
 identifier change_history::id() const {
   if (changes_.empty()) return {};
   const bytes digest = sha256(changes_.front().signed_content());

@@ -142,10 +142,15 @@ known_identities::known_identities(std::unique_ptr<impl> p) : impl_(std::move(p)
 known_identities::~known_identities() = default;
 
 result_or_failure<identifier> known_identities::check_and_remember(const change_history& presented) {
-  auto id = presented.verify();
-  if (!id) return id;
+  auto verified = verified_history::of(presented);
+  if (!verified) return std::move(verified).error();
+  return check_and_remember(verified.value());
+}
+
+result_or_failure<identifier> known_identities::check_and_remember(const verified_history& presented) {
   std::lock_guard lock(impl_->mutex);
-  return impl_->root ? impl_->check_in_directory(id.value(), presented) : impl_->check_in_memory(id.value(), presented);
+  return impl_->root ? impl_->check_in_directory(presented.id(), presented.history())
+                     : impl_->check_in_memory(presented.id(), presented.history());
 }
 
 result_or_failure<change_history> known_identities::latest(const identifier& id) const {

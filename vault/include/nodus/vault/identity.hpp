@@ -68,6 +68,23 @@ private:
   std::vector<identity_change> changes_;
 };
 
+/// A change history that has verified: made only by `verified_history::of`, which runs
+/// `change_history::verify`, so the functions taking one need not verify it again (a handshake
+/// used to verify the peer's history twice: for its attestation and before remembering it).
+class verified_history {
+public:
+  /// `history` if it verifies (as `change_history::verify` says), with its identifier.
+  static result_or_failure<verified_history> of(change_history history);
+
+  const change_history& history() const noexcept { return history_; }
+  const identifier& id() const noexcept { return id_; }
+
+private:
+  verified_history(change_history h, identifier id) : history_(std::move(h)), id_(std::move(id)) {}
+  change_history history_;
+  identifier id_;
+};
+
 /// An identity's signed statement: "as of change `change_hash`, my secure-channel static X25519
 /// key is `subject_key`, until `expires_at`". Signed by the primary key of that change.
 struct attestation {
@@ -89,6 +106,10 @@ struct attestation {
 /// so. The failure names the identifier.
 result_or_failure<identifier> verify_attestation(
     const change_history& history, const attestation& a, byte_view static_key,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+/// The same for a history already verified (its signatures are not checked again).
+result_or_failure<identifier> verify_attestation(
+    const verified_history& history, const attestation& a, byte_view static_key,
     std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 /// An identity whose current primary key is held by a vault.

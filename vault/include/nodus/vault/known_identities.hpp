@@ -29,6 +29,8 @@ public:
   /// primary key has been rotated away) or forks from it (the reason names the first change
   /// that differs). Returns the identifier.
   result_or_failure<identifier> check_and_remember(const change_history& presented);
+  /// The same for a history already verified (its signatures are not checked again).
+  result_or_failure<identifier> check_and_remember(const verified_history& presented);
 
   /// The history seen last under `id`; `errc::not_found` when there is none.
   result_or_failure<change_history> latest(const identifier& id) const;
