@@ -64,10 +64,11 @@ public:
 
 private:
   task<result<>> close(context& ctx);
-  /// Seals and sends `frame` (begun with `start_frame`, plaintext appended) as the next frame;
-  /// `counted`: a message (the `sent` counter), not a control frame. `spent`: a message already
-  /// encoded into a frame, whose storage carries this one (or an empty one).
-  task<result<>> seal_and_send(context& ctx, bytes frame, bool counted, local_message spent);
+  /// Seals `frame` (begun with `start_frame`, plaintext appended) as the next frame and makes
+  /// the message that carries it to the peer; `counted`: a message (the `sent` counter), not a
+  /// control frame. `spent`: a message already encoded into a frame, whose storage carries this
+  /// one (or an empty one).
+  result<local_message> seal_for_peer(bytes frame, bool counted, local_message spent);
   /// The message carrying `frame` to the peer's decryptor, made in `spent`'s storage.
   local_message outgoing(bytes frame, local_message spent) const;
   /// Presents this end's credential again when `credentials.present` gives a new one.
@@ -104,7 +105,18 @@ public:
 private:
   bool initiator() const { return config_->waiter.has_value(); }
   task<result<>> on_handshake(context& ctx, frame::kind kind, local_message message);
-  task<result<>> on_encrypted(context& ctx, frame::parsed frame, local_message message);
+  /// What an encrypted frame asks for once opened.
+  struct opened {
+    enum class action : std::uint8_t { none, deliver, confirmed, closed };
+    action what = action::none;  // none: dropped (counted and logged) or taken in (a credential)
+    local_message message;       // deliver: the inner message, ready to forward
+    std::uint64_t sequence = 0;
+  };
+  /// Checks an encrypted frame against the replay window, authenticates and decrypts it in
+  /// place (`message.payload`), moves the window, and decodes the inner message to deliver.
+  opened open_encrypted(context& ctx, frame::parsed frame, local_message& message);
+  /// What a confirmation or a close asks for.
+  task<result<>> on_control(context& ctx, opened::action what);
   task<result<>> on_abort(context& ctx, std::string reason);
   task<result<>> complete_handshake(context& ctx);
   task<result<>> end_handshake(context& ctx, failure why, bool tell_peer);

@@ -55,8 +55,16 @@ task<result<>> decryptor::handle_message(context& ctx, local_message message) {
     channel.rejected.fetch_add(1, std::memory_order_release);
     co_return ok();
   }
+  if (parsed->kind == frame::kind::encrypted) {
+    // The hot path: decrypted, checked and decoded without a coroutine of its own, then one await.
+    auto opened_frame = open_encrypted(ctx, *parsed, message);
+    if (opened_frame.what != opened::action::deliver) co_return co_await on_control(ctx, opened_frame.what);
+    if (auto sent = co_await ctx.forward(std::move(opened_frame.message)); !sent)
+      ctx.log().info("secure channel {}: message {} could not be delivered: {}", channel.encryptor,
+                     opened_frame.sequence, sent.error().message());
+    co_return ok();
+  }
   switch (parsed->kind) {
-    case frame::kind::encrypted: co_return co_await on_encrypted(ctx, *parsed, std::move(message));
     case frame::kind::abort: {
       // The peer's words, unauthenticated: escaped and cut short before they reach a log.
       constexpr std::size_t max_reason = 300;
@@ -234,7 +242,7 @@ result<> decryptor::open(std::uint64_t sequence, byte_view header, std::span<std
     }
     if (auto rekeyed = next.value().rekey(); !rekeyed) return rekeyed.error();
   }
-  if (auto opened = next.value().open_in_place(sequence, header, text_and_tag); !opened) return opened;
+  if (auto done = next.value().open_in_place(sequence, header, text_and_tag); !done) return done;
   previous_ = std::move(before);
   current_.emplace(std::move(next.value()));
   epoch_ = epoch;
@@ -242,24 +250,25 @@ result<> decryptor::open(std::uint64_t sequence, byte_view header, std::span<std
 }
 
 // `f` points into `message.payload`, which is decrypted in place and becomes the delivered
-// message's payload.
-task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_message message) {
+// message's payload. Everything up to the one thing to await is done here, outside any
+// coroutine: per message the only coroutine frames are handle_message's and forward's.
+decryptor::opened decryptor::open_encrypted(context& ctx, frame::parsed f, local_message& message) {
   auto& channel = *config_->channel_state;
   if (!established_) {
     ctx.log().warn("secure channel {}: an encrypted frame before the handshake ended was dropped", channel.decryptor);
     channel.rejected.fetch_add(1, std::memory_order_release);
-    co_return ok();
+    return {};
   }
   switch (window_.check(f.sequence)) {
     case replay_window::verdict::duplicate:
       ctx.log().debug("secure channel {}: duplicate of message {} dropped", channel.encryptor, f.sequence);
       channel.duplicates_dropped.fetch_add(1, std::memory_order_release);
-      co_return ok();
+      return {};
     case replay_window::verdict::too_old:
       ctx.log().warn("secure channel {}: message {} is older than the replay window and was rejected",
                      channel.encryptor, f.sequence);
       channel.rejected.fetch_add(1, std::memory_order_release);
-      co_return ok();
+      return {};
     case replay_window::verdict::fresh: break;
   }
   // Decrypted where it lies: the frame's bytes after the header become the plaintext.
@@ -271,7 +280,7 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_mess
     ctx.log().warn("secure channel {}: message {} failed authentication and was dropped", channel.encryptor,
                    f.sequence);
     channel.rejected.fetch_add(1, std::memory_order_release);
-    co_return ok();
+    return {};
   }
   // Authenticated: only now may the window move.
   const auto was_missing = window_.missing();
@@ -293,18 +302,16 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_mess
       if (initiator() && !channel.open.load()) {
         channel.open.store(true);
         ctx.log().info("secure channel {} established with {} (initiator)", channel.encryptor, channel.peer);
-        co_return co_await tell_waiter(ctx);
+        return {opened::action::confirmed};
       }
-      co_return ok();
+      return {};
     case frame::content::close:
       channel.open.store(false);
       ctx.log().info("secure channel {} closed by {}", channel.encryptor, channel.peer);
-      (void)co_await ctx.stop_worker(channel.encryptor);
-      (void)co_await ctx.stop_worker(ctx.address());
-      co_return ok();
-    case frame::content::credential: on_credential(ctx, inner_wire); co_return ok();
+      return {opened::action::closed};
+    case frame::content::credential: on_credential(ctx, inner_wire); return {};
     case frame::content::message: break;
-    default: channel.rejected.fetch_add(1, std::memory_order_release); co_return ok();
+    default: channel.rejected.fetch_add(1, std::memory_order_release); return {};
   }
 
   decode_limits limits;
@@ -315,14 +322,15 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_mess
     ctx.log().warn("secure channel {}: message {} from {} does not decode; dropped", channel.encryptor, f.sequence,
                    channel.peer);
     channel.rejected.fetch_add(1, std::memory_order_release);
-    co_return ok();
+    return {};
   }
   if (config_->opts.credentials.verify && !peer_credential_valid(ctx)) {
     channel.rejected.fetch_add(1, std::memory_order_release);
-    co_return ok();
+    return {};
   }
   channel.delivered.fetch_add(1, std::memory_order_release);
-  auto local = to_local_message(std::move(inner).value());
+  opened out{opened::action::deliver, to_local_message(std::move(inner).value()), f.sequence};
+  auto& local = out.message;
   local.return_route.prepend(channel.encryptor);
   local.metadata.emplace(identifier_key, channel.peer);
   local.metadata.emplace(channel_key, channel.encryptor.value());
@@ -331,10 +339,19 @@ task<result<>> decryptor::on_encrypted(context& ctx, frame::parsed f, local_mess
       local.metadata.emplace(std::string(attribute_key_prefix) + name, value);
   }
   local.origin = channel.origin;
-  if (auto sent = co_await ctx.forward(std::move(local)); !sent)
-    ctx.log().info("secure channel {}: message {} could not be delivered: {}", channel.encryptor, f.sequence,
-                   sent.error().message());
-  co_return ok();
+  return out;
+}
+
+task<result<>> decryptor::on_control(context& ctx, opened::action what) {
+  auto& channel = *config_->channel_state;
+  switch (what) {
+    case opened::action::confirmed: co_return co_await tell_waiter(ctx);
+    case opened::action::closed:
+      (void)co_await ctx.stop_worker(channel.encryptor);
+      (void)co_await ctx.stop_worker(ctx.address());
+      co_return ok();
+    default: co_return ok();
+  }
 }
 
 void decryptor::on_credential(context& ctx, byte_view credential) {

@@ -85,7 +85,11 @@ task<result<>> encryptor::handle_message(context& ctx, local_message message) {
   if (config_->opts.credentials.present) {
     if (auto presented = co_await present_fresh_credential(ctx); !presented) co_return presented;
   }
-  co_return co_await seal_and_send(ctx, std::move(frame), true, std::move(message));
+  // Sealed outside any coroutine of its own: per message the only frames are this one and forward's.
+  auto sealed = seal_for_peer(std::move(frame), true, std::move(message));
+  if (!sealed) co_return sealed.error();
+  auto out = std::move(sealed).value();
+  co_return co_await ctx.forward(std::move(out));
 }
 
 local_message encryptor::outgoing(bytes frame, local_message spent) const {
@@ -100,15 +104,14 @@ local_message encryptor::outgoing(bytes frame, local_message spent) const {
   return spent;
 }
 
-task<result<>> encryptor::seal_and_send(context& ctx, bytes frame, bool counted, local_message spent) {
+result<local_message> encryptor::seal_for_peer(bytes frame, bool counted, local_message spent) {
   const auto sequence = next_++;
   if (sequence != 0 && sequence % config_->opts.rekey_interval == 0) {
-    if (auto rekeyed = cipher_.rekey(); !rekeyed) co_return rekeyed.error();
+    if (auto rekeyed = cipher_.rekey(); !rekeyed) return rekeyed.error();
   }
-  if (auto sealed = seal_frame(cipher_, sequence, frame); !sealed) co_return sealed.error();
+  if (auto sealed = seal_frame(cipher_, sequence, frame); !sealed) return sealed.error();
   if (counted) config_->channel_state->sent.fetch_add(1, std::memory_order_relaxed);
-  auto out = outgoing(std::move(frame), std::move(spent));
-  co_return co_await ctx.forward(std::move(out));
+  return outgoing(std::move(frame), std::move(spent));
 }
 
 task<result<>> encryptor::present_fresh_credential(context& ctx) {
@@ -119,8 +122,10 @@ task<result<>> encryptor::present_fresh_credential(context& ctx) {
   auto frame = start_frame(fresh->size() + 1);
   frame.insert(frame.end(), fresh->begin(), fresh->end());
   frame.push_back(static_cast<std::uint8_t>(frame::content::credential));
-  local_message none;
-  if (auto sent = co_await seal_and_send(ctx, std::move(frame), false, std::move(none)); !sent) co_return sent;
+  auto sealed = seal_for_peer(std::move(frame), false, local_message{});
+  if (!sealed) co_return sealed.error();
+  auto out = std::move(sealed).value();
+  if (auto sent = co_await ctx.forward(std::move(out)); !sent) co_return sent;
   presented_ = std::move(fresh);
   ctx.log().debug("secure channel {}: presented a refreshed credential", config_->channel_state->encryptor);
   co_return ok();
