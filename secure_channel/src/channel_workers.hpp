@@ -69,6 +69,9 @@ private:
   /// control frame. `spent`: a message already encoded into a frame, whose storage carries this
   /// one (or an empty one).
   result<local_message> seal_for_peer(bytes frame, bool counted, local_message spent);
+  /// The sealed frame of `message` (addressed to the channel, with somewhere to go after it),
+  /// ready to forward to the peer.
+  result<local_message> seal_message(local_message message);
   /// The message carrying `frame` to the peer's decryptor, made in `spent`'s storage.
   local_message outgoing(bytes frame, local_message spent) const;
   /// Presents this end's credential again when `credentials.present` gives a new one.
@@ -104,6 +107,8 @@ public:
 
 private:
   bool initiator() const { return config_->waiter.has_value(); }
+  /// Every frame but an encrypted one: handshake messages, aborts, the handshake timeout.
+  task<result<>> handle_other(context& ctx, local_message message);
   task<result<>> on_handshake(context& ctx, frame::kind kind, local_message message);
   /// What an encrypted frame asks for once opened.
   struct opened {

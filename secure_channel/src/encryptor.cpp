@@ -65,14 +65,25 @@ worker_options encryptor::mailbox(const options& o, std::shared_ptr<const flow_o
 }
 
 task<result<>> encryptor::handle_message(context& ctx, local_message message) {
-  auto& channel = *config_->channel_state;
+  // Only the awaits are here, so that this coroutine's frame stays small (glibc's per-thread
+  // cache takes blocks up to 1 KiB; larger ones take malloc's slow path): the work is in
+  // seal_message.
   if (message.onward_route.next() == close_at_) co_return co_await close(ctx);
-  (void)message.onward_route.step();  // ourselves
-  if (message.onward_route.empty()) {
-    ctx.log().warn("secure channel {}: a message with nowhere to go after the channel was dropped", channel.encryptor);
+  if (message.onward_route.size() < 2) {  // only ourselves
+    ctx.log().warn("secure channel {}: a message with nowhere to go after the channel was dropped",
+                   config_->channel_state->encryptor);
     co_return ok();
   }
+  if (config_->opts.credentials.present) {
+    if (auto presented = co_await present_fresh_credential(ctx); !presented) co_return presented;
+  }
+  auto sealed = seal_message(std::move(message));
+  if (!sealed) co_return sealed.error();
+  co_return co_await ctx.forward(std::move(sealed).value());
+}
 
+result<local_message> encryptor::seal_message(local_message message) {
+  (void)message.onward_route.step();  // ourselves
   // Plaintext: the inner message's wire form, then the content kind (last, so the receiver can
   // drop it and decode the rest in place). It is encrypted where it lies, in the frame.
   const std::span<const nodus::address> onward(message.onward_route.begin(), message.onward_route.end());
@@ -81,15 +92,7 @@ task<result<>> encryptor::handle_message(context& ctx, local_message message) {
   encode_head_append(message.kind, onward, back, message.payload.size(), frame);
   frame.insert(frame.end(), message.payload.begin(), message.payload.end());
   frame.push_back(static_cast<std::uint8_t>(frame::content::message));
-
-  if (config_->opts.credentials.present) {
-    if (auto presented = co_await present_fresh_credential(ctx); !presented) co_return presented;
-  }
-  // Sealed outside any coroutine of its own: per message the only frames are this one and forward's.
-  auto sealed = seal_for_peer(std::move(frame), true, std::move(message));
-  if (!sealed) co_return sealed.error();
-  auto out = std::move(sealed).value();
-  co_return co_await ctx.forward(std::move(out));
+  return seal_for_peer(std::move(frame), true, std::move(message));
 }
 
 local_message encryptor::outgoing(bytes frame, local_message spent) const {
