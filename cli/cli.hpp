@@ -45,6 +45,8 @@ int kafka_consumer(const std::vector<std::string>& args);
 int kafka_producer(const std::vector<std::string>& args);
 /// `kafka-custodian`: the keys of encrypted Kafka records (cli/kafka_custodian_commands.cpp).
 int kafka_custodian(const std::vector<std::string>& args);
+/// `transit`: encryption as a service, Vault transit compatible (cli/transit_commands.cpp).
+int transit(const std::vector<std::string>& args);
 int status(const std::vector<std::string>& args);
 int worker(const std::vector<std::string>& args);
 /// `message send --from NODE`: the node sends and waits for the reply.

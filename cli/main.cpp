@@ -26,6 +26,8 @@ commands:
                            kafka-producer: the same, on the seeds' ports 4000 and 5000)
   kafka-custodian          create, list, delete, allow, revoke, key list|delete: the keys of
                            end-to-end encrypted Kafka records, on the consumers' node
+  transit                  create, list, delete a Vault-transit-compatible encryption service on a
+                           node; policy create|list|delete, token create|list|revoke: who may use it
   worker list              the workers a node runs
   message send             send a text message along a route and print the reply
   hub                      run a hub node in the foreground: TCP listener, relays (forwarding_service),
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
   if (command == "kafka-consumer") return nodus::cli::kafka_consumer(args);
   if (command == "kafka-producer") return nodus::cli::kafka_producer(args);
   if (command == "kafka-custodian") return nodus::cli::kafka_custodian(args);
+  if (command == "transit") return nodus::cli::transit(args);
   if (command == "identity") return nodus::cli::identity(args);
   if (command == "project") return nodus::cli::project(args);
   if (command == "kafka-dev") return nodus::cli::kafka_dev(args);

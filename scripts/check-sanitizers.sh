@@ -21,7 +21,7 @@ if [[ ! -f "$build/build.ninja" ]]; then
     -DNODUS_SANITIZE=address,undefined -DNODUS_BUILD_EXAMPLES=OFF >/dev/null
 fi
 cmake --build "$build" --target core_tests vault_tests node_tests transports_tests services_tests portal_tests \
-  kafka_tests kafka_records_tests kafka_crypto_tests kafka_portal_tests policy_tests authority_tests hub_tests nodus
+  kafka_tests kafka_records_tests kafka_crypto_tests kafka_portal_tests policy_tests authority_tests hub_tests transit_tests nodus
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:check_initialization_order=1:strict_init_order=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build" -L unit -j2 --output-on-failure "$@"
@@ -29,7 +29,7 @@ ctest --test-dir "$build" -L unit -j2 --output-on-failure "$@"
 # their reports go to files (log_path), which must stay empty. The portal test moves 64 MiB here.
 reports=$(mktemp -d)
 trap 'rm -rf "$reports"' EXIT
-for script in cli_node_lifecycle cli_seed000 cli_portal cli_kafka_portal cli_kafka_custodian; do
+for script in cli_node_lifecycle cli_seed000 cli_portal cli_kafka_portal cli_kafka_custodian transit_hvac; do
   ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$reports/asan" UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$reports/ubsan" \
     NODUS_PORTAL_BIG_BYTES=$((64 << 20)) /usr/bin/python3 "tests/integration/$script.py" \
     --nodus "$build/cli/nodus" --examples "$build/examples"

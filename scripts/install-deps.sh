@@ -30,6 +30,9 @@ packages=(
   # the fuzz targets (tests/fuzz, run by scripts/test.sh): clang 14 with libFuzzer and the
   # ASan/UBSan runtimes
   clang libclang-rt-14-dev
+  # the transit service's tests (issue 17): an independent Vault client, and SoftHSM2 as the
+  # PKCS#11 token holding a key-encryption key (p11-kit's pkcs11.h header for the PKCS#11 API)
+  python3-hvac softhsm2 libp11-kit-dev
   # formatting check (.clang-format) in scripts/check-format.sh
   clang-format
 )

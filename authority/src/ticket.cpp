@@ -10,18 +10,7 @@ namespace {
 
 using namespace detail;
 
-constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 auto malformed(std::string what) { return fail(make_error_code(errc::malformed), "not a ticket: " + what); }
-
-int digit_of(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
 
 bool identifier_shape(std::string_view id) {
   if (id.size() != 41 || id[0] != 'I') return false;
@@ -44,42 +33,6 @@ std::string_view trimmed(std::string_view s) {
 }
 
 }  // namespace
-
-std::string base64url_encode(byte_view data) {
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (auto b : data) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += alphabet[(acc >> bits) & 63];
-    }
-  }
-  if (bits > 0) out += alphabet[(acc << (6 - bits)) & 63];
-  return out;
-}
-
-std::optional<bytes> base64url_decode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  bytes out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int d = digit_of(c);
-    if (d < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(d);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<std::uint8_t>((acc >> bits) & 0xff));
-    }
-  }
-  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;  // non-canonical trailing bits
-  return out;
-}
 
 std::string ticket_text(const enrollment_ticket& t) {
   bytes out;

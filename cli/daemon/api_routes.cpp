@@ -126,6 +126,13 @@ task<control::reply> handle(std::shared_ptr<node_state> s, control::request req)
     if (whole && post) co_return co_await create_kafka_custodian(s, std::move(req.body));
     if (!whole) co_return co_await kafka_custodian_item(s, req.method, item, std::move(req.body));
   }
+  if (collection == "transit-listeners") {
+    if (whole && get) co_return listing(transit_listeners_json(*s));
+    if (whole && post) co_return co_await create_transit_listener(s, std::move(req.body));
+    if (!whole && del) co_return co_await delete_transit_listener(s, item);
+  }
+  if (collection == "transit-policies") co_return co_await transit_policies(s, req.method, item, std::move(req.body));
+  if (collection == "transit-tokens") co_return co_await transit_tokens(s, req.method, item, std::move(req.body));
   co_return control::error_reply(
       404, "no such endpoint: " + req.method + " " + req.path + " (docs/control-api.md lists them)");
 }

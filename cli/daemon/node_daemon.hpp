@@ -27,6 +27,8 @@
 #include "nodus/portal/portal.hpp"
 #include "nodus/relay/relay.hpp"
 #include "nodus/secure_channel/secure_channel.hpp"
+#include "nodus/transit/api.hpp"
+#include "nodus/transit/server.hpp"
 #include "nodus/transports/tcp.hpp"
 #include "nodus/vault/identity.hpp"
 #include "nodus/vault/vault.hpp"
@@ -118,6 +120,14 @@ struct kafka_custodian_entry {
   std::shared_ptr<kafka_crypto::key_custodian> custodian;
 };
 
+/// A transit service listener (transit create; nodus::transit): the node's transit keys in its
+/// vault and in `transit-keys.json`, tokens and policies in `transit-tokens.json`.
+struct transit_listener_entry {
+  std::string listen;  ///< as asked
+  std::optional<transit::tls_files> tls;
+  std::shared_ptr<transit::server> server;
+};
+
 /// The running node's state, shared by the API's handlers. The mutex guards the lists and is
 /// never held across a `co_await`.
 struct node_state {
@@ -156,6 +166,9 @@ struct node_state {
   std::vector<kafka_outlet_entry> kafka_outlets;
   std::vector<kafka_inlet_entry> kafka_inlets;
   std::vector<kafka_custodian_entry> kafka_custodians;
+  std::vector<transit_listener_entry> transit_listeners;
+  /// The transit service's keys, tokens and API, opened on first use (services_transit.cpp).
+  std::shared_ptr<const transit::service> transit_api;
 
   /// node.json: the node's name, identity and services (from the lists above).
   json::value config() const;  // call with the mutex held
@@ -228,6 +241,17 @@ json::value kafka_custodians_json(node_state& s);
 /// The entry node.json keeps for a custodian (its lists as they are now).
 json::value kafka_custodian_config(const kafka_custodian_entry& c);
 task<control::reply> send_message(std::shared_ptr<node_state> s, json::value body);
+task<control::reply> create_transit_listener(std::shared_ptr<node_state> s, json::value body);
+task<control::reply> delete_transit_listener(std::shared_ptr<node_state> s, std::string where);
+json::value transit_listeners_json(node_state& s);
+/// The entry node.json keeps for a transit listener.
+json::value transit_listener_config(const transit_listener_entry& l);
+/// GET and POST on /transit-policies, DELETE on /transit-policies/NAME.
+task<control::reply> transit_policies(std::shared_ptr<node_state> s, std::string method, std::string item,
+                                      json::value body);
+/// GET and POST on /transit-tokens, DELETE on /transit-tokens/ACCESSOR.
+task<control::reply> transit_tokens(std::shared_ptr<node_state> s, std::string method, std::string item,
+                                    json::value body);
 
 /// Starts again every service node.json lists (at `node start`); each failure is logged and
 /// the rest still start.

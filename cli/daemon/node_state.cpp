@@ -20,6 +20,7 @@ constexpr const char* inlets_key = "tcp_inlets";
 constexpr const char* kafka_outlets_key = "kafka_outlets";
 constexpr const char* kafka_inlets_key = "kafka_inlets";
 constexpr const char* kafka_custodians_key = "kafka_custodians";
+constexpr const char* transit_listeners_key = "transit_listeners";
 
 }  // namespace
 
@@ -94,6 +95,9 @@ json::value node_state::config() const {
   json::value custodian_list = json::array{};
   for (const auto& c : kafka_custodians) custodian_list.push_back(kafka_custodian_config(c));
   services[kafka_custodians_key] = std::move(custodian_list);
+  json::value transit_list = json::array{};
+  for (const auto& l : transit_listeners) transit_list.push_back(transit_listener_config(l));
+  services[transit_listeners_key] = std::move(transit_list);
   for (const auto& u : not_restored) services[u.kind].push_back(u.entry);
   out["services"] = std::move(services);
   return out;
@@ -137,6 +141,7 @@ json::value node_state::describe() {
   out["kafka_outlets"] = kafka_outlets_json(*this);
   out["kafka_inlets"] = kafka_inlets_json(*this);
   out["kafka_custodians"] = kafka_custodians_json(*this);
+  out["transit_listeners"] = transit_listeners_json(*this);
   json::value pending = json::array{};
   {
     std::lock_guard lock(mutex);
@@ -182,6 +187,7 @@ task<void> restore_services(std::shared_ptr<node_state> s, json::value services)
   co_await restore_kind(s, services, kafka_outlets_key, &create_kafka_outlet);
   // Before the inlets: a consumer's inlet may use its node's own custodian.
   co_await restore_kind(s, services, kafka_custodians_key, &create_kafka_custodian);
+  co_await restore_kind(s, services, transit_listeners_key, &create_transit_listener);
   co_await restore_kind(s, services, tcp_listeners_key, &create_tcp_listener);
   co_await restore_kind(s, services, relays_key, &create_relay);
   co_await restore_kind(s, services, inlets_key, &create_inlet);

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "nodus/core/base64.hpp"
 #include "nodus/core/bytes.hpp"
 #include "nodus/core/json.hpp"
 
@@ -27,8 +28,8 @@ std::optional<std::vector<std::string>> parse_field_list(byte_view header_value)
 /// What a field's associated data binds beyond the record's: its path and the header's list.
 std::string field_binding(std::string_view path, std::string_view field_list);
 
-std::string base64_encode(byte_view data);
-/// Standard base64 with padding; nothing for any other text.
-std::optional<bytes> base64_decode(std::string_view text);
+/// Standard base64 with padding (nodus/core/base64.hpp).
+using nodus::base64_decode;
+using nodus::base64_encode;
 
 }  // namespace nodus::kafka_crypto::detail

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "nodus/core/base64.hpp"
 #include "nodus/core/bytes.hpp"
 #include "nodus/core/failure.hpp"
 #include "nodus/vault/identity.hpp"
@@ -36,8 +37,8 @@ std::string ticket_text(const enrollment_ticket& t);
 /// not verify, or verifies to another identifier than `authority`, is refused.
 result_or_failure<enrollment_ticket> parse_ticket(std::string_view text);
 
-/// base64url without padding, as in tickets.
-std::string base64url_encode(byte_view data);
-std::optional<bytes> base64url_decode(std::string_view text);
+/// base64url without padding, as in tickets (nodus/core/base64.hpp).
+using nodus::base64url_decode;
+using nodus::base64url_encode;
 
 }  // namespace nodus::authority
