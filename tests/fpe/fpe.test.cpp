@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "nodus/core/error.hpp"
@@ -28,7 +29,7 @@ bytes hex(std::string_view text) {
 
 constexpr std::string_view alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
 
-struct vector {
+struct known_answer {
   std::string_view key, tweak;
   unsigned radix;
   std::string_view plaintext, ciphertext;
@@ -38,7 +39,7 @@ struct vector {
 // values NIST publishes for SP 800-38G at csrc.nist.gov/projects/cryptographic-standards-and-
 // guidelines/example-values (a US government work, public domain). Samples 1-3 AES-128, 4-6
 // AES-192, 7-9 AES-256; in each, radix 10 with an empty and a 10-byte tweak, then radix 36.
-constexpr vector ff1_samples[] = {
+constexpr known_answer ff1_samples[] = {
     {"2B7E151628AED2A6ABF7158809CF4F3C", "", 10, "0123456789", "2433477484"},
     {"2B7E151628AED2A6ABF7158809CF4F3C", "39383736353433323130", 10, "0123456789", "6124200773"},
     {"2B7E151628AED2A6ABF7158809CF4F3C", "3737373770717273373737", 36, "0123456789abcdefghi", "a9tv40mll9kdu509eum"},
@@ -62,7 +63,7 @@ constexpr vector ff1_samples[] = {
 // 152, 157) and 26 (176, 177, 184); the AES-128 decryption groups, radix 10 (226, 229, 239) and
 // 26 (251, 253). ACVP writes radix 26 over the alphabet a-z: `from_acvp` maps it onto 0-9a-p.
 // tcId 2, 77 and 152 are 56 digits and 27, 102 and 177 are 40 letters: the longest FF3-1 takes.
-constexpr vector ff3_1_samples[] = {
+constexpr known_answer ff3_1_samples[] = {
     {"AD41EC5D2356DEAE53AE76F50B4BA6D2", "CF29DA1E18D970", 10, "6520935496", "4716569208"},
     {"3C0ABB8C4D50528320ED6EF4F536371C", "2E0B7EE01C1370", 10,
      "37411281822299620587806308530316674537844784195073078382",
@@ -194,6 +195,24 @@ TEST_CASE("FF3-1: NIST's ACVP vectors encrypt to the published ciphertext and de
     if (encrypted.value() == ciphertext && decrypted.value() == plaintext) ++passed;
   }
   CHECK(passed == 24);
+}
+
+TEST_CASE("one const cipher serves several threads at once") {
+  const auto cipher = aes(ff1_samples[8].key);
+  const auto ff3 = ff3_1_cipher::from_key(hex(ff3_1_samples[0].key)).value();
+  const auto tweak = hex(ff1_samples[8].tweak), tweak7 = hex(ff3_1_samples[0].tweak);
+  std::vector<int> right(4, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < right.size(); ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const auto a = ff1_encrypt(cipher, tweak, ff1_samples[8].plaintext, 36);
+        const auto b = ff3_1_decrypt(ff3, tweak7, ff3_1_samples[0].ciphertext, 10);
+        if (a && a.value() == ff1_samples[8].ciphertext && b && b.value() == ff3_1_samples[0].plaintext) ++right[t];
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (int r : right) CHECK(r == 200);
 }
 
 TEST_CASE("the length limits of SP 800-38G Rev. 1") {

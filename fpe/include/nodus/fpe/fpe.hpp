@@ -76,9 +76,8 @@ public:
   /// others work on a copy of the context, so they may share one `const` cipher across threads.)
   result<> encrypt_block(std::span<const std::uint8_t, block_size> in, std::span<std::uint8_t, block_size> out);
 
-  struct impl;
-
 private:
+  struct impl;
   explicit aes_block_cipher(std::unique_ptr<impl> state) noexcept;
   static result_or_failure<aes_block_cipher> make(byte_view key, bool reversed);
   friend class detail::block_encryptor;
