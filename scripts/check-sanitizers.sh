@@ -21,7 +21,8 @@ if [[ ! -f "$build/build.ninja" ]]; then
     -DNODUS_SANITIZE=address,undefined -DNODUS_BUILD_EXAMPLES=OFF >/dev/null
 fi
 cmake --build "$build" --target core_tests vault_tests node_tests transports_tests services_tests portal_tests \
-  kafka_tests kafka_records_tests kafka_crypto_tests kafka_portal_tests policy_tests authority_tests hub_tests transit_tests nodus
+  kafka_tests kafka_records_tests kafka_crypto_tests kafka_portal_tests policy_tests fpe_tests authority_tests hub_tests \
+  transit_tests nodus
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:check_initialization_order=1:strict_init_order=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build" -L unit -j2 --output-on-failure "$@"
