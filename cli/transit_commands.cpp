@@ -27,8 +27,7 @@ int transit_create(const std::vector<std::string>& args) {
     body["tls_certificate"] = std::filesystem::absolute(cert).string();
     body["tls_key"] = std::filesystem::absolute(key).string();
   }
-  return run_call(v.command, v.node, "POST", "/transit-listeners", body, v.format(),
-                  one("transit service", {"url"}));
+  return run_call(v.command, v.node, "POST", "/transit-listeners", body, v.format(), one("transit service", {"url"}));
 }
 
 int transit_list(const std::vector<std::string>& args) {
@@ -111,7 +110,8 @@ int token_create(const std::vector<std::string>& args) {
   body["display_name"] = display;
   if (!ttl.empty()) {
     const auto seconds = ttl_seconds(ttl);
-    if (!seconds) return fail(v.command, "--ttl '" + ttl + "': a duration is a number and a unit: 90s, 10m, 24h, 30d", exit_usage);
+    if (!seconds)
+      return fail(v.command, "--ttl '" + ttl + "': a duration is a number and a unit: 90s, 10m, 24h, 30d", exit_usage);
     body["ttl_s"] = *seconds;
   }
   return run_call(v.command, v.node, "POST", "/transit-tokens", body, v.format(),
@@ -137,7 +137,8 @@ int token_revoke(const std::vector<std::string>& args) {
 }
 
 int policy(const std::vector<std::string>& args) {
-  return dispatch("transit policy", args, {{"create", policy_create}, {"list", policy_list}, {"delete", policy_delete}});
+  return dispatch("transit policy", args,
+                  {{"create", policy_create}, {"list", policy_list}, {"delete", policy_delete}});
 }
 
 int token(const std::vector<std::string>& args) {

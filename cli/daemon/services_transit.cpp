@@ -1,11 +1,13 @@
 // The transit service (transit-listeners, transit-policies, transit-tokens; nodus::transit,
 // docs/transit.md): Vault-transit-compatible encryption as a service, its keys in the node's
-// vault, its state in transit-keys.json and transit-tokens.json in the node's directory.
+// vault, its state in transit-keys.json, transit-tokens.json and transit-transforms.json in the
+// node's directory.
 #include <utility>  // before Asio's awaitable.hpp (docs/contributing.md)
 
 #include <algorithm>
 
 #include "node_daemon.hpp"
+#include "nodus/transit/transform.hpp"
 #include "service_support.hpp"
 
 namespace nodus::cli::daemon {
@@ -26,8 +28,10 @@ result_or_failure<transit_stores> stores(node_state& s) {
     if (!keys) return keys.error();
     auto tokens = tr::token_store::open(s.directory / "transit-tokens.json");
     if (!tokens) return tokens.error();
+    auto transforms = tr::transformations::open(s.keys, s.directory / "transit-transforms.json");
+    if (!transforms) return transforms.error();
     s.transit_api = std::make_shared<const tr::service>(
-        tr::service_options{keys.value(), tokens.value(), nullptr, &s.main->log()});
+        tr::service_options{keys.value(), tokens.value(), transforms.value(), &s.main->log()});
   }
   return transit_stores{s.transit_api->options().keys, s.transit_api->options().tokens, s.transit_api};
 }
@@ -90,8 +94,7 @@ task<control::reply> create_transit_listener(std::shared_ptr<node_state> s, json
   auto opened = stores(*s);
   if (!opened) co_return failed("cannot open the transit service's state: " + opened.error().message());
   tr::server_options options{.listen = listen};
-  if (!cert.empty())
-    options.tls = tr::tls_files{std::filesystem::absolute(cert), std::filesystem::absolute(key)};
+  if (!cert.empty()) options.tls = tr::tls_files{std::filesystem::absolute(cert), std::filesystem::absolute(key)};
   auto ctx = s->main->new_detached("control.");
   auto served = tr::serve(ctx, opened.value().api, options);
   if (!served) co_return bad_request(served.error().message());
@@ -105,9 +108,8 @@ task<control::reply> create_transit_listener(std::shared_ptr<node_state> s, json
 
 task<control::reply> delete_transit_listener(std::shared_ptr<node_state> s, std::string where) {
   std::lock_guard lock(s->mutex);
-  auto it = std::find_if(s->transit_listeners.begin(), s->transit_listeners.end(), [&](const auto& l) {
-    return l.listen == where || (l.server && l.server->where() == where);
-  });
+  auto it = std::find_if(s->transit_listeners.begin(), s->transit_listeners.end(),
+                         [&](const auto& l) { return l.listen == where || (l.server && l.server->where() == where); });
   if (it == s->transit_listeners.end()) co_return not_found("no transit listener on " + where);
   if (it->server) it->server->close();
   s->transit_listeners.erase(it);

@@ -1,7 +1,7 @@
 """The transit service with an independent Vault client, hvac (Debian's python3-hvac): keys
 created, read, listed; encrypt, rotate, decrypt old and new ciphertexts; min_decryption_version
 refusing old ones; rewrap; data keys; batches; derived keys with context; HMAC and verify; random
-bytes; trim and delete; tokens and policies refusing what they should, each refusal in the node's
+bytes; trim and delete; format-preserving encoding of card numbers (transform encode/decode); tokens and policies refusing what they should, each refusal in the node's
 log with the token's accessor and never the token; keys, tokens and the listener restored by
 `node stop` / `node start`; command-line mistakes in one line with exit code 2."""
 import base64
@@ -116,6 +116,34 @@ def batches_datakeys_derived(root):
     refused(hvac_errors.InvalidPath, lambda: t.read_key("chacha"), "the deleted key")
 
 
+def transforms(home, url, root):
+    """Format-preserving encryption through Vault's transform API: a card number stays one."""
+    tf = root.secrets.transform
+    tf.create_or_update_fpe_transformation("card", template="builtin/creditcardnumber", tweak_source="internal",
+                                           allowed_roles=["payments"])
+    tf.create_or_update_role("payments", transformations=["card"])
+    card = "4111-1111-1111-1111"
+    encoded = tf.encode("payments", value=card, transformation="card")["data"]["encoded_value"]
+    check(encoded != card and len(encoded) == len(card) and encoded[4] == "-" and encoded.replace("-", "").isdigit(),
+          f"a card number encodes to one of the same shape: {encoded}")
+    check(tf.decode("payments", value=encoded, transformation="card")["data"]["decoded_value"] == card, "decode")
+    batch = tf.encode("payments", batch_input=[{"value": "5500 0000 0000 0004", "transformation": "card"},
+                                               {"value": "4012888888881881", "transformation": "card"}])
+    [spaced, plain] = [r["encoded_value"] for r in batch["data"]["batch_results"]]
+    check(spaced.count(" ") == 3 and len(plain) == 16 and plain.isdigit(), f"batch encode: {batch}")
+    refused(hvac_errors.InvalidRequest, lambda: tf.encode("payments", value="not a card", transformation="card"),
+            "a value that is not a card number")
+
+    home.ok("transit", "policy", "create", "encoder", "--allow", "payments:encode", "--at", "keys")
+    encoder = home.json("transit", "token", "create", "--policy", "encoder", "--at", "keys")["token"]
+    mine = hvac.Client(url=url, token=encoder).secrets.transform
+    check(mine.encode("payments", value=card, transformation="card")["data"]["encoded_value"] == encoded,
+          "the encoder encodes (the same value: an internal tweak)")
+    refused(hvac_errors.Forbidden, lambda: mine.decode("payments", value=encoded, transformation="card"),
+            "the encoder decoding")
+    return encoded
+
+
 def policies(home, url, log_of):
     home.ok("transit", "policy", "create", "producer", "--allow", "purchases:encrypt,datakey", "--at", "keys")
     home.ok("transit", "policy", "create", "consumer", "--allow", "purchases:decrypt", "--at", "keys")
@@ -172,6 +200,7 @@ def test(args):
 
         v1, v2 = keys_and_versions(root)
         batches_datakeys_derived(root)
+        card = transforms(home, url, root)
         consumer = policies(home, url, lambda: home.log("keys"))
 
         home.ok("node", "stop", "keys")
@@ -182,6 +211,9 @@ def test(args):
               "after a restart: the same keys, the same consumer token")
         refused(hvac_errors.InvalidRequest, lambda: again.decrypt_data("purchases", v1),
                 "after a restart: min_decryption_version still refuses v1")
+        decoded = hvac.Client(url=url, token=root_token).secrets.transform.decode("payments", value=card,
+                                                                                  transformation="card")
+        check(decoded["data"]["decoded_value"] == "4111-1111-1111-1111", "after a restart: the card decodes")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ using namespace nodus::transit;
 
 namespace {
 
-std::string b64(std::string_view s) { return base64_encode({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}); }
+std::string b64(std::string_view s) {
+  return base64_encode({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
+}
 std::string unb64(const json::value& v) {
   const auto b = base64_decode(*v.as_string()).value();
   return {b.begin(), b.end()};
@@ -107,8 +109,8 @@ TEST_CASE_FIXTURE(fixture, "derived keys with context, rewrap, datakeys, HMAC an
                       .body["data"]["ciphertext"]
                       .as_string();
   CHECK(call("POST", "/v1/transit/decrypt/tenants", json::object{{"ciphertext", c}}).status == 400);
-  CHECK(call("POST", "/v1/transit/decrypt/tenants", json::object{{"ciphertext", c}, {"context", b64("tenant-2")}}).status ==
-        400);
+  CHECK(call("POST", "/v1/transit/decrypt/tenants", json::object{{"ciphertext", c}, {"context", b64("tenant-2")}})
+            .status == 400);
   call("POST", "/v1/transit/keys/tenants/rotate");
   auto rewrapped = call("POST", "/v1/transit/rewrap/tenants", json::object{{"ciphertext", c}, {"context", ctx}});
   CHECK(rewrapped.body["data"]["key_version"].as_int() == 2);
@@ -125,8 +127,8 @@ TEST_CASE_FIXTURE(fixture, "derived keys with context, rewrap, datakeys, HMAC an
   CHECK(call("POST", "/v1/transit/datakey/plaintext/files", json::object{{"bits", 100}}).status == 400);
 
   const auto mac = call("POST", "/v1/transit/hmac/files", json::object{{"input", b64("m")}}).body["data"]["hmac"];
-  CHECK(call("POST", "/v1/transit/verify/files", json::object{{"input", b64("m")}, {"hmac", mac}}).body["data"]["valid"] ==
-        json::value(true));
+  CHECK(call("POST", "/v1/transit/verify/files", json::object{{"input", b64("m")}, {"hmac", mac}})
+            .body["data"]["valid"] == json::value(true));
   CHECK(call("POST", "/v1/transit/verify/files/sha2-256", json::object{{"input", b64("n")}, {"hmac", mac}})
             .body["data"]["valid"] == json::value(false));
   CHECK(call("POST", "/v1/transit/hmac/files/sha2-512", json::object{{"input", b64("m")}}).status == 400);
@@ -145,8 +147,8 @@ TEST_CASE_FIXTURE(fixture, "policies: encrypt-only cannot decrypt, and the refus
   const auto accessor = tokens->lookup(producer)->accessor;
   auto sealed = call("POST", "/v1/transit/encrypt/purchases", json::object{{"plaintext", b64("p")}}, producer);
   REQUIRE(sealed.status == 200);
-  auto refused =
-      call("POST", "/v1/transit/decrypt/purchases", json::object{{"ciphertext", sealed.body["data"]["ciphertext"]}}, producer);
+  auto refused = call("POST", "/v1/transit/decrypt/purchases",
+                      json::object{{"ciphertext", sealed.body["data"]["ciphertext"]}}, producer);
   CHECK(refused.status == 403);
   CHECK(first_error(refused.body) == "permission denied");
   CHECK(log.eventually_contains("refused decrypt on key 'purchases' for token accessor " + accessor));

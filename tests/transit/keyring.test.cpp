@@ -118,11 +118,13 @@ TEST_CASE("a changed ciphertext, a bad prefix, an unknown version or key is refu
   CHECK(reason(ring->decrypt("k", "vault:v1:" + base64_encode(raw), {}, text_bytes("aad")).error()) ==
         "cipher: message authentication failed");
   CHECK(reason(ring->decrypt("k", "nope", {}).error()) == "invalid ciphertext: no prefix");
-  CHECK(reason(ring->decrypt("k", "vault:vx:AAAA", {}).error()) == "invalid ciphertext: version number could not be decoded");
+  CHECK(reason(ring->decrypt("k", "vault:vx:AAAA", {}).error()) ==
+        "invalid ciphertext: version number could not be decoded");
   CHECK(reason(ring->decrypt("k", "vault:v1", {}).error()) == "invalid ciphertext: wrong number of fields");
   CHECK(reason(ring->decrypt("k", "vault:v1:***", {}).error()) == "invalid ciphertext: could not decode base64");
   CHECK(reason(ring->decrypt("k", "vault:v1:AAAA", {}).error()) == "invalid ciphertext: too short");
-  CHECK(reason(ring->decrypt("k", "vault:v7:" + sealed.substr(9), {}).error()).find("does not exist") != std::string::npos);
+  CHECK(reason(ring->decrypt("k", "vault:v7:" + sealed.substr(9), {}).error()).find("does not exist") !=
+        std::string::npos);
   const auto missing = ring->decrypt("nosuch", sealed, {});
   CHECK(missing.error().code == transit_errc::key_not_found);
 }

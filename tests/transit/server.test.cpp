@@ -5,9 +5,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
@@ -54,8 +54,8 @@ struct transit_node {
   test::log_capture logs;
   node n = node::create({.name = "transit-test", .threads = 2, .logger = logs.logger()});
   std::shared_ptr<token_store> tokens = token_store::open("").value();
-  std::shared_ptr<const service> api = std::make_shared<const service>(
-      service_options{keyring::open(vault::vault::create_in_memory(), "").value(), tokens, nullptr, logs.logger().get()});
+  std::shared_ptr<const service> api = std::make_shared<const service>(service_options{
+      keyring::open(vault::vault::create_in_memory(), "").value(), tokens, nullptr, logs.logger().get()});
   std::string root = tokens->create_token({"root"}, "", std::nullopt).value().token;
 
   result_or_failure<std::shared_ptr<server>> serve(server_options options) {
@@ -157,8 +157,9 @@ TEST_CASE("a request announcing a body over the limit gets 413 and is closed; th
   asio::ip::tcp::socket socket(io);
   socket.connect({asio::ip::make_address("127.0.0.1"), port_of(s.value()->where())});
   // Only the header is sent: the server refuses on the length it announces, before any body.
-  const std::string head = "POST /v1/transit/encrypt/k HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                           std::to_string(max_request_body + 1) + "\r\n\r\n";
+  const std::string head =
+      "POST /v1/transit/encrypt/k HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(max_request_body + 1) +
+      "\r\n\r\n";
   asio::write(socket, asio::buffer(head));
   boost::beast::flat_buffer buffer;
   http::response<http::string_body> res;

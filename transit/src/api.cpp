@@ -117,6 +117,42 @@ std::optional<bool> bool_member(const json::value& body, std::string_view key, s
   return std::nullopt;
 }
 
+item_result item_error(std::string message) {
+  return {{}, failure{make_error_code(transit_errc::invalid_request), std::move(message)}};
+}
+
+item_result from(const failure& f) { return {{}, f}; }
+
+http_response per_item(const call& c, const item_handler& handle) {
+  const auto* batch = c.body.find("batch_input");
+  if (!batch || batch->is_null()) {
+    auto r = handle(c.body);
+    return r.error ? error_response(*r.error) : data_response(std::move(r.data));
+  }
+  const auto* items = batch->as_array();
+  if (!items || items->empty()) return bad_request("'batch_input' must be a non-empty list of objects");
+  std::string bad;
+  const auto partial = int_member(c.body, "partial_failure_response_code", 400, bad);
+  if (!bad.empty() || partial < 200 || partial > 599) return bad_request("bad 'partial_failure_response_code'");
+  json::value results = json::array{};
+  bool failed = false;
+  for (const auto& item : *items) {
+    item_result r = item.is_object() ? handle(item) : item_error("a batch item must be an object");
+    json::value out = r.error ? json::value{} : std::move(r.data);
+    if (r.error) {
+      out["error"] = r.error->message();
+      failed = true;
+    }
+    if (const auto* ref = item.is_object() ? item.find("reference") : nullptr) out["reference"] = *ref;
+    results.push_back(std::move(out));
+  }
+  json::value data;
+  data["batch_results"] = std::move(results);
+  auto response = data_response(std::move(data));
+  if (failed) response.status = static_cast<unsigned>(partial);
+  return response;
+}
+
 namespace {
 
 std::vector<std::string> split_path(std::string_view path) {
@@ -168,11 +204,13 @@ http_response route(const call& c) {
   if (s[1] == "sys" && s.size() == 3 && s[2] == "health") return health();
   if (s[1] == "sys" && s.size() >= 4 && s[2] == "tools" && s[3] == "random") return random_endpoint(c);
   if (s[1] == "auth" && s.size() == 4 && s[2] == "token" && s[3] == "lookup-self") return token_lookup_self(c);
+  if (s[1] == "transform" && c.options.transforms) return transform_endpoint(c);
   if (s[1] != "transit" || s.size() < 3) return unsupported();
   const auto& what = s[2];
   if (what == "keys") return keys_endpoint(c);
   if (what == "random") return random_endpoint(c);
-  if (c.method != "POST") return error_response(make_error_code(transit_errc::method_not_allowed), "unsupported operation");
+  if (c.method != "POST")
+    return error_response(make_error_code(transit_errc::method_not_allowed), "unsupported operation");
   if (what == "encrypt" && s.size() == 4) return encrypt_endpoint(c);
   if (what == "decrypt" && s.size() == 4) return decrypt_endpoint(c);
   if (what == "rewrap" && s.size() == 4) return rewrap_endpoint(c);
@@ -190,8 +228,11 @@ service::service(service_options options) : options_(std::move(options)) {}
 http_response service::handle(const http_request& request) const {
   try {
     const auto question = request.target.find('?');
-    detail::call c{options_, request.method, detail::split_path(std::string_view(request.target).substr(0, question)),
-                   question == std::string::npos ? std::string() : request.target.substr(question + 1), json::object{},
+    detail::call c{options_,
+                   request.method,
+                   detail::split_path(std::string_view(request.target).substr(0, question)),
+                   question == std::string::npos ? std::string() : request.target.substr(question + 1),
+                   json::object{},
                    request.token};
     if (c.method == "PUT") c.method = "POST";  // Vault treats them alike
     if (c.method == "GET" && (c.query == "list=true" || c.query.find("list=true&") == 0)) c.method = "LIST";

@@ -7,52 +7,6 @@
 namespace nodus::transit::detail {
 namespace {
 
-// One item's result: its data, or the error Vault would give for it.
-struct item_result {
-  json::value data;
-  std::optional<failure> error;
-};
-
-item_result item_error(std::string message) {
-  return {{}, failure{make_error_code(transit_errc::invalid_request), std::move(message)}};
-}
-
-item_result from(const failure& f) { return {{}, f}; }
-
-using item_handler = std::function<item_result(const json::value& item)>;
-
-// A request served one item at a time: the body itself, or each of its `batch_input`. With a
-// batch, any failed item makes the status 400 (or `partial_failure_response_code`), as Vault.
-http_response per_item(const call& c, const item_handler& handle) {
-  const auto* batch = c.body.find("batch_input");
-  if (!batch || batch->is_null()) {
-    auto r = handle(c.body);
-    return r.error ? error_response(*r.error) : data_response(std::move(r.data));
-  }
-  const auto* items = batch->as_array();
-  if (!items || items->empty()) return bad_request("'batch_input' must be a non-empty list of objects");
-  std::string bad;
-  const auto partial = int_member(c.body, "partial_failure_response_code", 400, bad);
-  if (!bad.empty() || partial < 200 || partial > 599) return bad_request("bad 'partial_failure_response_code'");
-  json::value results = json::array{};
-  bool failed = false;
-  for (const auto& item : *items) {
-    item_result r = item.is_object() ? handle(item) : item_error("a batch item must be an object");
-    json::value out = r.error ? json::value{} : std::move(r.data);
-    if (r.error) {
-      out["error"] = r.error->message();
-      failed = true;
-    }
-    if (const auto* ref = item.is_object() ? item.find("reference") : nullptr) out["reference"] = *ref;
-    results.push_back(std::move(out));
-  }
-  json::value data;
-  data["batch_results"] = std::move(results);
-  auto response = data_response(std::move(data));
-  if (failed) response.status = static_cast<unsigned>(partial);
-  return response;
-}
-
 // The bytes of base64 member `key` of an item (empty when absent); `bad` set when not base64.
 bytes optional_bytes(const json::value& item, std::string_view key, std::string& bad) {
   return base64_member(item, key, bad).value_or(bytes{});
@@ -170,7 +124,8 @@ http_response datakey_endpoint(const call& c) {
 }
 
 http_response random_endpoint(const call& c) {
-  if (c.method != "POST") return error_response(make_error_code(transit_errc::method_not_allowed), "unsupported operation");
+  if (c.method != "POST")
+    return error_response(make_error_code(transit_errc::method_not_allowed), "unsupported operation");
   http_response refused;
   if (!allowed(c, operation::random, "", refused)) return refused;
   std::string bad;
@@ -213,7 +168,8 @@ namespace {
 std::optional<http_response> check_algorithm(const call& c) {
   std::string bad;
   // Vault reads `algorithm` for hmac and `hash_algorithm` for verify; either is taken here.
-  auto algorithm = text_member(c.body, "algorithm", bad).value_or(text_member(c.body, "hash_algorithm", bad).value_or("sha2-256"));
+  auto algorithm =
+      text_member(c.body, "algorithm", bad).value_or(text_member(c.body, "hash_algorithm", bad).value_or("sha2-256"));
   if (c.segments.size() == 5) algorithm = c.segments[4];
   if (!bad.empty()) return bad_request(bad);
   if (algorithm != "sha2-256")
@@ -254,7 +210,8 @@ http_response verify_endpoint(const call& c) {
     const auto input = base64_member(item, "input", why);
     const auto mac = text_member(item, "hmac", why);
     if (!why.empty()) return item_error(why);
-    if (const auto* sig = item.find("signature"); sig && !sig->is_null()) return item_error("signatures are not supported by this service: give 'hmac'");
+    if (const auto* sig = item.find("signature"); sig && !sig->is_null())
+      return item_error("signatures are not supported by this service: give 'hmac'");
     if (!input) return item_error("missing input to verify");
     if (!mac) return item_error("missing 'hmac' to verify");
     auto valid = c.options.keys->verify_hmac(name, *input, *mac);

@@ -57,9 +57,11 @@ http_response create_key(const call& c, const std::string& name) {
   const auto exportable = bool_member(c.body, "exportable", bad).value_or(false);
   if (!bad.empty()) return bad_request(bad);
   const auto type = parse_key_type(type_text);
-  if (!type) return bad_request("unknown key type '" + type_text + "' (this service has aes256-gcm96 and chacha20-poly1305)");
+  if (!type)
+    return bad_request("unknown key type '" + type_text + "' (this service has aes256-gcm96 and chacha20-poly1305)");
   if (convergent) return bad_request("convergent encryption is not supported by this service");
-  if (exportable) return bad_request("exportable keys are not supported by this service: key bytes never leave its vault");
+  if (exportable)
+    return bad_request("exportable keys are not supported by this service: key bytes never leave its vault");
   return key_or_error(c.options.keys->create(name, *type, derived));
 }
 

@@ -2,6 +2,7 @@
 // What the transit API's handlers share: the parsed call, Vault's response envelope and error
 // shape, field readers that refuse with Vault-like reasons, and the policy check.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,20 @@ std::int64_t int_member(const json::value& body, std::string_view key, std::int6
 /// A boolean member (or "true"/"false"); nothing when absent.
 std::optional<bool> bool_member(const json::value& body, std::string_view key, std::string& bad);
 
+/// One item's result (a request's body, or one of its `batch_input`): its data, or the error
+/// Vault would give for it.
+struct item_result {
+  json::value data;
+  std::optional<failure> error;
+};
+item_result item_error(std::string message);
+item_result from(const failure& f);
+using item_handler = std::function<item_result(const json::value& item)>;
+/// A request served one item at a time: the body itself, or each of its `batch_input` (one
+/// result per item, in order, with the item's `reference`). With a batch, any failed item makes
+/// the status 400 (or `partial_failure_response_code`), as Vault does.
+http_response per_item(const call& c, const item_handler& handle);
+
 // The handlers, by the first segment after transit/ (api_keys.cpp, api_crypto.cpp).
 http_response keys_endpoint(const call& c);       // transit/keys[/:name[/action]]
 http_response encrypt_endpoint(const call& c);    // transit/encrypt/:name
@@ -55,5 +70,6 @@ http_response datakey_endpoint(const call& c);    // transit/datakey/:type/:name
 http_response random_endpoint(const call& c);     // transit/random[/:source][/:bytes], sys/tools/random
 http_response hmac_endpoint(const call& c);       // transit/hmac/:name[/:algorithm]
 http_response verify_endpoint(const call& c);     // transit/verify/:name[/:algorithm]
+http_response transform_endpoint(const call& c);  // transform/... (api_transform.cpp)
 
 }  // namespace nodus::transit::detail

@@ -116,7 +116,8 @@ result_or_failure<> save(const keyring::state& s) {
 // The version to seal with: `asked` (0: the latest), refused below min_encryption_version.
 result_or_failure<int> sealing_version(const key_info& k, int asked) {
   const int n = asked == 0 ? k.latest_version : asked;
-  if (n > k.latest_version || n < k.min_available_version) return invalid("invalid key version " + std::to_string(asked));
+  if (n > k.latest_version || n < k.min_available_version)
+    return invalid("invalid key version " + std::to_string(asked));
   if (k.min_encryption_version > 0 && n < k.min_encryption_version)
     return invalid("requested version for encryption is less than the minimum encryption key version");
   return n;
@@ -125,7 +126,8 @@ result_or_failure<int> sealing_version(const key_info& k, int asked) {
 }  // namespace
 
 result_or_failure<key_info> keyring::create(std::string_view name, key_type type, bool derived, bool* created) {
-  if (!valid_key_name(name)) return invalid("invalid key name '" + printable_cut(name, 128) + "': use 1 to 128 of [A-Za-z0-9._-]");
+  if (!valid_key_name(name))
+    return invalid("invalid key name '" + printable_cut(name, 128) + "': use 1 to 128 of [A-Za-z0-9._-]");
   std::lock_guard lock(state_->mutex);
   if (created) *created = false;
   if (auto it = state_->named.find(name); it != state_->named.end()) return info_of(it->second);
@@ -250,8 +252,9 @@ namespace {
 result_or_failure<vault::aead_cipher> cipher_for(vault::vault& keys, const key_info& k, const stored_version& v,
                                                  byte_view context) {
   if (k.derived && context.empty())
-    return invalid("missing 'context' for key derivation; the key was created using a derived key, which means "
-                   "additional, per-request information must be included in order to perform operations with the key");
+    return invalid(
+        "missing 'context' for key derivation; the key was created using a derived key, which means "
+        "additional, per-request information must be included in order to perform operations with the key");
   if (!k.derived && !context.empty()) return invalid("'context' given for a key that is not derived");
   if (!k.derived) {
     auto c = keys.aead(v.aead_key);
@@ -292,8 +295,8 @@ result_or_failure<sealed_text> keyring::encrypt(std::string_view name, byte_view
   return sealed_text{with_prefix(version.version, out), version.version};
 }
 
-result_or_failure<vault::secret> keyring::decrypt(std::string_view name, std::string_view ciphertext,
-                                                  byte_view context, byte_view associated_data) const {
+result_or_failure<vault::secret> keyring::decrypt(std::string_view name, std::string_view ciphertext, byte_view context,
+                                                  byte_view associated_data) const {
   auto parsed = parse_ciphertext(ciphertext);
   if (!parsed) return parsed.error();
   key_info info;
@@ -306,7 +309,8 @@ result_or_failure<vault::secret> keyring::decrypt(std::string_view name, std::st
     const int n = parsed.value().version;
     if (n < info.min_decryption_version || n < info.min_available_version)
       return invalid("ciphertext or signature version is disallowed by policy (too old)");
-    if (n > info.latest_version) return invalid("invalid ciphertext: version " + std::to_string(n) + " of key '" + info.name + "' does not exist");
+    if (n > info.latest_version)
+      return invalid("invalid ciphertext: version " + std::to_string(n) + " of key '" + info.name + "' does not exist");
     version = it->second.versions.at(n);
   }
   const auto& data = parsed.value().data;
@@ -315,7 +319,8 @@ result_or_failure<vault::secret> keyring::decrypt(std::string_view name, std::st
   if (!cipher) return cipher.error();
   bytes plain;
   const byte_view all(data);
-  if (!cipher.value().open(all.first(vault::aead_nonce_size), associated_data, all.subspan(vault::aead_nonce_size), plain))
+  if (!cipher.value().open(all.first(vault::aead_nonce_size), associated_data, all.subspan(vault::aead_nonce_size),
+                           plain))
     return invalid("cipher: message authentication failed");
   vault::secret out(plain);
   vault::wipe_bytes(plain.data(), plain.size());

@@ -18,7 +18,7 @@ struct stored_version {
 };
 
 struct stored_key {
-  key_info info;                         ///< its `versions` left empty; made from `versions` below
+  key_info info;                           ///< its `versions` left empty; made from `versions` below
   std::map<int, stored_version> versions;  ///< min_available_version..latest_version
 };
 

@@ -18,7 +18,8 @@ json::value version_json(const stored_version& v) {
   out["version"] = v.version;
   out["aead_key"] = v.aead_key.value;
   out["hmac_key"] = v.hmac_key.value;
-  out["created"] = static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(v.created.time_since_epoch()).count());
+  out["created"] =
+      static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(v.created.time_since_epoch()).count());
   return out;
 }
 

@@ -4,12 +4,12 @@
 
 #include <atomic>
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <openssl/err.h>
-#include <openssl/x509.h>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>

@@ -18,9 +18,8 @@ namespace {
 
 using clock = std::chrono::system_clock;
 
-constexpr std::array operation_names{"create",  "read",    "list",   "rotate", "config", "delete",
-                                     "trim",    "encrypt", "decrypt", "rewrap", "datakey", "hmac",
-                                     "verify",  "random",  "encode", "decode"};
+constexpr std::array operation_names{"create",  "read",   "list",    "rotate", "config", "delete", "trim",   "encrypt",
+                                     "decrypt", "rewrap", "datakey", "hmac",   "verify", "random", "encode", "decode"};
 constexpr std::string_view token_prefix = "hvs.";
 
 auto invalid(std::string why) { return nodus::fail(make_error_code(transit_errc::invalid_request), std::move(why)); }
@@ -206,7 +205,8 @@ result_or_failure<std::shared_ptr<token_store>> token_store::open(std::filesyste
 }
 
 result_or_failure<> token_store::write_policy(const policy& p) {
-  if (!valid_policy_name(p.name)) return invalid("a policy name is 1 to 64 of [a-z0-9_-], not '" + printable_cut(p.name, 64) + "'");
+  if (!valid_policy_name(p.name))
+    return invalid("a policy name is 1 to 64 of [a-z0-9_-], not '" + printable_cut(p.name, 64) + "'");
   if (p.name == "root") return invalid("the policy 'root' is built in and cannot be changed");
   if (p.rules.empty()) return invalid("policy '" + p.name + "' has no rule");
   std::lock_guard lock(state_->mutex);

@@ -49,9 +49,9 @@ struct key_info {
   bool derived = false;
   bool deletion_allowed = false;
   int latest_version = 0;
-  int min_decryption_version = 1;  ///< ciphertexts of older versions are refused
-  int min_encryption_version = 0;  ///< 0: encrypt with the latest; else the oldest version allowed
-  int min_available_version = 1;   ///< versions below were trimmed (their keys are gone)
+  int min_decryption_version = 1;          ///< ciphertexts of older versions are refused
+  int min_encryption_version = 0;          ///< 0: encrypt with the latest; else the oldest version allowed
+  int min_available_version = 1;           ///< versions below were trimmed (their keys are gone)
   std::vector<key_version_info> versions;  ///< from min_available_version to latest_version
 };
 

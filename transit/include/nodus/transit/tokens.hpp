@@ -48,7 +48,7 @@ std::string_view operation_name(operation op) noexcept;
 std::optional<operation> parse_operation(std::string_view name) noexcept;
 
 struct policy_rule {
-  std::string keys;               ///< "orders", "orders-*", "*"
+  std::string keys;                ///< "orders", "orders-*", "*"
   std::vector<operation> allowed;  ///< in the order given
   bool matches(std::string_view key) const noexcept;
 };
