@@ -33,6 +33,8 @@ packages=(
   # the transit service's tests (issue 17): an independent Vault client, and SoftHSM2 as the
   # PKCS#11 token holding a key-encryption key (p11-kit's pkcs11.h header for the PKCS#11 API)
   python3-hvac softhsm2 libp11-kit-dev
+  # seed 003's file transfer (examples/seed003) seals files with AES-256-GCM locally
+  python3-cryptography
   # formatting check (.clang-format) in scripts/check-format.sh
   clang-format
 )
