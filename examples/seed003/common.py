@@ -12,6 +12,8 @@ import sys
 import time
 
 import hvac
+import hvac.exceptions
+import requests.exceptions
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
 
@@ -105,6 +107,18 @@ class Reader:
         if self.read:
             self.consumer.commit(asynchronous=False)
         self.consumer.close()
+
+
+def run(main):
+    """Runs `main()`; a refusal or error of the key service ends the program with one line."""
+    try:
+        main()
+    except hvac.exceptions.VaultError as e:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: the key service answered: {e}")
+    except requests.exceptions.ConnectionError as e:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: cannot reach the key service: {e}")
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 def headers_of(msg):
