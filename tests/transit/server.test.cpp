@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 
 #include <cstdio>
+#include <fstream>
 
 #include "log_capture.hpp"
 #include "nodus/core/json.hpp"
@@ -146,7 +147,10 @@ TEST_CASE("refused: cleartext beyond loopback, a key that does not match the cer
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message().find("does not match the certificate") != std::string::npos);
   auto missing = t.serve({.listen = "127.0.0.1:0", .tls = tls_files{a.path / "none.pem", a.path / "none.pem"}});
-  CHECK(missing.error().message().find("cannot use the TLS certificate") == 0);
+  CHECK(missing.error().message().find("does not exist") != std::string::npos);
+  std::ofstream(a.path / "junk.pem") << "not a certificate\n";
+  auto junk = t.serve({.listen = "127.0.0.1:0", .tls = tls_files{a.path / "junk.pem", a.path / "junk.pem"}});
+  CHECK(junk.error().message().find("cannot use the TLS certificate") == 0);
 }
 
 TEST_CASE("a request announcing a body over the limit gets 413 and is closed; the service goes on") {

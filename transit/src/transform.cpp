@@ -175,7 +175,8 @@ struct transformations::state {
       t.info.algorithm = *algorithm;
       if (*source == tweak_source::internal) {
         auto tweak = base64_decode(text_of(e, "tweak"));
-        if (!tweak || tweak->size() != fpe::ff3_1_tweak_size) return bad("transformation '" + t.info.name + "': bad tweak");
+        if (!tweak || tweak->size() != fpe::ff3_1_tweak_size)
+          return bad("transformation '" + t.info.name + "': bad tweak");
         t.internal_tweak = std::move(*tweak);
       }
       named.emplace(t.info.name, std::move(t));
@@ -356,7 +357,8 @@ result_or_failure<bytes> tweak_for(const stored_transformation& t, std::string_v
 result_or_failure<> ready(const stored_transformation& t, vault::vault& keys) {
   if (t.ff3 || t.ff1) return outcome::success();
   auto secret = keys.export_data_key(t.key);
-  if (!secret) return internal("the vault cannot use transformation '" + t.info.name + "': " + secret.error().message());
+  if (!secret)
+    return internal("the vault cannot use transformation '" + t.info.name + "': " + secret.error().message());
   if (t.info.algorithm == fpe_algorithm::ff3_1) {
     auto c = fpe::ff3_1_cipher::from_key(secret.value().view());
     if (!c) return internal(c.error().message());
