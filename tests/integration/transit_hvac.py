@@ -9,7 +9,7 @@ import base64
 import os
 import tempfile
 
-from nodus_cli import Home
+from nodus_cli import Home, usage_error
 from nodus_processes import check, eventually, main, restartable_port, run
 
 try:
@@ -36,14 +36,6 @@ def refused(kind, action, what):
     except Exception as e:  # noqa: BLE001 - a different exception is the failure to report
         raise AssertionError(f"{what}: expected {kind.__name__}, got {type(e).__name__}: {e}")
     raise AssertionError(f"{what}: expected {kind.__name__}, the call succeeded")
-
-
-def usage_error(home, *words):
-    code, _, err = home.nodus(*words)
-    lines = err.strip().splitlines()
-    check(code == 2 and len(lines) == 1, f"nodus {' '.join(words)}: expected one usage line and exit 2, got "
-                                         f"{code} {err!r}")
-    return lines[0]
 
 
 def keys_and_versions(root):
