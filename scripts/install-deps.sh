@@ -2,7 +2,7 @@
 # Installs every build and test dependency from Debian packages.
 # Quick when everything is already there: it only calls apt when a package is missing.
 #   scripts/install-deps.sh          build + test dependencies
-#   scripts/install-deps.sh --bench  also the peers the benchmarks compare against (CAF, iperf3,
+#   scripts/install-deps.sh --bench  also the peers the benchmarks compare against (CAF, iperf3, wrk,
 #                                    stunnel4 and the openssl CLI for the secure channel baselines)
 set -euo pipefail
 
@@ -39,7 +39,7 @@ packages=(
   clang-format
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libcaf-dev iperf3 hyperfine stunnel4 openssl)
+  packages+=(libcaf-dev iperf3 hyperfine stunnel4 openssl wrk)
 fi
 
 missing=()

@@ -43,7 +43,8 @@ struct fixture {
     auto& ring = *api.options().keys;
     (void)ring.create("k", tr::key_type::aes256_gcm96, false);
     const std::string plain = "card 4111";
-    ciphertext = ring.encrypt("k", {reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()}, {}).value().ciphertext;
+    ciphertext =
+        ring.encrypt("k", {reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()}, {}).value().ciphertext;
     (void)ring.rotate("k");
     auto& t = *api.options().transforms;
     (void)t.write_transformation({"card", "builtin/creditcardnumber", tr::tweak_source::internal, {}, {"payments"}});
@@ -73,7 +74,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fixture f;
   for (auto at = body.find("@C"); at != std::string::npos; at = body.find("@C", at + f.ciphertext.size()))
     body.replace(at, 2, f.ciphertext);
-  const std::string token = token_choice == 0 ? f.root : token_choice == 1 ? "" : token_choice == 2 ? "hvs.forged" : f.limited;
+  const std::string token = token_choice == 0   ? f.root
+                            : token_choice == 1 ? ""
+                            : token_choice == 2 ? "hvs.forged"
+                                                : f.limited;
 
   allocation_watch watch;
   const auto r = f.api.handle({method, target, token, body});
@@ -86,8 +90,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   NODUS_FUZZ_CHECK(parsed);
   if (r.status >= 400) {
     const auto* errors = parsed.value().find("errors");
-    if (errors) NODUS_FUZZ_CHECK(errors->as_array() && (!errors->as_array()->empty() || r.status == 404));
-    else NODUS_FUZZ_CHECK(parsed.value().find("data"));  // a batch with a failed item
+    if (errors)
+      NODUS_FUZZ_CHECK(errors->as_array() && (!errors->as_array()->empty() || r.status == 404));
+    else
+      NODUS_FUZZ_CHECK(parsed.value().find("data"));  // a batch with a failed item
   }
   if (token_choice == 3 && target.find("/sys/health") == std::string::npos &&
       target.find("lookup-self") == std::string::npos && changes_or_reveals(method, target))

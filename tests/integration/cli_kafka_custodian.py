@@ -2,17 +2,8 @@
 consumers and key timing, list, allow and revoke at run time, key list and key delete, usage
 mistakes answered in one line with exit code 2, and the custodian (with its lists as changed)
 restored by `node stop` / `node start`."""
-from nodus_cli import Home
+from nodus_cli import Home, usage_error
 from nodus_processes import check, main
-
-
-def usage_error(home, *words):
-    """`nodus WORDS...` must exit 2 with one line on stderr; that line."""
-    code, _, err = home.nodus(*words)
-    lines = err.strip().splitlines()
-    check(code == 2 and len(lines) == 1, f"nodus {' '.join(words)}: expected one usage line and exit 2, got "
-                                         f"{code} {err!r}")
-    return lines[0]
 
 
 def test(args):

@@ -11,17 +11,10 @@ import subprocess
 import time
 
 from cli_portal import EchoServer, echo_through, free_port
-from nodus_cli import Home
+from nodus_cli import Home, usage_error
 from nodus_processes import check, eventually, main
 
 VALIDITY_S = 6  # short, so that the revocation is seen within the test
-
-
-def usage_error(home, *words):
-    code, _, err = home.nodus(*words)
-    lines = err.strip().splitlines()
-    check(code == 2 and len(lines) == 1, f"nodus {' '.join(words)}: expected one line and exit 2: {code} {err!r}")
-    return lines[0]
 
 
 def ticket(home, *words):

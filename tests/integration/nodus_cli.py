@@ -97,6 +97,15 @@ class Home:
         self.pids.clear()
 
 
+def usage_error(home, *words):
+    """`nodus WORDS...` must exit 2 with one line on stderr (a command-line mistake); that line."""
+    code, _, err = home.nodus(*words)
+    lines = err.strip().splitlines()
+    check(code == 2 and len(lines) == 1, f"nodus {' '.join(words)}: expected one usage line and exit 2, got "
+                                         f"{code} {err!r}")
+    return lines[0]
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)

@@ -3,11 +3,14 @@ created, read, listed; encrypt, rotate, decrypt old and new ciphertexts; min_dec
 refusing old ones; rewrap; data keys; batches; derived keys with context; HMAC and verify; random
 bytes; trim and delete; format-preserving encoding of card numbers (transform encode/decode); tokens and policies refusing what they should, each refusal in the node's
 log with the token's accessor and never the token; keys, tokens and the listener restored by
-`node stop` / `node start`; command-line mistakes in one line with exit code 2."""
+`node stop` / `node start`; the service reached over HTTPS with a certificate and through a TCP
+portal inside a secure channel; command-line mistakes in one line with exit code 2."""
 import base64
+import os
+import tempfile
 
-from nodus_cli import Home
-from nodus_processes import check, eventually, main, restartable_port
+from nodus_cli import Home, usage_error
+from nodus_processes import check, eventually, main, restartable_port, run
 
 try:
     import hvac
@@ -33,14 +36,6 @@ def refused(kind, action, what):
     except Exception as e:  # noqa: BLE001 - a different exception is the failure to report
         raise AssertionError(f"{what}: expected {kind.__name__}, got {type(e).__name__}: {e}")
     raise AssertionError(f"{what}: expected {kind.__name__}, the call succeeded")
-
-
-def usage_error(home, *words):
-    code, _, err = home.nodus(*words)
-    lines = err.strip().splitlines()
-    check(code == 2 and len(lines) == 1, f"nodus {' '.join(words)}: expected one usage line and exit 2, got "
-                                         f"{code} {err!r}")
-    return lines[0]
 
 
 def keys_and_versions(root):
@@ -176,12 +171,50 @@ def policies(home, url, log_of):
     return consumer
 
 
+def reaching(home, keys_id, root_token, port, files):
+    """The two ways to reach the service from elsewhere: HTTPS with a certificate, and a TCP
+    portal whose connections run inside a secure channel to the keys' node."""
+    cert, key = os.path.join(files, "cert.pem"), os.path.join(files, "key.pem")
+    code, _, err = run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"])
+    check(code == 0, f"openssl req: {err}")
+    tls_port = restartable_port()
+    made = home.json("transit", "create", "--at", "keys", "--listen", f"127.0.0.1:{tls_port}", "--tls-cert", cert,
+                     "--tls-key", key)
+    check(made["url"] == f"https://127.0.0.1:{tls_port}", f"TLS listener: {made}")
+    secure = hvac.Client(url=made["url"], token=root_token, verify=cert).secrets.transit
+    sealed = secure.encrypt_data("purchases", b64("over TLS"))["data"]["ciphertext"]
+    check(unb64(secure.decrypt_data("purchases", sealed)["data"]["plaintext"]) == "over TLS", "hvac over HTTPS")
+    try:
+        hvac.Client(url=f"http://127.0.0.1:{tls_port}", token=root_token).secrets.transit.encrypt_data(
+            "purchases", b64("x"))
+        raise AssertionError("plain HTTP to the TLS listener was answered")
+    except AssertionError:
+        raise
+    except Exception:  # noqa: BLE001 - the connection fails, whichever way requests reports it
+        pass
+
+    # A TCP portal: the app's node carries its HTTP to the keys' node in a secure channel.
+    app_id = home.json("node", "create", "app")["identifier"]
+    [listener] = home.json("tcp-listener", "list", "--at", "keys")
+    home.ok("secure-channel-listener", "create", "vault-listener", "--at", "keys", "--authorized", app_id)
+    home.ok("tcp-outlet", "create", "--at", "keys", "--to", f"127.0.0.1:{port}", "--from", "transit")
+    inlet = restartable_port()
+    home.ok("tcp-inlet", "create", "--at", "app", "--from", f"127.0.0.1:{inlet}", "--to", "transit",
+            "--via", f"1#{listener['address']} => vault-listener", "--authorized", keys_id)
+    through = hvac.Client(url=f"http://127.0.0.1:{inlet}", token=root_token).secrets.transit
+    sealed = through.encrypt_data("purchases", b64("through a portal"))["data"]["ciphertext"]
+    check(unb64(secure.decrypt_data("purchases", sealed)["data"]["plaintext"]) == "through a portal",
+          "hvac through a TCP portal over a secure channel")
+
+
 def test(args):
     if hvac is None:
         print("SKIPPED: hvac is not installed (scripts/install-deps.sh installs python3-hvac)")
         raise SystemExit(77)
     with Home(args.nodus) as home:
-        home.json("node", "create", "keys")
+        keys_id = home.json("node", "create", "keys")["identifier"]
         check("--tls-key" in usage_error(home, "transit", "create", "--at", "keys", "--tls-cert", "c.pem"),
               "a certificate without a key")
         check("30d" in usage_error(home, "transit", "token", "create", "--policy", "root", "--ttl", "soon", "--at",
@@ -202,6 +235,8 @@ def test(args):
         batches_datakeys_derived(root)
         card = transforms(home, url, root)
         consumer = policies(home, url, lambda: home.log("keys"))
+        files = tempfile.TemporaryDirectory()  # the certificate must outlive the restart below
+        reaching(home, keys_id, root_token, port, files.name)
 
         home.ok("node", "stop", "keys")
         home.ok("node", "start", "keys")

@@ -12,7 +12,9 @@
 #include <boost/beast/http.hpp>
 
 #include <cstdio>
+#include <fstream>
 
+#include "eventually.hpp"
 #include "log_capture.hpp"
 #include "nodus/core/json.hpp"
 #include "nodus/node/node.hpp"
@@ -146,7 +148,10 @@ TEST_CASE("refused: cleartext beyond loopback, a key that does not match the cer
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message().find("does not match the certificate") != std::string::npos);
   auto missing = t.serve({.listen = "127.0.0.1:0", .tls = tls_files{a.path / "none.pem", a.path / "none.pem"}});
-  CHECK(missing.error().message().find("cannot use the TLS certificate") == 0);
+  CHECK(missing.error().message().find("does not exist") != std::string::npos);
+  std::ofstream(a.path / "junk.pem") << "not a certificate\n";
+  auto junk = t.serve({.listen = "127.0.0.1:0", .tls = tls_files{a.path / "junk.pem", a.path / "junk.pem"}});
+  CHECK(junk.error().message().find("cannot use the TLS certificate") == 0);
 }
 
 TEST_CASE("a request announcing a body over the limit gets 413 and is closed; the service goes on") {
@@ -171,4 +176,39 @@ TEST_CASE("a request announcing a body over the limit gets 413 and is closed; th
   asio::ip::tcp::socket again(io);
   again.connect({asio::ip::make_address("127.0.0.1"), port_of(s.value()->where())});
   CHECK(exchange(again, http::verb::get, "/v1/sys/health", "", "").result_int() == 200);
+}
+
+TEST_CASE("connections beyond max_connections are closed at once; a freed place is taken again") {
+  transit_node t;
+  auto s = t.serve({.listen = "127.0.0.1:0", .max_connections = 2});
+  REQUIRE(s);
+  const asio::ip::tcp::endpoint at{asio::ip::make_address("127.0.0.1"), port_of(s.value()->where())};
+  asio::io_context io;
+  std::vector<std::unique_ptr<asio::ip::tcp::socket>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<asio::ip::tcp::socket>(io));
+    held.back()->connect(at);
+    CHECK(exchange(*held.back(), http::verb::get, "/v1/sys/health", "", "").result_int() == 200);  // counted
+  }
+  asio::ip::tcp::socket third(io);
+  third.connect(at);
+  boost::system::error_code ec;
+  http::request<http::string_body> req{http::verb::get, "/v1/sys/health", 11};
+  http::write(third, req, ec);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(third, buffer, res, ec);
+  CHECK(ec);  // closed without an answer
+
+  held.front()->close();  // the server sees the close and frees the place
+  CHECK(test::eventually([&] {
+    asio::ip::tcp::socket again(io);
+    again.connect(at);
+    boost::system::error_code e;
+    http::write(again, req, e);
+    http::response<http::string_body> r;
+    boost::beast::flat_buffer b;
+    http::read(again, b, r, e);
+    return !e && r.result_int() == 200;
+  }));
 }

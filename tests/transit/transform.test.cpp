@@ -57,8 +57,10 @@ TEST_CASE("tweaks: supplied by each request, or generated and returned with the 
   CHECK(supplied->decode("payments", "card", a, t2).value() != "4111111111111111");
   CHECK(supplied->encode("payments", "card", "4111111111111111", "").error().message().find("needs a 'tweak'") !=
         std::string::npos);
-  CHECK(supplied->encode("payments", "card", "4111111111111111", base64_encode(bytes(8, 1))).error().message().find(
-            "7 bytes") != std::string::npos);
+  CHECK(supplied->encode("payments", "card", "4111111111111111", base64_encode(bytes(8, 1)))
+            .error()
+            .message()
+            .find("7 bytes") != std::string::npos);
 
   auto generated = with_card_role(tweak_source::generated);
   const auto e = generated->encode("payments", "card", "4111111111111111", "").value();
@@ -86,8 +88,10 @@ TEST_CASE("templates refuse what does not match them, saying what they expect") 
   CHECK(t->encode("r", "acct", "12345", "").error().message().find("6 to 56 digits") != std::string::npos);
   CHECK(t->encode("r", "", "4111111111111111", "").error().message().find("name one with 'transformation'") !=
         std::string::npos);
-  CHECK(t->write_transformation({"x", "builtin/phone", tweak_source::internal, {}, {}}).error().message().find(
-            "unknown template") == 0);
+  CHECK(t->write_transformation({"x", "builtin/phone", tweak_source::internal, {}, {}})
+            .error()
+            .message()
+            .find("unknown template") == 0);
 }
 
 TEST_CASE("roles decide which transformations a caller may use, both ways") {

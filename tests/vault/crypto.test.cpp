@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "hex.hpp"
 #include "nodus/core/error.hpp"
 #include "nodus/vault/vault.hpp"
 
@@ -16,13 +17,7 @@ using nodus::bytes;
 
 namespace {
 
-bytes hex(std::string_view text) {
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  bytes out;
-  for (std::size_t i = 0; i + 1 < text.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(nibble(text[i]) << 4 | nibble(text[i + 1])));
-  return out;
-}
+using nodus::test::hex;
 
 bytes text_bytes(std::string_view s) { return bytes(s.begin(), s.end()); }
 

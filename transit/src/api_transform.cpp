@@ -77,12 +77,18 @@ http_response write_transformation(const call& c, const std::string& name) {
   if (!bad.empty()) return bad_request(bad);
   if (type != "fpe") return bad_request("transformation type '" + type + "' is not supported: this service has fpe");
   if (!template_name) return bad_request("missing 'template' (e.g. builtin/creditcardnumber)");
-  if (source == "supplied") t.tweaks = tweak_source::supplied;
-  else if (source == "internal") t.tweaks = tweak_source::internal;
-  else if (source == "generated") t.tweaks = tweak_source::generated;
-  else return bad_request("'tweak_source' is supplied, internal or generated, not '" + source + "'");
-  if (algorithm == "ff1") t.algorithm = fpe_algorithm::ff1;
-  else if (algorithm != "ff3-1") return bad_request("'algorithm' is ff3-1 (default) or ff1, not '" + algorithm + "'");
+  if (source == "supplied")
+    t.tweaks = tweak_source::supplied;
+  else if (source == "internal")
+    t.tweaks = tweak_source::internal;
+  else if (source == "generated")
+    t.tweaks = tweak_source::generated;
+  else
+    return bad_request("'tweak_source' is supplied, internal or generated, not '" + source + "'");
+  if (algorithm == "ff1")
+    t.algorithm = fpe_algorithm::ff1;
+  else if (algorithm != "ff3-1")
+    return bad_request("'algorithm' is ff3-1 (default) or ff1, not '" + algorithm + "'");
   auto written = c.options.transforms->write_transformation(t);
   return written ? data_response(transformation_json(written.value())) : error_response(written.error());
 }

@@ -123,6 +123,16 @@ result_or_failure<int> sealing_version(const key_info& k, int asked) {
   return n;
 }
 
+// Whether a ciphertext or HMAC of version `n` may be opened: not below min_decryption_version
+// (nor trimmed), not above the latest.
+result_or_failure<> opening_version(const key_info& k, int n) {
+  if (n < k.min_decryption_version || n < k.min_available_version)
+    return invalid("ciphertext or signature version is disallowed by policy (too old)");
+  if (n > k.latest_version)
+    return invalid("invalid ciphertext: version " + std::to_string(n) + " of key '" + k.name + "' does not exist");
+  return outcome::success();
+}
+
 }  // namespace
 
 result_or_failure<key_info> keyring::create(std::string_view name, key_type type, bool derived, bool* created) {
@@ -306,12 +316,8 @@ result_or_failure<vault::secret> keyring::decrypt(std::string_view name, std::st
     auto it = state_->named.find(name);
     if (it == state_->named.end()) return no_key(name);
     info = it->second.info;
-    const int n = parsed.value().version;
-    if (n < info.min_decryption_version || n < info.min_available_version)
-      return invalid("ciphertext or signature version is disallowed by policy (too old)");
-    if (n > info.latest_version)
-      return invalid("invalid ciphertext: version " + std::to_string(n) + " of key '" + info.name + "' does not exist");
-    version = it->second.versions.at(n);
+    if (auto allowed = opening_version(info, parsed.value().version); !allowed) return allowed.error();
+    version = it->second.versions.at(parsed.value().version);
   }
   const auto& data = parsed.value().data;
   if (data.size() < vault::aead_nonce_size + vault::aead_tag_size) return invalid("invalid ciphertext: too short");
@@ -357,12 +363,8 @@ result_or_failure<bool> keyring::verify_hmac(std::string_view name, byte_view in
     std::lock_guard lock(state_->mutex);
     auto it = state_->named.find(name);
     if (it == state_->named.end()) return no_key(name);
-    const auto& info = it->second.info;
-    const int n = parsed.value().version;
-    if (n < info.min_decryption_version || n < info.min_available_version)
-      return invalid("ciphertext or signature version is disallowed by policy (too old)");
-    if (n > info.latest_version) return invalid("invalid HMAC: version " + std::to_string(n) + " does not exist");
-    version = it->second.versions.at(n);
+    if (auto allowed = opening_version(it->second.info, parsed.value().version); !allowed) return allowed.error();
+    version = it->second.versions.at(parsed.value().version);
   }
   auto expected = state_->keys->hmac_sha256(version.hmac_key, input);
   if (!expected) return internal("cannot compute the HMAC: " + expected.error().message());

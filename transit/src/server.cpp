@@ -160,19 +160,31 @@ private:
 
 auto refused(const std::string& why) { return nodus::fail(std::make_error_code(std::errc::invalid_argument), why); }
 
+// OpenSSL's reason for `ec` ("no such file", "key values mismatch"); Asio's message says only
+// "asio.ssl error".
+std::string reason_of(const boost::system::error_code& ec) {
+  const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+  return reason ? reason : ec.message();
+}
+
 result_or_failure<std::unique_ptr<asio::ssl::context>> tls_context(const tls_files& files) {
+  for (const auto& file : {files.certificate, files.private_key}) {
+    std::error_code missing;
+    if (!std::filesystem::is_regular_file(file, missing))
+      return refused("the TLS file " + file.string() + " does not exist or is not a file");
+  }
   auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
   boost::system::error_code ec;
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1,
                    ec);
   ctx->use_certificate_chain_file(files.certificate.string(), ec);
-  if (ec) return refused("cannot use the TLS certificate " + files.certificate.string() + ": " + ec.message());
+  if (ec) return refused("cannot use the TLS certificate " + files.certificate.string() + ": " + reason_of(ec));
   ctx->use_private_key_file(files.private_key.string(), asio::ssl::context::pem, ec);
   if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH)
     return refused("the TLS private key " + files.private_key.string() + " does not match the certificate " +
                    files.certificate.string());
-  if (ec) return refused("cannot use the TLS private key " + files.private_key.string() + ": " + ec.message());
+  if (ec) return refused("cannot use the TLS private key " + files.private_key.string() + ": " + reason_of(ec));
   if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
     return refused("the TLS private key " + files.private_key.string() + " does not match the certificate " +
                    files.certificate.string());

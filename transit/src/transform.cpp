@@ -99,6 +99,15 @@ struct stored_transformation {
   mutable std::shared_ptr<const fpe::aes_block_cipher> ff1;
 };
 
+// What one encode or decode needs, taken under the lock: the cipher, the template, the tweak.
+struct prepared {
+  std::shared_ptr<const fpe::ff3_1_cipher> ff3;
+  std::shared_ptr<const fpe::aes_block_cipher> ff1;
+  std::string template_name;
+  bytes tweak;
+  bool generated = false;
+};
+
 }  // namespace
 
 struct transformations::state {
@@ -175,7 +184,8 @@ struct transformations::state {
       t.info.algorithm = *algorithm;
       if (*source == tweak_source::internal) {
         auto tweak = base64_decode(text_of(e, "tweak"));
-        if (!tweak || tweak->size() != fpe::ff3_1_tweak_size) return bad("transformation '" + t.info.name + "': bad tweak");
+        if (!tweak || tweak->size() != fpe::ff3_1_tweak_size)
+          return bad("transformation '" + t.info.name + "': bad tweak");
         t.internal_tweak = std::move(*tweak);
       }
       named.emplace(t.info.name, std::move(t));
@@ -187,6 +197,10 @@ struct transformations::state {
     }
     return outcome::success();
   }
+
+  // What encoding (or decoding) with `transformation` for `role` needs, or why it may not.
+  result_or_failure<prepared> prepare(std::string_view role, std::string_view transformation, std::string_view tweak,
+                                      bool encoding) const;
 
   // The transformation `name` may be used by `role`, or why not.
   result_or_failure<const stored_transformation*> usable(std::string_view role, std::string_view name) const {
@@ -356,7 +370,8 @@ result_or_failure<bytes> tweak_for(const stored_transformation& t, std::string_v
 result_or_failure<> ready(const stored_transformation& t, vault::vault& keys) {
   if (t.ff3 || t.ff1) return outcome::success();
   auto secret = keys.export_data_key(t.key);
-  if (!secret) return internal("the vault cannot use transformation '" + t.info.name + "': " + secret.error().message());
+  if (!secret)
+    return internal("the vault cannot use transformation '" + t.info.name + "': " + secret.error().message());
   if (t.info.algorithm == fpe_algorithm::ff3_1) {
     auto c = fpe::ff3_1_cipher::from_key(secret.value().view());
     if (!c) return internal(c.error().message());
@@ -371,58 +386,49 @@ result_or_failure<> ready(const stored_transformation& t, vault::vault& keys) {
 
 }  // namespace
 
+namespace {
+
+// `value` encoded or decoded as `p` says.
+result_or_failure<std::string> run(const prepared& p, std::string_view value, bool encoding) {
+  auto digits = digits_of(p.template_name, value);
+  if (!digits) return digits.error();
+  const auto& d = digits.value();
+  auto out = p.ff3
+                 ? (encoding ? fpe::ff3_1_encrypt(*p.ff3, p.tweak, d, 10) : fpe::ff3_1_decrypt(*p.ff3, p.tweak, d, 10))
+                 : (encoding ? fpe::ff1_encrypt(*p.ff1, p.tweak, d, 10) : fpe::ff1_decrypt(*p.ff1, p.tweak, d, 10));
+  if (!out) return invalid(out.error().message());
+  return with_digits(value, out.value());
+}
+
+}  // namespace
+
+result_or_failure<prepared> transformations::state::prepare(std::string_view role, std::string_view transformation,
+                                                            std::string_view tweak, bool encoding) const {
+  std::lock_guard lock(mutex);
+  auto found = usable(role, transformation);
+  if (!found) return found.error();
+  const auto& stored = *found.value();
+  auto chosen = tweak_for(stored, tweak, encoding);
+  if (!chosen) return chosen.error();
+  if (auto made = ready(stored, *keys); !made) return made.error();
+  return prepared{stored.ff3, stored.ff1, stored.info.template_name, std::move(chosen).value(),
+                  stored.info.tweaks == tweak_source::generated};
+}
+
 result_or_failure<encoded_value> transformations::encode(std::string_view role, std::string_view transformation,
                                                          std::string_view value, std::string_view tweak) const {
-  std::shared_ptr<const fpe::ff3_1_cipher> ff3;
-  std::shared_ptr<const fpe::aes_block_cipher> ff1;
-  std::string template_name;
-  bytes t;
-  bool generated = false;
-  {
-    std::lock_guard lock(state_->mutex);
-    auto usable = state_->usable(role, transformation);
-    if (!usable) return usable.error();
-    const auto& stored = *usable.value();
-    auto chosen = tweak_for(stored, tweak, true);
-    if (!chosen) return chosen.error();
-    if (auto made = ready(stored, *state_->keys); !made) return made.error();
-    t = std::move(chosen).value();
-    ff3 = stored.ff3;
-    ff1 = stored.ff1;
-    template_name = stored.info.template_name;
-    generated = stored.info.tweaks == tweak_source::generated;
-  }
-  auto digits = digits_of(template_name, value);
-  if (!digits) return digits.error();
-  auto out = ff3 ? fpe::ff3_1_encrypt(*ff3, t, digits.value(), 10) : fpe::ff1_encrypt(*ff1, t, digits.value(), 10);
-  if (!out) return invalid(out.error().message());
-  return encoded_value{with_digits(value, out.value()), generated ? base64_encode(t) : std::string()};
+  auto p = state_->prepare(role, transformation, tweak, true);
+  if (!p) return p.error();
+  auto out = run(p.value(), value, true);
+  if (!out) return out.error();
+  return encoded_value{std::move(out).value(), p.value().generated ? base64_encode(p.value().tweak) : std::string()};
 }
 
 result_or_failure<std::string> transformations::decode(std::string_view role, std::string_view transformation,
                                                        std::string_view value, std::string_view tweak) const {
-  std::shared_ptr<const fpe::ff3_1_cipher> ff3;
-  std::shared_ptr<const fpe::aes_block_cipher> ff1;
-  std::string template_name;
-  bytes t;
-  {
-    std::lock_guard lock(state_->mutex);
-    auto usable = state_->usable(role, transformation);
-    if (!usable) return usable.error();
-    const auto& stored = *usable.value();
-    auto chosen = tweak_for(stored, tweak, false);
-    if (!chosen) return chosen.error();
-    if (auto made = ready(stored, *state_->keys); !made) return made.error();
-    t = std::move(chosen).value();
-    ff3 = stored.ff3;
-    ff1 = stored.ff1;
-    template_name = stored.info.template_name;
-  }
-  auto digits = digits_of(template_name, value);
-  if (!digits) return digits.error();
-  auto out = ff3 ? fpe::ff3_1_decrypt(*ff3, t, digits.value(), 10) : fpe::ff1_decrypt(*ff1, t, digits.value(), 10);
-  if (!out) return invalid(out.error().message());
-  return with_digits(value, out.value());
+  auto p = state_->prepare(role, transformation, tweak, false);
+  if (!p) return p.error();
+  return run(p.value(), value, false);
 }
 
 }  // namespace nodus::transit

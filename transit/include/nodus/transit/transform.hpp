@@ -73,8 +73,8 @@ public:
   /// base64 (only for a `supplied` tweak source, where it is required).
   result_or_failure<encoded_value> encode(std::string_view role, std::string_view transformation,
                                           std::string_view value, std::string_view tweak) const;
-  result_or_failure<std::string> decode(std::string_view role, std::string_view transformation,
-                                        std::string_view value, std::string_view tweak) const;
+  result_or_failure<std::string> decode(std::string_view role, std::string_view transformation, std::string_view value,
+                                        std::string_view tweak) const;
 
   struct state;
 
