@@ -14,6 +14,49 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// A body that carries another encoded body, decoded by its msgpack adaptor: decoding it nests
+/// one decode inside another on the same thread.
+struct wrapped {
+  std::string inner;
+};
+
+}  // namespace
+
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  template <>
+  struct convert<wrapped> {
+    const msgpack::object& operator()(const msgpack::object& o, wrapped& v) const {
+      const auto raw = o.as<nodus::bytes>();
+      auto inner = nodus::message_codec<std::string>::decode(raw);
+      if (!inner) throw msgpack::type_error();
+      v.inner = std::move(inner).value();
+      return o;
+    }
+  };
+  template <>
+  struct pack<wrapped> {
+    template <class Stream>
+    packer<Stream>& operator()(packer<Stream>& p, const wrapped& v) const {
+      p.pack(nodus::message_codec<std::string>::encode(v.inner));
+      return p;
+    }
+  };
+  }  // namespace adaptor
+}
+}  // namespace msgpack
+
+namespace {
+
+/// Answers a wrapped body with its inner string.
+class unwrapper final : public worker<wrapped> {
+public:
+  task<result<>> handle_message(context& ctx, routed<wrapped> m) override {
+    co_return co_await ctx.send(m.return_route(), m.body().inner);
+  }
+};
+
 /// Replies with the body in upper case; throws on "boom" to test that the worker survives.
 class shouter final : public worker<std::string> {
 public:
@@ -112,6 +155,20 @@ TEST_CASE("a message that does not decode is logged and the worker keeps serving
   REQUIRE(wrong);
   CHECK(n.send_and_receive<std::string>(route{"shouter"}, std::string("ok")).value() == "OK");
   CHECK(logs.eventually_contains("worker 'shouter' failed to handle a message: malformed input"));
+}
+
+TEST_CASE("a body whose decoding decodes another body inside it, again and again on the same threads") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  REQUIRE(n.start_worker("unwrapper", unwrapper{}));
+  const std::string long_text(20000, 'x');  // larger than a decoding zone's first chunk
+  for (int i = 0; i < 50; ++i) {
+    const std::string text = (i % 5 == 0 ? long_text : std::string("inner ")) + std::to_string(i);
+    auto answer = n.send_and_receive<std::string>(route{"unwrapper"}, wrapped{text});
+    REQUIRE(answer);
+    CHECK(answer.value() == text);
+  }
+  CHECK(message_codec<wrapped>::decode(message_codec<wrapped>::encode(wrapped{"direct"})).value().inner == "direct");
 }
 
 TEST_CASE("one worker answers at each of its aliases") {
