@@ -34,6 +34,54 @@ zone_lease::~zone_lease() {
   this_thread_zone.leased = false;
 }
 
+msgpack_integer read_msgpack_integer(byte_view data) noexcept {
+  msgpack_integer out;
+  if (data.empty()) return out;
+  const std::uint8_t head = data[0];
+  std::size_t width = 0;  // bytes after the head
+  bool is_signed = false;
+  if (head <= 0x7f || head >= 0xe0) {  // positive or negative fixint
+    if (data.size() != 1) {
+      out.outcome = msgpack_integer::malformed;  // trailing bytes
+      return out;
+    }
+    out.outcome = msgpack_integer::decoded;
+    out.negative = head >= 0xe0;
+    out.signed_value = static_cast<std::int8_t>(head);
+    out.unsigned_value = head;
+    return out;
+  }
+  switch (head) {
+    case 0xcc: width = 1; break;  // uint 8 .. 64
+    case 0xcd: width = 2; break;
+    case 0xce: width = 4; break;
+    case 0xcf: width = 8; break;
+    case 0xd0: width = 1, is_signed = true; break;  // int 8 .. 64
+    case 0xd1: width = 2, is_signed = true; break;
+    case 0xd2: width = 4, is_signed = true; break;
+    case 0xd3: width = 8, is_signed = true; break;
+    default: return out;  // not an integer
+  }
+  if (data.size() != 1 + width) {  // truncated, or trailing bytes
+    out.outcome = msgpack_integer::malformed;
+    return out;
+  }
+  std::uint64_t raw = 0;
+  for (std::size_t i = 1; i <= width; ++i) raw = (raw << 8) | data[i];  // big-endian
+  out.outcome = msgpack_integer::decoded;
+  if (!is_signed) {
+    out.unsigned_value = raw;
+    return out;
+  }
+  // Sign-extend from `width` bytes; msgpack counts a non-negative signed encoding as positive.
+  const unsigned shift = static_cast<unsigned>(64 - 8 * width);
+  const auto value = static_cast<std::int64_t>(raw << shift) >> shift;
+  out.negative = value < 0;
+  out.signed_value = value;
+  out.unsigned_value = static_cast<std::uint64_t>(value);
+  return out;
+}
+
 result<msgpack::object> unpack_bounded(byte_view data, msgpack::zone& zone) {
   // Every array or map element takes at least one byte of input, so limiting counts and
   // lengths to the input size bounds what msgpack may allocate before it notices truncation.

@@ -3,7 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstdint>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "log_capture.hpp"
 #include "nodus/node/node.hpp"
@@ -169,6 +172,88 @@ TEST_CASE("a body whose decoding decodes another body inside it, again and again
     CHECK(answer.value() == text);
   }
   CHECK(message_codec<wrapped>::decode(message_codec<wrapped>::encode(wrapped{"direct"})).value().inner == "direct");
+}
+
+namespace {
+
+/// What msgpack's own parser makes of `payload` as a T (the general decoder's answer).
+template <class T>
+result<T> decode_with_msgpack(byte_view payload) {
+  auto handle = detail::unpack_bounded(payload);
+  if (!handle) return handle.error();
+  try {
+    return handle.value().get().as<T>();
+  } catch (const std::exception&) {
+    return errc::malformed;
+  }
+}
+
+template <class T>
+void check_integer_decoding(const std::vector<bytes>& payloads) {
+  for (const auto& p : payloads) {
+    CAPTURE(printable(p));
+    const auto expected = decode_with_msgpack<T>(p);
+    const auto actual = message_codec<T>::decode(p);
+    REQUIRE(actual.has_value() == expected.has_value());
+    if (expected) CHECK(actual.value() == expected.value());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("integer bodies decode as msgpack decodes them, in every encoding, at every boundary") {
+  std::vector<bytes> payloads = {{},
+                                 {0x00},
+                                 {0x7f},
+                                 {0xe0},
+                                 {0xff},
+                                 {0xcc},
+                                 {0xcc, 0x80},
+                                 {0xcc, 0xff},
+                                 {0xcd, 0x01, 0x00},
+                                 {0xcd, 0xff, 0xff},
+                                 {0xce, 0x00, 0x01, 0x00, 0x00},
+                                 {0xce, 0xff, 0xff, 0xff, 0xff},
+                                 {0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+                                 {0xcf, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00},
+                                 {0xd0, 0x80},
+                                 {0xd0, 0x7f},
+                                 {0xd1, 0x80, 0x00},
+                                 {0xd1, 0x00, 0x80},
+                                 {0xd1, 0xff, 0x7f},
+                                 {0xd2, 0x80, 0x00, 0x00, 0x00},
+                                 {0xd2, 0x7f, 0xff, 0xff, 0xff},
+                                 {0xd2, 0xff, 0xff, 0x7f, 0xff},
+                                 {0xd3, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00},
+                                 {0xd3, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+                                 {0xd3, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff},
+                                 {0x05, 0x00},
+                                 {0xcd, 0x01},
+                                 {0xd3, 0x01, 0x02},
+                                 {0xc0},
+                                 {0xc2},
+                                 {0xc3},
+                                 {0xca, 0x3f, 0x80, 0x00, 0x00},
+                                 {0xa1, 'x'},
+                                 {0x91, 0x01},
+                                 {0xc1}};
+  for (std::uint64_t v : {0ull, 1ull, 127ull, 128ull, 255ull, 256ull, 65535ull, 65536ull, 0xffffffffull, 0x100000000ull,
+                          0x7fffffffffffffffull, 0xffffffffffffffffull})
+    payloads.push_back(message_codec<std::uint64_t>::encode(v));
+  for (std::int64_t v : {std::int64_t{-1}, std::int64_t{-32}, std::int64_t{-33}, std::int64_t{-128}, std::int64_t{-129},
+                         std::int64_t{-32768}, std::int64_t{-32769}, std::int64_t{-2147483648LL},
+                         std::int64_t{-2147483649LL}, std::numeric_limits<std::int64_t>::min()})
+    payloads.push_back(message_codec<std::int64_t>::encode(v));
+  check_integer_decoding<std::uint8_t>(payloads);
+  check_integer_decoding<std::int8_t>(payloads);
+  check_integer_decoding<std::uint16_t>(payloads);
+  check_integer_decoding<std::int16_t>(payloads);
+  check_integer_decoding<std::uint32_t>(payloads);
+  check_integer_decoding<std::int32_t>(payloads);
+  check_integer_decoding<std::uint64_t>(payloads);
+  check_integer_decoding<std::int64_t>(payloads);
+  check_integer_decoding<char>(payloads);
+  check_integer_decoding<long long>(payloads);
 }
 
 TEST_CASE("one worker answers at each of its aliases") {

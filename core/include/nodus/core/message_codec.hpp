@@ -1,6 +1,8 @@
 #pragma once
 /// How typed message bodies become payload bytes and back.
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -46,6 +48,34 @@ private:
   bool borrowed_;
 };
 
+/// What a msgpack integer in `data` says: `decoded` when `data` is exactly one integer (any of
+/// its encodings), `malformed` when it starts as one but is truncated or followed by more
+/// bytes, `other` when it is not an integer (for the general decoder to judge).
+struct msgpack_integer {
+  enum { decoded, malformed, other } outcome = other;
+  bool negative = false;  // then the value is `signed_value`, else `unsigned_value`
+  std::uint64_t unsigned_value = 0;
+  std::int64_t signed_value = 0;
+};
+msgpack_integer read_msgpack_integer(byte_view data) noexcept;
+
+/// The integer `i` (not `other`) as an integral T, with msgpack's rules: out of T's range is
+/// malformed.
+template <class T>
+result<T> integer_as(const msgpack_integer& i) noexcept {
+  if (i.outcome != msgpack_integer::decoded) return errc::malformed;
+  if (i.negative) {
+    if constexpr (std::is_unsigned_v<T>) {
+      return errc::malformed;
+    } else {
+      if (i.signed_value < static_cast<std::int64_t>(std::numeric_limits<T>::min())) return errc::malformed;
+      return static_cast<T>(i.signed_value);
+    }
+  }
+  if (i.unsigned_value > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) return errc::malformed;
+  return static_cast<T>(i.unsigned_value);
+}
+
 }  // namespace detail
 
 /// Encodes and decodes message bodies of type T. The default uses msgpack, so any type msgpack
@@ -63,6 +93,11 @@ struct message_codec {
 
   /// The value in `payload`, or `errc::malformed` when it is not a T.
   static result<T> decode(byte_view payload) {
+    // Integers, the commonest small bodies, are read without msgpack's parser and zone.
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      const auto integer = detail::read_msgpack_integer(payload);
+      if (integer.outcome != detail::msgpack_integer::other) return detail::integer_as<T>(integer);
+    }
     detail::zone_lease zone;
     auto object = detail::unpack_bounded(payload, zone.get());
     if (!object) return object.error();
