@@ -256,6 +256,41 @@ TEST_CASE("integer bodies decode as msgpack decodes them, in every encoding, at 
   check_integer_decoding<long long>(payloads);
 }
 
+namespace {
+
+template <class T>
+void check_integer_encoding(T v) {
+  msgpack::sbuffer reference;
+  msgpack::pack(reference, v);
+  const auto encoded = message_codec<T>::encode(v);
+  CHECK(bytes(reference.data(), reference.data() + reference.size()) == encoded);
+  CHECK(message_codec<T>::decode(encoded).value() == v);
+}
+
+template <class T>
+void check_integer_encodings() {
+  using limits = std::numeric_limits<T>;
+  for (T v : {limits::min(), limits::max(), T(0), T(1), T(127), T(limits::max() / 2), T(limits::min() / 2)})
+    check_integer_encoding<T>(v);
+}
+
+}  // namespace
+
+TEST_CASE("integer bodies encode as msgpack packs them") {
+  check_integer_encodings<std::uint8_t>();
+  check_integer_encodings<std::int8_t>();
+  check_integer_encodings<std::uint16_t>();
+  check_integer_encodings<std::int16_t>();
+  check_integer_encodings<std::uint32_t>();
+  check_integer_encodings<std::int32_t>();
+  check_integer_encodings<std::uint64_t>();
+  check_integer_encodings<std::int64_t>();
+  check_integer_encodings<char>();
+  for (std::int64_t v : {std::int64_t{-33}, std::int64_t{-129}, std::int64_t{-32769}, std::int64_t{-2147483649LL},
+                         std::int64_t{65536}, std::int64_t{4294967296LL}})
+    check_integer_encoding<std::int64_t>(v);
+}
+
 TEST_CASE("one worker answers at each of its aliases") {
   test::log_capture logs;
   auto n = make_node(logs);

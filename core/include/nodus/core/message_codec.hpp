@@ -1,8 +1,11 @@
 #pragma once
 /// How typed message bodies become payload bytes and back.
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 
@@ -19,6 +22,18 @@ namespace detail {
 struct byte_writer {
   bytes& out;
   void write(const char* data, std::size_t size) { out.insert(out.end(), data, data + size); }
+};
+
+/// A msgpack output stream into a fixed buffer that is known to be large enough.
+struct fixed_writer {
+  std::uint8_t* data;
+  std::size_t capacity;
+  std::size_t used = 0;
+  void write(const char* from, std::size_t size) {
+    if (size > capacity - used) throw std::length_error("message_codec: fixed buffer too small");
+    std::memcpy(data + used, from, size);
+    used += size;
+  }
 };
 
 /// Unpacks exactly one msgpack value filling all of `data`, with every size limited by the
@@ -85,6 +100,13 @@ template <class T>
 struct message_codec {
   /// The payload bytes of `value`.
   static bytes encode(const T& value) {
+    // An integer (at most 9 bytes) is packed on the stack and copied out in one allocation.
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      std::array<std::uint8_t, 9> buffer;
+      detail::fixed_writer writer{buffer.data(), buffer.size()};
+      msgpack::pack(writer, value);
+      return bytes(buffer.data(), buffer.data() + writer.used);
+    }
     bytes out;
     detail::byte_writer writer{out};
     msgpack::pack(writer, value);
