@@ -46,11 +46,10 @@ void worker_record::schedule() { node().spawn(drain(std::static_pointer_cast<wor
 task<> worker_record::drain([[maybe_unused]] std::shared_ptr<worker_record> keep_alive) {
   auto ctx = make_context();
   local_message m;
-  std::size_t handled = 0;  // messages handled since the loop last parked or yielded
   for (;;) {
     switch (next_step(m)) {
       case drain_step::handle:
-        ++handled;
+        ++handled_since_pause_;
         // The handler runs in this frame (no nested coroutine per message for the try block).
         try {
           auto outcome = co_await worker_->handle_local_message(ctx, std::move(m));
@@ -61,7 +60,7 @@ task<> worker_record::drain([[maybe_unused]] std::shared_ptr<worker_record> keep
           log_exception(nullptr);
         }
         break;
-      case drain_step::park: {
+      case drain_step::park:
         // After a burst, let what this thread has queued run first and look again before
         // parking: that is usually the sender that filled the mailbox, about to fill it again.
         // Coming back costs one resumption, less than parking and being woken, and the worker
@@ -69,17 +68,15 @@ task<> worker_record::drain([[maybe_unused]] std::shared_ptr<worker_record> keep
         // the ring the burst grew, only for the next burst to allocate it again.) After a single
         // message the loop parks at once: that is request-response traffic, where the answer
         // wakes it anyway. (One await for both, so the coroutine machinery is instantiated once.)
-        const bool yield = std::exchange(handled, 0) > 1;
         co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(bool)>(
-            [this, yield](auto handler) {
-              if (yield)
+            [this](auto handler) {
+              if (std::exchange(handled_since_pause_, 0) > 1)
                 wakeup(std::move(handler)).post(true);
               else
                 park(wakeup(std::move(handler)));
             },
             boost::asio::use_awaitable);
         break;
-      }
       case drain_step::shut_down:
         co_await run_shutdown();
         mark_finished();
