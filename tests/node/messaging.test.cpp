@@ -3,7 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstdint>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "log_capture.hpp"
 #include "nodus/node/node.hpp"
@@ -13,6 +16,49 @@ using namespace nodus;
 using namespace std::chrono_literals;
 
 namespace {
+
+/// A body that carries another encoded body, decoded by its msgpack adaptor: decoding it nests
+/// one decode inside another on the same thread.
+struct wrapped {
+  std::string inner;
+};
+
+}  // namespace
+
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  template <>
+  struct convert<wrapped> {
+    const msgpack::object& operator()(const msgpack::object& o, wrapped& v) const {
+      const auto raw = o.as<nodus::bytes>();
+      auto inner = nodus::message_codec<std::string>::decode(raw);
+      if (!inner) throw msgpack::type_error();
+      v.inner = std::move(inner).value();
+      return o;
+    }
+  };
+  template <>
+  struct pack<wrapped> {
+    template <class Stream>
+    packer<Stream>& operator()(packer<Stream>& p, const wrapped& v) const {
+      p.pack(nodus::message_codec<std::string>::encode(v.inner));
+      return p;
+    }
+  };
+  }  // namespace adaptor
+}
+}  // namespace msgpack
+
+namespace {
+
+/// Answers a wrapped body with its inner string.
+class unwrapper final : public worker<wrapped> {
+public:
+  task<result<>> handle_message(context& ctx, routed<wrapped> m) override {
+    co_return co_await ctx.send(m.return_route(), m.body().inner);
+  }
+};
 
 /// Replies with the body in upper case; throws on "boom" to test that the worker survives.
 class shouter final : public worker<std::string> {
@@ -112,6 +158,137 @@ TEST_CASE("a message that does not decode is logged and the worker keeps serving
   REQUIRE(wrong);
   CHECK(n.send_and_receive<std::string>(route{"shouter"}, std::string("ok")).value() == "OK");
   CHECK(logs.eventually_contains("worker 'shouter' failed to handle a message: malformed input"));
+}
+
+TEST_CASE("a body whose decoding decodes another body inside it, again and again on the same threads") {
+  test::log_capture logs;
+  auto n = make_node(logs);
+  REQUIRE(n.start_worker("unwrapper", unwrapper{}));
+  const std::string long_text(20000, 'x');  // larger than a decoding zone's first chunk
+  for (int i = 0; i < 50; ++i) {
+    const std::string text = (i % 5 == 0 ? long_text : std::string("inner ")) + std::to_string(i);
+    auto answer = n.send_and_receive<std::string>(route{"unwrapper"}, wrapped{text});
+    REQUIRE(answer);
+    CHECK(answer.value() == text);
+  }
+  CHECK(message_codec<wrapped>::decode(message_codec<wrapped>::encode(wrapped{"direct"})).value().inner == "direct");
+}
+
+namespace {
+
+/// What msgpack's own parser makes of `payload` as a T (the general decoder's answer).
+template <class T>
+result<T> decode_with_msgpack(byte_view payload) {
+  auto handle = detail::unpack_bounded(payload);
+  if (!handle) return handle.error();
+  try {
+    return handle.value().get().as<T>();
+  } catch (const std::exception&) {
+    return errc::malformed;
+  }
+}
+
+template <class T>
+void check_integer_decoding(const std::vector<bytes>& payloads) {
+  for (const auto& p : payloads) {
+    CAPTURE(printable(p));
+    const auto expected = decode_with_msgpack<T>(p);
+    const auto actual = message_codec<T>::decode(p);
+    REQUIRE(actual.has_value() == expected.has_value());
+    if (expected) CHECK(actual.value() == expected.value());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("integer bodies decode as msgpack decodes them, in every encoding, at every boundary") {
+  std::vector<bytes> payloads = {{},
+                                 {0x00},
+                                 {0x7f},
+                                 {0xe0},
+                                 {0xff},
+                                 {0xcc},
+                                 {0xcc, 0x80},
+                                 {0xcc, 0xff},
+                                 {0xcd, 0x01, 0x00},
+                                 {0xcd, 0xff, 0xff},
+                                 {0xce, 0x00, 0x01, 0x00, 0x00},
+                                 {0xce, 0xff, 0xff, 0xff, 0xff},
+                                 {0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+                                 {0xcf, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00},
+                                 {0xd0, 0x80},
+                                 {0xd0, 0x7f},
+                                 {0xd1, 0x80, 0x00},
+                                 {0xd1, 0x00, 0x80},
+                                 {0xd1, 0xff, 0x7f},
+                                 {0xd2, 0x80, 0x00, 0x00, 0x00},
+                                 {0xd2, 0x7f, 0xff, 0xff, 0xff},
+                                 {0xd2, 0xff, 0xff, 0x7f, 0xff},
+                                 {0xd3, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00},
+                                 {0xd3, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+                                 {0xd3, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff},
+                                 {0x05, 0x00},
+                                 {0xcd, 0x01},
+                                 {0xd3, 0x01, 0x02},
+                                 {0xc0},
+                                 {0xc2},
+                                 {0xc3},
+                                 {0xca, 0x3f, 0x80, 0x00, 0x00},
+                                 {0xa1, 'x'},
+                                 {0x91, 0x01},
+                                 {0xc1}};
+  for (std::uint64_t v : {0ull, 1ull, 127ull, 128ull, 255ull, 256ull, 65535ull, 65536ull, 0xffffffffull, 0x100000000ull,
+                          0x7fffffffffffffffull, 0xffffffffffffffffull})
+    payloads.push_back(message_codec<std::uint64_t>::encode(v));
+  for (std::int64_t v : {std::int64_t{-1}, std::int64_t{-32}, std::int64_t{-33}, std::int64_t{-128}, std::int64_t{-129},
+                         std::int64_t{-32768}, std::int64_t{-32769}, std::int64_t{-2147483648LL},
+                         std::int64_t{-2147483649LL}, std::numeric_limits<std::int64_t>::min()})
+    payloads.push_back(message_codec<std::int64_t>::encode(v));
+  check_integer_decoding<std::uint8_t>(payloads);
+  check_integer_decoding<std::int8_t>(payloads);
+  check_integer_decoding<std::uint16_t>(payloads);
+  check_integer_decoding<std::int16_t>(payloads);
+  check_integer_decoding<std::uint32_t>(payloads);
+  check_integer_decoding<std::int32_t>(payloads);
+  check_integer_decoding<std::uint64_t>(payloads);
+  check_integer_decoding<std::int64_t>(payloads);
+  check_integer_decoding<char>(payloads);
+  check_integer_decoding<long long>(payloads);
+}
+
+namespace {
+
+template <class T>
+void check_integer_encoding(T v) {
+  msgpack::sbuffer reference;
+  msgpack::pack(reference, v);
+  const auto encoded = message_codec<T>::encode(v);
+  CHECK(bytes(reference.data(), reference.data() + reference.size()) == encoded);
+  CHECK(message_codec<T>::decode(encoded).value() == v);
+}
+
+template <class T>
+void check_integer_encodings() {
+  using limits = std::numeric_limits<T>;
+  for (T v : {limits::min(), limits::max(), T(0), T(1), T(127), T(limits::max() / 2), T(limits::min() / 2)})
+    check_integer_encoding<T>(v);
+}
+
+}  // namespace
+
+TEST_CASE("integer bodies encode as msgpack packs them") {
+  check_integer_encodings<std::uint8_t>();
+  check_integer_encodings<std::int8_t>();
+  check_integer_encodings<std::uint16_t>();
+  check_integer_encodings<std::int16_t>();
+  check_integer_encodings<std::uint32_t>();
+  check_integer_encodings<std::int32_t>();
+  check_integer_encodings<std::uint64_t>();
+  check_integer_encodings<std::int64_t>();
+  check_integer_encodings<char>();
+  for (std::int64_t v : {std::int64_t{-33}, std::int64_t{-129}, std::int64_t{-32769}, std::int64_t{-2147483649LL},
+                         std::int64_t{65536}, std::int64_t{4294967296LL}})
+    check_integer_encoding<std::int64_t>(v);
 }
 
 TEST_CASE("one worker answers at each of its aliases") {

@@ -130,6 +130,10 @@ protected:
   // A drain loop (or its resumption), a processor loop or initialize runs; guarded by mutex_.
   // False while a worker is idle: its drain is parked (or not started yet).
   bool draining_ = false;
+  // Messages the drain loop handled since it last parked or yielded; only the loop touches it.
+  // (Here rather than in the loop's coroutine frame, which a parked worker keeps: the field
+  // fits in padding.)
+  std::uint32_t handled_since_pause_ = 0;
 
 private:
   node_impl& node_;

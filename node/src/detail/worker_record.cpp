@@ -1,5 +1,7 @@
 #include "detail/worker_record.hpp"
 
+#include <utility>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -47,10 +49,11 @@ task<> worker_record::drain([[maybe_unused]] std::shared_ptr<worker_record> keep
   for (;;) {
     switch (next_step(m)) {
       case drain_step::handle:
+        ++handled_since_pause_;
         // The handler runs in this frame (no nested coroutine per message for the try block).
         try {
-          auto handled = co_await worker_->handle_local_message(ctx, std::move(m));
-          if (!handled) log_failure(handled.error());
+          auto outcome = co_await worker_->handle_local_message(ctx, std::move(m));
+          if (!outcome) log_failure(outcome.error());
         } catch (const std::exception& e) {
           log_exception(e.what());
         } catch (...) {
@@ -58,8 +61,21 @@ task<> worker_record::drain([[maybe_unused]] std::shared_ptr<worker_record> keep
         }
         break;
       case drain_step::park:
+        // After a burst, let what this thread has queued run first and look again before
+        // parking: that is usually the sender that filled the mailbox, about to fill it again.
+        // Coming back costs one resumption, less than parking and being woken, and the worker
+        // stays scheduled meanwhile, so its senders need not wake it. (Parking would also free
+        // the ring the burst grew, only for the next burst to allocate it again.) After a single
+        // message the loop parks at once: that is request-response traffic, where the answer
+        // wakes it anyway. (One await for both, so the coroutine machinery is instantiated once.)
         co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(bool)>(
-            [this](auto handler) { park(wakeup(std::move(handler))); }, boost::asio::use_awaitable);
+            [this](auto handler) {
+              if (std::exchange(handled_since_pause_, 0) > 1)
+                wakeup(std::move(handler)).post(true);
+              else
+                park(wakeup(std::move(handler)));
+            },
+            boost::asio::use_awaitable);
         break;
       case drain_step::shut_down:
         co_await run_shutdown();
