@@ -69,6 +69,9 @@ struct loaded_module {
 };
 std::mutex modules_mutex;
 std::map<std::string, loaded_module> modules;
+// The SHA-256 of the PIN each (module, token) was logged in with: PKCS#11 logins are per process,
+// so a second session is "already logged in" whatever PIN it gives; this tells a wrong one.
+std::map<std::string, bytes> logins;
 
 result_or_failure<CK_FUNCTION_LIST_PTR> load(const std::filesystem::path& path) {
   std::lock_guard lock(modules_mutex);
@@ -117,8 +120,7 @@ public:
     CK_ULONG n = 0;
     if (const CK_RV rv = f_->C_GetSlotList(CK_TRUE, nullptr, &n); rv != CKR_OK) return failed("C_GetSlotList", rv);
     std::vector<CK_SLOT_ID> slots(n);
-    if (const CK_RV rv = f_->C_GetSlotList(CK_TRUE, slots.data(), &n); rv != CKR_OK)
-      return failed("C_GetSlotList", rv);
+    if (const CK_RV rv = f_->C_GetSlotList(CK_TRUE, slots.data(), &n); rv != CKR_OK) return failed("C_GetSlotList", rv);
     slots.resize(n);
     const auto wanted = padded_label(o_.token_label);
     std::optional<CK_SLOT_ID> slot;
@@ -143,6 +145,16 @@ public:
       return fail(rv == CKR_PIN_INCORRECT ? std::make_error_code(std::errc::permission_denied)
                                           : std::make_error_code(std::errc::io_error),
                   "cannot log in to token '" + o_.token_label + "': " + rv_text(rv));
+    {
+      const auto digest = vault::sha256(byte_view(reinterpret_cast<const std::uint8_t*>(pin.data()), pin.size()));
+      std::lock_guard lock(modules_mutex);
+      auto [it, first] = logins.emplace(o_.module.string() + "\n" + o_.token_label, digest);
+      if (rv == CKR_OK) it->second = digest;
+      if (rv == CKR_USER_ALREADY_LOGGED_IN && !first && it->second != digest)
+        return fail(
+            std::make_error_code(std::errc::permission_denied),
+            "cannot log in to token '" + o_.token_label + "': wrong PIN (not the one this process logged in with)");
+    }
     auto first = find(1);
     if (!first) return std::move(first).error();
     if (!first.value()) {
@@ -202,8 +214,7 @@ private:
     if (auto it = handles_.find(version); it != handles_.end()) return std::optional(it->second);
     const auto label = label_of(version);
     CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-    CK_ATTRIBUTE wanted[] = {{CKA_CLASS, &cls, sizeof cls},
-                             {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
+    CK_ATTRIBUTE wanted[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
     if (const CK_RV rv = f_->C_FindObjectsInit(session_, wanted, 2); rv != CKR_OK)
       return failed("C_FindObjectsInit", rv);
     CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
@@ -223,11 +234,11 @@ private:
     CK_ULONG length = 32;
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
     CK_ATTRIBUTE attributes[] = {
-        {CKA_CLASS, &cls, sizeof cls},         {CKA_KEY_TYPE, &type, sizeof type},
+        {CKA_CLASS, &cls, sizeof cls},           {CKA_KEY_TYPE, &type, sizeof type},
         {CKA_VALUE_LEN, &length, sizeof length}, {CKA_TOKEN, &yes, sizeof yes},
-        {CKA_PRIVATE, &yes, sizeof yes},       {CKA_SENSITIVE, &yes, sizeof yes},
-        {CKA_EXTRACTABLE, &no, sizeof no},     {CKA_ENCRYPT, &yes, sizeof yes},
-        {CKA_DECRYPT, &yes, sizeof yes},       {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
+        {CKA_PRIVATE, &yes, sizeof yes},         {CKA_SENSITIVE, &yes, sizeof yes},
+        {CKA_EXTRACTABLE, &no, sizeof no},       {CKA_ENCRYPT, &yes, sizeof yes},
+        {CKA_DECRYPT, &yes, sizeof yes},         {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
     CK_MECHANISM mechanism{CKM_AES_KEY_GEN, nullptr, 0};
     CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
     if (const CK_RV rv = f_->C_GenerateKey(session_, &mechanism, attributes, std::size(attributes), &h); rv != CKR_OK)
@@ -261,8 +272,7 @@ private:
     bytes out(iv.begin(), iv.end());
     out.resize(12 + key.size() + 16);
     CK_ULONG n = key.size() + 16;
-    if (const CK_RV rv =
-            f_->C_Encrypt(session_, const_cast<CK_BYTE_PTR>(key.data()), key.size(), out.data() + 12, &n);
+    if (const CK_RV rv = f_->C_Encrypt(session_, const_cast<CK_BYTE_PTR>(key.data()), key.size(), out.data() + 12, &n);
         rv != CKR_OK)
       return failed("C_Encrypt", rv);
     out.resize(12 + n);
@@ -287,9 +297,9 @@ private:
     auto h = find(version);
     if (!h) return std::move(h).error();
     if (!h.value())
-      return fail(std::make_error_code(std::errc::no_such_file_or_directory),
-                  describe() + ": the token has no key '" + label_of(version) + "' (version " +
-                      std::to_string(version) + ")");
+      return fail(
+          std::make_error_code(std::errc::no_such_file_or_directory),
+          describe() + ": the token has no key '" + label_of(version) + "' (version " + std::to_string(version) + ")");
     std::string aad = prefix(version);
     aad.pop_back();
     CK_GCM_PARAMS gcm{};
