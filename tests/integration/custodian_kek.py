@@ -12,7 +12,9 @@ file of type data_key, and no vault file was added by making the keys; the state
 Transit: `nodus transit create` on another node, a policy allowing
 create,encrypt,decrypt,rewrap,rotate, its token in a file; a custodian with --kek-transit is
 checked at create (a wrapped and unwrapped probe), a wrong token is refused with 403 naming the
-URL and the key and not the token, an unreachable URL says so; rotate, and restored by node start.
+URL and the key and not the token, an unreachable URL says so; rotate, and restored by node start;
+then the same records flow as with PKCS#11, the consumer's custodian under a transit key
+(`vault:v1:` wrapped keys, `vault:v2:` after the rotation). One `nodus kafka-dev` serves both.
 """
 import glob
 import json
@@ -79,10 +81,61 @@ def state(home, node):
         return json.load(f)
 
 
-def pkcs11_flow(args, hsm):
-    bootstrap_file = os.path.join(hsm, "bootstrap")
-    dev = Proc("nodus kafka-dev", [args.nodus, "kafka-dev", "--bootstrap-file", bootstrap_file])
-    bootstrap = dev.wait_for(r"^kafka-dev bootstrap (127\.0\.0\.1:\d+)$").group(1)
+def records_flow(t, bootstrap, kind, v1, v2):
+    """Keys made by a sealing producer under the custodian's KEK; read back in clear through the
+    consumer's inlet across restarts of the consumer's node and a KEK rotation."""
+    home = t.home
+    orders, payments = f"{kind}-orders", f"{kind}-payments"  # one kafka-dev for both flows
+    t.start(producers=("producer1",))
+    consumer_dir = os.path.join(home.path, "nodes", "consumer")
+    before = vault_files(consumer_dir)
+    [custodian] = home.json("kafka-custodian", "list", "--at", "consumer")
+    check(custodian["kek"]["type"] == kind and "314159" not in json.dumps(custodian), f"the custodian: {custodian}")
+
+    sent = [f"order {i} card 4111-1111-1111-{i:04d}" for i in range(5)]
+    produce(t.bootstraps["producer1"], orders, sent)
+    produce(t.bootstraps["producer1"], payments, sent[:2])
+    got = read_until(t.bootstraps["consumer"], orders, sent)
+    check(got == sent, f"read before the restart: {got}")
+    keys = t.keys()
+    check(sorted(k["topic"] for k in keys) == [orders, payments], f"keys: {keys}")
+
+    s = state(home, "consumer")
+    check(all("wrapped_key" in k and "vault_key" not in k and k["wrapped_key"].startswith(v1)
+              for k in s["keys"]) and len(s["keys"]) == 2, f"the state file: {s}")
+    after = vault_files(consumer_dir)
+    check(after.keys() == before.keys(), f"making keys added vault files: {set(after) - set(before)}")
+    check(DATA_KEY not in after.values(), f"a data_key file in the vault: {after}")
+
+    # The raw records at the broker are sealed.
+    raw = consume(bootstrap, orders, 5)
+    check(not any("4111" in r for r in raw), f"clear text at the broker: {raw}")
+
+    home.ok("node", "stop", "consumer")
+    home.ok("node", "start", "consumer")
+    shown = home.json("node", "show", "consumer")
+    check(shown["not_restored"] == [], f"not restored: {shown['not_restored']}")
+    check(sorted(k["name"] for k in t.keys()) == sorted(k["name"] for k in keys), "other keys after restart")
+    got = read_until(t.bootstraps["consumer"], orders, sent)
+    check(got == sent, f"read after the restart: {got}")
+
+    rotated = home.json("kafka-custodian", "kek", "rotate", "--at", "consumer")
+    check(rotated["rewrapped"] == 2 and "custodian" in rotated["kek"], f"rotated: {rotated}")
+    s2 = state(home, "consumer")
+    check(all(k["wrapped_key"].startswith(v2) for k in s2["keys"]), f"after the rotation: {s2}")
+    check([k["name"] for k in s2["keys"]] == [k["name"] for k in s["keys"]], "the rotation changed keys")
+    produce(t.bootstraps["producer1"], orders, ["after the rotation"])
+
+    home.ok("node", "stop", "consumer")
+    home.ok("node", "start", "consumer")
+    got = read_until(t.bootstraps["consumer"], orders, sent + ["after the rotation"])
+    check(got == sent + ["after the rotation"], f"read after the rotation and restart: {got}")
+    final = vault_files(consumer_dir)
+    check(DATA_KEY not in final.values() and final.keys() == before.keys(), f"the vault at the end: {final}")
+
+
+
+def pkcs11_flow(args, hsm, bootstrap):
     kek = ["--kek-pkcs11", MODULE, "--kek-token-label", "nodus", "--kek-pin-file", os.path.join(hsm, "pin"),
            "--kek-key", "custodian"]
     t = Topology(args.nodus, bootstrap, custodian_args=kek)
@@ -94,53 +147,9 @@ def pkcs11_flow(args, hsm):
         usage_error(home, "kafka-custodian", "create", "--at", "consumer", *kek, "--kek-transit", "http://127.0.0.1:1")
         usage_error(home, "kafka-custodian", "kek", "rotate", "--at", "consumer", "--bogus")
 
-        t.start(producers=("producer1",))
-        consumer_dir = os.path.join(home.path, "nodes", "consumer")
-        before = vault_files(consumer_dir)
+        records_flow(t, bootstrap, "pkcs11", "p11:v1:", "p11:v2:")
         [custodian] = home.json("kafka-custodian", "list", "--at", "consumer")
-        check(custodian["kek"]["type"] == "pkcs11" and "token 'nodus'" in custodian["kek_description"] and
-              "314159" not in json.dumps(custodian), f"the custodian: {custodian}")
-
-        sent = [f"order {i} card 4111-1111-1111-{i:04d}" for i in range(5)]
-        produce(t.bootstraps["producer1"], "orders", sent)
-        produce(t.bootstraps["producer1"], "payments", sent[:2])
-        got = read_until(t.bootstraps["consumer"], "orders", sent)
-        check(got == sent, f"read before the restart: {got}")
-        keys = t.keys()
-        check(sorted(k["topic"] for k in keys) == ["orders", "payments"], f"keys: {keys}")
-
-        s = state(home, "consumer")
-        check(all("wrapped_key" in k and "vault_key" not in k and k["wrapped_key"].startswith("p11:v1:")
-                  for k in s["keys"]) and len(s["keys"]) == 2, f"the state file: {s}")
-        after = vault_files(consumer_dir)
-        check(after.keys() == before.keys(), f"making keys added vault files: {set(after) - set(before)}")
-        check(DATA_KEY not in after.values(), f"a data_key file in the vault: {after}")
-
-        # The raw records at the broker are sealed.
-        raw = consume(bootstrap, "orders", 5)
-        check(not any("4111" in r for r in raw), f"clear text at the broker: {raw}")
-
-        home.ok("node", "stop", "consumer")
-        home.ok("node", "start", "consumer")
-        shown = home.json("node", "show", "consumer")
-        check(shown["not_restored"] == [], f"not restored: {shown['not_restored']}")
-        check(sorted(k["name"] for k in t.keys()) == sorted(k["name"] for k in keys), "other keys after restart")
-        got = read_until(t.bootstraps["consumer"], "orders", sent)
-        check(got == sent, f"read after the restart: {got}")
-
-        rotated = home.json("kafka-custodian", "kek", "rotate", "--at", "consumer")
-        check(rotated["rewrapped"] == 2 and "custodian" in rotated["kek"], f"rotated: {rotated}")
-        s2 = state(home, "consumer")
-        check(all(k["wrapped_key"].startswith("p11:v2:") for k in s2["keys"]), f"after the rotation: {s2}")
-        check([k["name"] for k in s2["keys"]] == [k["name"] for k in s["keys"]], "the rotation changed keys")
-        produce(t.bootstraps["producer1"], "orders", ["after the rotation"])
-
-        home.ok("node", "stop", "consumer")
-        home.ok("node", "start", "consumer")
-        got = read_until(t.bootstraps["consumer"], "orders", sent + ["after the rotation"])
-        check(got == sent + ["after the rotation"], f"read after the rotation and restart: {got}")
-        final = vault_files(consumer_dir)
-        check(DATA_KEY not in final.values() and final.keys() == before.keys(), f"the vault at the end: {final}")
+        check("token 'nodus'" in custodian["kek_description"], f"the custodian: {custodian}")
 
         # A wrong PIN: refused, saying so; nothing made.
         with open(os.path.join(hsm, "wrong-pin"), "w") as f:
@@ -160,18 +169,17 @@ def pkcs11_flow(args, hsm):
         raise
     finally:
         t.cleanup()
-        dev.stop()
 
 
-def transit_flow(args, hsm):
-    from nodus_cli import Home
-    home = Home(args.nodus)
+def transit_flow(args, hsm, bootstrap):
+    t = Topology(args.nodus, bootstrap)
+    home = t.home
     try:
         home.json("node", "create", "keys")
         home.json("node", "create", "bob")
         port = free_port()
         home.ok("transit", "create", "--at", "keys", "--listen", f"127.0.0.1:{port}")
-        home.ok("transit", "policy", "create", "kek", "--allow", "custodian:create,encrypt,decrypt,rewrap,rotate",
+        home.ok("transit", "policy", "create", "kek", "--allow", "custodian*:create,encrypt,decrypt,rewrap,rotate",
                 "--at", "keys")
         token = home.json("transit", "token", "create", "--policy", "kek", "--at", "keys")["token"]
         token_file, wrong_file = os.path.join(hsm, "token"), os.path.join(hsm, "wrong-token")
@@ -210,12 +218,17 @@ def transit_flow(args, hsm):
         check(shown["not_restored"] == [], f"not restored: {shown['not_restored']}")
         [listed] = home.json("kafka-custodian", "list", "--at", "bob")
         check(listed["kek"]["url"] == url, f"after node start: {listed}")
-        print("custodian KEK (transit): checked at create, 403 and unreachable said, rotate, restored by node start")
+
+        # Keys made under it, on the consumer's node of the topology.
+        t.custodian_args = ["--kek-transit", url, "--kek-key", "custodian-records", "--kek-token-file", token_file]
+        records_flow(t, bootstrap, "transit", "vault:v1:", "vault:v2:")
+        print("custodian KEK (transit): checked at create, 403 and unreachable said, rotate, restored by node start, "
+              "keys wrapped by transit, records readable throughout")
     except BaseException:
-        home.print_logs()
+        t.print_logs()
         raise
     finally:
-        home.cleanup()
+        t.cleanup()
 
 
 def test(args):
@@ -238,8 +251,13 @@ def test(args):
                               "--so-pin", "271828"], capture_output=True, text=True, timeout=30)
         check(out.returncode == 0, f"softhsm2-util --init-token: {out.stdout}{out.stderr}")
         started = time.monotonic()
-        pkcs11_flow(args, hsm)
-        transit_flow(args, hsm)
+        dev = Proc("nodus kafka-dev", [args.nodus, "kafka-dev", "--bootstrap-file", os.path.join(hsm, "bootstrap")])
+        try:
+            bootstrap = dev.wait_for(r"^kafka-dev bootstrap (127\.0\.0\.1:\d+)$").group(1)
+            pkcs11_flow(args, hsm, bootstrap)
+            transit_flow(args, hsm, bootstrap)
+        finally:
+            dev.stop()
         print(f"custodian_kek: passed ({time.monotonic() - started:.1f} s)")
     finally:
         shutil.rmtree(hsm, ignore_errors=True)
