@@ -318,7 +318,8 @@ private:
     vault::wipe_bytes(data->data(), data->size());
     if (rv != CKR_OK)
       return fail(std::make_error_code(std::errc::permission_denied),
-                  describe() + ": version " + std::to_string(version) + " " + rv_text(rv));
+                  describe() + ": version " + std::to_string(version) + ": " +
+                      (rv_name(rv) ? rv_text(rv) : "does not decrypt: another key, or altered (" + rv_text(rv) + ")"));
     return vault::secret(byte_view(out.data(), n));
   }
 

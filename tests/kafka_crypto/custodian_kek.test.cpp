@@ -4,11 +4,13 @@
 // a KEK rotation rewraps without changing the keys; another KEK is refused, naming it.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "custodian_fixture.hpp"
+#include "nodus/core/base64.hpp"
 
 using namespace nodus;
 using namespace nodus::test;
@@ -230,4 +232,74 @@ TEST_CASE("a KEK that cannot wrap makes no key; without a KEK there is nothing t
   CHECK(state_text(plain_dir).find("vault_key") != std::string::npos);
   CHECK(state_text(plain_dir).find("wrapped_key") == std::string::npos);
   CHECK(plain->rotate_kek().error().code == std::errc::invalid_argument);
+}
+
+// The PKCS#11 KEK against SoftHSM2 (Debian's softhsm2), in a token directory of the test's own;
+// skipped when SoftHSM2 is not installed. One test case: the module reads SOFTHSM2_CONF once per
+// process.
+TEST_CASE("a PKCS#11 KEK in SoftHSM2: wrapped keys, restart, rotation, a wrong PIN") {
+  const fs::path module = "/usr/lib/softhsm/libsofthsm2.so";
+  if (!fs::exists(module) || std::system("command -v softhsm2-util >/dev/null 2>&1") != 0) {
+    MESSAGE("SoftHSM2 is not installed: skipped");
+    return;
+  }
+  temp_dir dir;
+  fs::create_directories(dir.path / "tokens");
+  std::ofstream(dir.path / "softhsm2.conf") << "directories.tokendir = " << (dir.path / "tokens").string()
+                                            << "\nobjectstore.backend = file\nlog.level = ERROR\n";
+  ::setenv("SOFTHSM2_CONF", (dir.path / "softhsm2.conf").c_str(), 1);
+  REQUIRE(std::system("softhsm2-util --init-token --free --label kektest --pin 2468 --so-pin 1357 >/dev/null") == 0);
+  auto open_kek = [&](std::string pin) {
+    return kc::open_pkcs11_kek(
+        {.module = module, .token_label = "kektest", .pin = std::move(pin), .key_label = "custodian"});
+  };
+  auto wrong = open_kek("0000");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().reason.find("wrong PIN") != std::string::npos);
+  CHECK(wrong.error().reason.find("0000") == std::string::npos);
+  CHECK(open_kek("2468").value()->describe().find("token 'kektest'") != std::string::npos);
+  CHECK(open_kek("0000").error().reason.find("wrong PIN") != std::string::npos);  // already logged in
+  auto missing = kc::open_pkcs11_kek({.module = module, .token_label = "none", .pin = "2468", .key_label = "k"});
+  CHECK(missing.error().reason.find("no token labelled 'none'") != std::string::npos);
+
+  test_clock clock;
+  kc::shared_key orders, payments;
+  {
+    auto c = open_in(dir, clock, open_kek("2468").value()).value();
+    orders = c->key_for_producing(producer, "orders").value();
+    payments = c->key_for_producing(producer, "payments").value();
+  }
+  const auto text = state_text(dir);
+  CHECK(text.find("\"wrapped_key\": \"p11:v1:") != std::string::npos);
+  CHECK(text.find("vault_key") == std::string::npos);
+  std::string everything;  // the vault, the state file and the token's files
+  for (const auto& e : fs::recursive_directory_iterator(dir.path))
+    if (e.is_regular_file()) {
+      std::ifstream in(e.path(), std::ios::binary);
+      everything += std::string(std::istreambuf_iterator<char>(in), {});
+    }
+  for (const auto* k : {&orders, &payments}) {
+    CHECK_FALSE(holds(everything, (*k)->material.view()));
+    CHECK(everything.find(base64_encode((*k)->material.view())) == std::string::npos);
+  }
+  {
+    auto c = open_in(dir, clock, open_kek("2468").value()).value();
+    CHECK(same_bytes(*c->key_by_name(consumer, orders->name).value(), *orders));
+    auto rotated = c->rotate_kek();
+    REQUIRE_MESSAGE(rotated, rotated.error().message());
+    CHECK(rotated.value() == 2);
+  }
+  CHECK(state_text(dir).find("p11:v1:") == std::string::npos);
+  CHECK(state_text(dir).find("p11:v2:") != std::string::npos);
+  auto kek = open_kek("2468").value();  // finds custodian.v2 as the current version
+  auto c = open_in(dir, clock, kek).value();
+  CHECK(same_bytes(*c->key_by_name(consumer, orders->name).value(), *orders));
+  CHECK(same_bytes(*c->key_by_name(consumer, payments->name).value(), *payments));
+  auto again = kek->wrap(orders->material.view()).value();
+  CHECK(again.starts_with("p11:v2:"));
+  const auto swapped = kek->unwrap("p11:v1:" + again.substr(7));  // the v2 text under v1: refused
+  REQUIRE_FALSE(swapped);
+  CHECK(swapped.error().reason.find("version 1: does not decrypt") != std::string::npos);
+  CHECK(kek->unwrap("p11:v9:" + again.substr(7)).error().reason.find("custodian.v9") != std::string::npos);
+  CHECK_FALSE(kek->unwrap("nonsense"));
 }
