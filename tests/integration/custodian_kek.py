@@ -13,6 +13,7 @@ Transit: `nodus transit create` on another node, a policy allowing
 create,encrypt,decrypt,rewrap,rotate, its token in a file; a custodian with --kek-transit is
 checked at create (a wrapped and unwrapped probe), a wrong token is refused with 403 naming the
 URL and the key and not the token, an unreachable URL says so; rotate, and restored by node start;
+https to a transit with a self-signed certificate: refused without --kek-ca, accepted with it;
 then the same records flow as with PKCS#11, the consumer's custodian under a transit key
 (`vault:v1:` wrapped keys, `vault:v2:` after the rotation). One `nodus kafka-dev` serves both.
 """
@@ -218,6 +219,29 @@ def transit_flow(args, hsm, bootstrap):
         check(shown["not_restored"] == [], f"not restored: {shown['not_restored']}")
         [listed] = home.json("kafka-custodian", "list", "--at", "bob")
         check(listed["kek"]["url"] == url, f"after node start: {listed}")
+
+        # Over https: a transit node with a self-signed certificate for 127.0.0.1, checked with --kek-ca.
+        cert, key = os.path.join(hsm, "cert.pem"), os.path.join(hsm, "key.pem")
+        made_cert = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                    "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                                    "-addext", "subjectAltName=IP:127.0.0.1"], capture_output=True, text=True)
+        check(made_cert.returncode == 0, f"openssl req: {made_cert.stderr}")
+        home.json("node", "create", "tlskeys")
+        tls_port = free_port()
+        home.ok("transit", "create", "--at", "tlskeys", "--listen", f"127.0.0.1:{tls_port}", "--tls-cert", cert,
+                "--tls-key", key)
+        tls_token = home.json("transit", "token", "create", "--policy", "root", "--at", "tlskeys")["token"]
+        tls_token_file = os.path.join(hsm, "tls-token")
+        with open(tls_token_file, "w") as f:
+            f.write(tls_token + "\n")
+        tls_url = f"https://127.0.0.1:{tls_port}"
+        tls_kek = ["--kek-transit", tls_url, "--kek-key", "custodian", "--kek-token-file", tls_token_file]
+        code, _, err = home.nodus("kafka-custodian", "create", "--at", "bob", "--addr", "tls", *tls_kek)
+        check(code != 0 and tls_url in err and "TLS handshake" in err, f"https without the CA: {code} {err!r}")
+        tls_made = home.json("kafka-custodian", "create", "--at", "bob", "--addr", "tls", *tls_kek, "--kek-ca", cert)
+        check(tls_made["kek"]["url"] == tls_url and tls_made["kek"]["ca_file"] == cert, f"over https: {tls_made}")
+        check(home.json("kafka-custodian", "kek", "rotate", "--at", "bob", "--addr", "tls")["rewrapped"] == 0,
+              "rotating over https")
 
         # Keys made under it, on the consumer's node of the topology.
         t.custodian_args = ["--kek-transit", url, "--kek-key", "custodian-records", "--kek-token-file", token_file]
