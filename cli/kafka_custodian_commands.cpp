@@ -1,7 +1,8 @@
 // The key custodian verbs (nodus::kafka_crypto, docs/kafka-encryption.md): kafka-custodian
-// create, list, delete, allow, revoke, and key list / key delete, on the consumers' node.
+// create, list, delete, allow, revoke, key list / key delete and kek rotate, on the consumers' node.
 
 #include <charconv>
+#include <filesystem>
 
 #include "verb_support.hpp"
 
@@ -33,14 +34,83 @@ std::optional<int> put_duration(const std::string& command, const std::string& f
   return std::nullopt;
 }
 
+// The key-encryption key flags, checked here; paths are made absolute (the node resolves them
+// from its own directory otherwise). Nothing but paths goes to the node.
+struct kek_flags {
+  std::string transit, pkcs11, key, token_file, ca_file, token_label, pin_file;
+
+  void add(po::options_description& o) {
+    o.add_options()("kek-transit", po::value(&transit),
+                    "keep the keys wrapped by a transit key at this URL (http://127.0.0.1:PORT or https://...)")(
+        "kek-pkcs11", po::value(&pkcs11),
+        "keep the keys wrapped by an AES key in a PKCS#11 token: the module (e.g. /usr/lib/softhsm/libsofthsm2.so)")(
+        "kek-key", po::value(&key), "the transit key's name, or the PKCS#11 key's label (made if missing)")(
+        "kek-token-file", po::value(&token_file), "a file holding the transit token (X-Vault-Token)")(
+        "kek-ca", po::value(&ca_file), "the CA file an https:// transit's certificate is checked against")(
+        "kek-token-label", po::value(&token_label), "the PKCS#11 token's label")(
+        "kek-pin-file", po::value(&pin_file), "a file holding the PKCS#11 token's user PIN");
+  }
+
+  static std::string absolute(const std::string& path) {
+    std::error_code ec;
+    auto a = std::filesystem::absolute(path, ec);
+    return ec ? path : a.string();
+  }
+
+  // The body's "kek", nothing without one, or the one-line mistake.
+  std::optional<std::string> put(json::value& body) const {
+    const bool any =
+        !key.empty() || !token_file.empty() || !ca_file.empty() || !token_label.empty() || !pin_file.empty();
+    if (transit.empty() && pkcs11.empty())
+      return any ? std::optional<std::string>("the --kek-* options need --kek-transit URL or --kek-pkcs11 MODULE")
+                 : std::nullopt;
+    if (!transit.empty() && !pkcs11.empty()) return "give one of --kek-transit and --kek-pkcs11";
+    if (key.empty()) return std::string("--kek-key is required: the transit key's name or the PKCS#11 key's label");
+    json::value kek;
+    kek["key"] = key;
+    if (!transit.empty()) {
+      if (!transit.starts_with("http://") && !transit.starts_with("https://"))
+        return "--kek-transit '" + transit + "': give http://HOST:PORT or https://HOST:PORT";
+      if (token_file.empty()) return std::string("--kek-transit needs --kek-token-file FILE");
+      if (!token_label.empty() || !pin_file.empty())
+        return std::string("--kek-token-label and --kek-pin-file are for --kek-pkcs11");
+      kek["type"] = "transit";
+      kek["url"] = transit;
+      kek["token_file"] = absolute(token_file);
+      if (!ca_file.empty()) kek["ca_file"] = absolute(ca_file);
+    } else {
+      if (token_label.empty() || pin_file.empty())
+        return std::string("--kek-pkcs11 needs --kek-token-label LABEL and --kek-pin-file FILE");
+      if (!token_file.empty() || !ca_file.empty())
+        return std::string("--kek-token-file and --kek-ca are for --kek-transit");
+      kek["type"] = "pkcs11";
+      kek["module"] = absolute(pkcs11);
+      kek["token_label"] = token_label;
+      kek["pin_file"] = absolute(pin_file);
+    }
+    const std::pair<const char*, const char*> files[] = {
+        {"token_file", "--kek-token-file"}, {"pin_file", "--kek-pin-file"}, {"ca_file", "--kek-ca"}};
+    for (const auto& [field, flag] : files)
+      if (const auto* f = kek.find(field); f && !std::filesystem::is_regular_file(*f->as_string()))
+        return std::string(flag) + " " + *f->as_string() + ": not a file";
+    body["kek"] = std::move(kek);
+    return std::nullopt;
+  }
+};
+
 int custodian_create(const std::vector<std::string>& args) {
   verb_line v("kafka-custodian create",
               "[--addr ADDRESS] [--allow-producer ID]... [--allow-consumer ID]... [--rotation 24h] [--rekey 1h] "
-              "[--validity 30h] [--at NODE]",
+              "[--validity 30h] [--kek-transit URL --kek-key NAME --kek-token-file FILE [--kek-ca FILE] | "
+              "--kek-pkcs11 MODULE --kek-token-label LABEL --kek-pin-file FILE --kek-key LABEL] [--at NODE]",
               "  nodus kafka-custodian create --at bob --allow-producer I0123... --allow-consumer I4567...\n"
-              "  (reachable through bob's secure channel listeners; keys persist in bob's vault)\n");
+              "  (reachable through bob's secure channel listeners; keys persist in bob's vault)\n"
+              "  nodus kafka-custodian create --at bob ... --kek-pkcs11 /usr/lib/softhsm/libsofthsm2.so \\\n"
+              "      --kek-token-label nodus --kek-pin-file pin --kek-key custodian\n"
+              "  (the vault on disk then holds only keys wrapped by the token's AES key)\n");
   std::string at, rotation, rekey, validity;
   std::vector<std::string> producers, consumers;
+  kek_flags kek;
   v.options.add_options()("addr", po::value(&at)->default_value("kafka_custodian"), "the custodian's address")(
       "allow-producer", po::value(&producers),
       "an identifier, or a policy such as 'subject.kafka = \"producer\"', that may get keys to seal with "
@@ -49,8 +119,10 @@ int custodian_create(const std::vector<std::string>& args) {
       "rotation", po::value(&rotation)->default_value("24h"), "how long a producer seals with one key")(
       "rekey", po::value(&rekey)->default_value("1h"), "how often a producer derives a new AEAD key from it")(
       "validity", po::value(&validity)->default_value("30h"), "after this, a key never seals again");
+  kek.add(v.options);
   if (auto done = v.parse(args)) return *done;
   json::value body;
+  if (auto bad = kek.put(body)) return fail(v.command, *bad, exit_usage);
   body["address"] = at;
   body["producers"] = text_list(producers);
   body["consumers"] = text_list(consumers);
@@ -125,6 +197,21 @@ int key_delete(const std::vector<std::string>& args) {
                   v.format(), one("deleted key", {"deleted"}));
 }
 
+int kek_rotate(const std::vector<std::string>& args) {
+  verb_line v("kafka-custodian kek rotate", "[--addr ADDRESS] [--at NODE]",
+              "  nodus kafka-custodian kek rotate --at bob\n"
+              "  (a new version of the key-encryption key; every kept key is rewrapped, none changes)\n");
+  std::string at;
+  v.options.add_options()("addr", po::value(&at)->default_value("kafka_custodian"), "the custodian's address");
+  if (auto done = v.parse(args)) return *done;
+  return run_call(v.command, v.node, "POST", "/kafka-custodians/" + path_segment(at) + "/kek/rotate", {}, v.format(),
+                  one("rotated the key-encryption key", {"address", "kek", "rewrapped"}));
+}
+
+int kek(const std::vector<std::string>& args) {
+  return dispatch("kafka-custodian kek", args, {{"rotate", kek_rotate}});
+}
+
 int key(const std::vector<std::string>& args) {
   return dispatch("kafka-custodian key", args, {{"list", key_list}, {"delete", key_delete}});
 }
@@ -138,7 +225,8 @@ int kafka_custodian(const std::vector<std::string>& args) {
                    {"delete", custodian_delete},
                    {"allow", custodian_allow},
                    {"revoke", custodian_revoke},
-                   {"key", key}});
+                   {"key", key},
+                   {"kek", kek}});
 }
 
 }  // namespace nodus::cli

@@ -118,6 +118,9 @@ struct kafka_inlet_entry {
 struct kafka_custodian_entry {
   address at;
   std::shared_ptr<kafka_crypto::key_custodian> custodian;
+  /// Its key-encryption key as asked (`{type: "transit", url, key, token_file, ca_file?}` or
+  /// `{type: "pkcs11", module, token_label, pin_file, key}`: paths, never secrets); null: none.
+  json::value kek;
 };
 
 /// A transit service listener (transit create; nodus::transit): the node's transit keys in its

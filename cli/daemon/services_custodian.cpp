@@ -91,6 +91,55 @@ std::filesystem::path state_file(const node_state& s, const address& at) {
   return s.directory / ("kafka_custodian-" + name + ".json");
 }
 
+// The KEK of `body.kek` (see kafka_custodian_entry::kek), opened, then tried with a random key
+// wrapped and unwrapped, so a wrong token, PIN or URL is said at once. Blocking: the transit's
+// requests wait at most their timeout (5 s each) on the control's thread.
+result_or_failure<std::shared_ptr<kc::key_wrapper>> open_kek(const json::value& kek) {
+  auto bad = [](std::string why) { return nodus::fail(make_error_code(errc::malformed), std::move(why)); };
+  const auto type = text_field(kek, "type");
+  auto secret_of = [&](std::string_view field) -> result_or_failure<std::string> {
+    const auto file = text_field(kek, field);
+    if (file.empty()) return bad("the KEK needs '" + std::string(field) + "' (a file)");
+    return kc::read_secret_file(file);
+  };
+  result_or_failure<std::shared_ptr<kc::key_wrapper>> opened = bad("");
+  if (type == "transit") {
+    auto token = secret_of("token_file");
+    if (!token) return bad("the transit KEK's token: " + token.error().message());
+    opened = kc::open_transit_kek({.url = text_field(kek, "url"),
+                                   .key = text_field(kek, "key"),
+                                   .token = std::move(token).value(),
+                                   .ca_file = text_field(kek, "ca_file")});
+  } else if (type == "pkcs11") {
+    auto pin = secret_of("pin_file");
+    if (!pin) return bad("the PKCS#11 KEK's PIN: " + pin.error().message());
+    opened = kc::open_pkcs11_kek({.module = text_field(kek, "module"),
+                                  .token_label = text_field(kek, "token_label"),
+                                  .pin = std::move(pin).value(),
+                                  .key_label = text_field(kek, "key")});
+  } else {
+    return bad("the KEK's 'type' is 'transit' or 'pkcs11', not '" + type + "'");
+  }
+  if (!opened) return opened;
+  const auto probe = vault::random_bytes(32);
+  auto wrapped = opened.value()->wrap(probe);
+  if (!wrapped) return std::move(wrapped).error();
+  auto back = opened.value()->unwrap(wrapped.value());
+  if (!back) return std::move(back).error();
+  if (!std::equal(probe.begin(), probe.end(), back.value().view().begin(), back.value().view().end()))
+    return nodus::fail(make_error_code(errc::malformed),
+                       opened.value()->describe() + ": a key wrapped and unwrapped comes back different");
+  return opened;
+}
+
+// What node.json keeps of the KEK: the fields of the request that say where it is, no secret.
+json::value kek_config(const json::value& kek) {
+  json::value out;
+  for (const char* field : {"type", "url", "key", "token_file", "ca_file", "module", "token_label", "pin_file"})
+    if (const auto v = text_field(kek, field); !v.empty()) out[field] = v;
+  return out;
+}
+
 json::value keys_json(const kc::key_custodian& c) {
   json::value out = json::array{};
   for (const auto& k : c.list_keys()) {
@@ -140,6 +189,10 @@ json::value kafka_custodian_config(const kafka_custodian_entry& c) {
   entry["rotation_s"] = static_cast<std::int64_t>(c.custodian->timing().rotation.count());
   entry["rekey_s"] = static_cast<std::int64_t>(c.custodian->timing().rekey.count());
   entry["validity_s"] = static_cast<std::int64_t>(c.custodian->timing().validity.count());
+  if (!c.kek.is_null()) {
+    entry["kek"] = c.kek;
+    entry["kek_description"] = c.custodian->kek();
+  }
   return entry;
 }
 
@@ -162,8 +215,18 @@ task<control::reply> create_kafka_custodian(std::shared_ptr<node_state> s, json:
   auto timing = timing_of(body);
   if (!timing) co_return bad_request(timing.error().message());
   if (local_custodian(*s, at.value())) co_return conflict("this node already has a key custodian at " + at_text);
+  std::shared_ptr<kc::key_wrapper> kek;
+  json::value kek_kept;
+  if (const auto* asked = body.find("kek"); asked && !asked->is_null()) {
+    if (!asked->find("type")) co_return bad_request("'kek' must be an object with a 'type'");
+    auto opened_kek = open_kek(*asked);
+    if (!opened_kek) co_return failed("cannot use the key-encryption key: " + opened_kek.error().message());
+    kek = std::move(opened_kek).value();
+    kek_kept = kek_config(*asked);
+  }
   auto opened = kc::key_custodian::open({.keys = s->keys,
                                          .state_file = state_file(*s, at.value()),
+                                         .kek = kek,
                                          .timing = timing.value(),
                                          .producers = producers.value().ids,
                                          .consumers = consumers.value().ids,
@@ -177,7 +240,7 @@ task<control::reply> create_kafka_custodian(std::shared_ptr<node_state> s, json:
   std::lock_guard lock(s->mutex);
   // Reachable only through the node's secure channel listeners (and from this node itself).
   for (const auto& l : s->listeners) ctx.expose(l.listener.flow(), at.value());
-  s->kafka_custodians.push_back({at.value(), opened.value()});
+  s->kafka_custodians.push_back({at.value(), opened.value(), std::move(kek_kept)});
   s->save();
   control::reply r{201, kafka_custodian_config(s->kafka_custodians.back())};
   co_return r;
@@ -213,6 +276,20 @@ task<control::reply> kafka_custodian_item(std::shared_ptr<node_state> s, std::st
   if (rest == "allow" && method == "POST") co_return co_await change_access(s, custodian, true, body);
   if (rest == "revoke" && method == "POST") co_return co_await change_access(s, custodian, false, body);
   if (rest == "keys" && method == "GET") co_return control::reply{200, keys_json(*custodian)};
+  if (rest == "kek/rotate" && method == "POST") {
+    // Blocking like the KEK's other calls: one request per key to a transit service.
+    auto rotated = custodian->rotate_kek();
+    if (!rotated) {
+      if (rotated.error().code == std::errc::invalid_argument)
+        co_return bad_request("the key custodian at " + at_text + " has no key-encryption key");
+      co_return failed(rotated.error().message());
+    }
+    control::reply r{200, {}};
+    r.body["address"] = at_text;
+    r.body["kek"] = custodian->kek();
+    r.body["rewrapped"] = static_cast<std::int64_t>(rotated.value());
+    co_return r;
+  }
   if (rest.starts_with("keys/") && method == "DELETE") {
     auto name = kc::key_name_from_hex(rest.substr(5));
     if (!name) co_return bad_request(name.error().message());

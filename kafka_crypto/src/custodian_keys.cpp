@@ -43,9 +43,33 @@ result_or_failure<std::shared_ptr<key_custodian>> key_custodian::open(custodian_
     auto record = read_custodian_record(o.state_file);
     if (!record) return std::move(record).error();
     s->deleted.insert(record.value().deleted.begin(), record.value().deleted.end());
+    std::vector<vault::key_id> unwrapped;  // forgotten again if the open fails
+    auto forget = [&] {
+      for (const auto& id : unwrapped) (void)o.keys->remove(id);
+    };
     for (auto& k : record.value().keys) {
-      auto type = o.keys->type_of(k.vault_key);
-      if (!type || type.value() != vault::key_type::data_key) {
+      if (!k.wrapped.empty()) {
+        if (!o.kek) {
+          forget();
+          return fail(std::make_error_code(std::errc::invalid_argument),
+                      o.state_file.string() + ": key " + to_hex(k.info.name) +
+                          " is wrapped by a KEK, and the custodian was given none");
+        }
+        auto key = o.kek->unwrap(k.wrapped);
+        if (!key) {
+          forget();
+          return fail(key.error().code, "key " + to_hex(k.info.name) + " of " + o.state_file.string() + ": " +
+                                            o.kek->describe() + " does not unwrap it: " + key.error().message());
+        }
+        auto id = o.keys->import_secret(vault::key_type::data_key, key.value().view(), vault::key_lifetime::ephemeral);
+        if (!id) {
+          forget();
+          return fail(id.error().code,
+                      "the custodian's vault cannot take key " + to_hex(k.info.name) + ": " + id.error().message());
+        }
+        unwrapped.push_back(id.value());
+        k.vault_key = id.value();
+      } else if (auto type = o.keys->type_of(k.vault_key); !type || type.value() != vault::key_type::data_key) {
         s->deleted.insert(k.info.name);
         continue;
       }
@@ -80,10 +104,23 @@ static result_or_failure<const kept_key*> make_key(key_custodian::state& s, std:
   if (s.keys.size() >= s.options.max_keys)
     return fail(std::make_error_code(std::errc::no_buffer_space),
                 "the custodian keeps " + std::to_string(s.keys.size()) + " keys, its limit: delete some first");
-  const auto lifetime = s.options.state_file.empty() ? vault::key_lifetime::ephemeral : vault::key_lifetime::persistent;
+  // Under a KEK the vault holds the key in memory only; the state file keeps it wrapped.
+  const auto lifetime =
+      s.options.state_file.empty() || s.options.kek ? vault::key_lifetime::ephemeral : vault::key_lifetime::persistent;
   auto id = s.options.keys->generate(vault::key_type::data_key, lifetime);
   if (!id) return fail(id.error().code, "the custodian's vault cannot make a key: " + id.error().message());
-  kept_key k{{random_name(), std::string(topic), std::string(producer), s.now(), s.options.timing}, id.value()};
+  kept_key k{{random_name(), std::string(topic), std::string(producer), s.now(), s.options.timing}, id.value(), {}};
+  if (s.options.kek) {
+    auto material = s.options.keys->export_data_key(id.value());
+    auto wrapped = material ? s.options.kek->wrap(material.value().view())
+                            : result_or_failure<std::string>(fail(material.error(), material.error().message()));
+    if (!wrapped) {
+      (void)s.options.keys->remove(id.value());
+      return fail(wrapped.error().code, "the custodian cannot wrap a new key with " + s.options.kek->describe() + ": " +
+                                            wrapped.error().message());
+    }
+    k.wrapped = std::move(wrapped).value();
+  }
   const key_name name = k.info.name;
   auto& kept = s.keys.emplace(name, std::move(k)).first->second;
   std::pair<std::string, std::string> slot{std::string(topic), std::string(producer)};
@@ -207,6 +244,45 @@ result_or_failure<> key_custodian::delete_key(const key_name& name) {
   if (state_->options.state_file.empty()) return outcome::success();
   return write_custodian_record(state_->options.state_file, state_->record());
 }
+
+// The KEK's calls happen without the table's mutex (they may wait on the network); a key
+// deleted meanwhile is simply not recorded again.
+result_or_failure<std::size_t> key_custodian::rotate_kek() {
+  const auto& kek = state_->options.kek;
+  if (!kek)
+    return fail(std::make_error_code(std::errc::invalid_argument),
+                "this custodian keeps its keys in the vault, not under a KEK");
+  std::lock_guard one_at_a_time(state_->rotation);
+  if (auto rotated = kek->rotate(); !rotated)
+    return fail(rotated.error().code, "cannot rotate " + kek->describe() + ": " + rotated.error().message());
+  std::vector<std::pair<key_name, std::string>> keys;
+  {
+    std::lock_guard lock(state_->mutex);
+    for (const auto& [name, k] : state_->keys)
+      if (!k.wrapped.empty()) keys.emplace_back(name, k.wrapped);
+  }
+  for (auto& [name, wrapped] : keys) {
+    auto again = kek->rewrap(wrapped);
+    if (!again)
+      return fail(again.error().code, "rotated " + kek->describe() + ", but cannot rewrap key " + to_hex(name) +
+                                          " (it stays wrapped by the older version): " + again.error().message());
+    wrapped = std::move(again).value();
+  }
+  std::lock_guard lock(state_->mutex);
+  std::size_t rewrapped = 0;
+  for (auto& [name, wrapped] : keys)
+    if (auto it = state_->keys.find(name); it != state_->keys.end()) {
+      it->second.wrapped = std::move(wrapped);
+      ++rewrapped;
+    }
+  if (!state_->options.state_file.empty())
+    if (auto saved = write_custodian_record(state_->options.state_file, state_->record()); !saved)
+      return fail(saved.error().code,
+                  "rotated " + kek->describe() + ", but cannot record the rewrapped keys: " + saved.error().message());
+  return rewrapped;
+}
+
+std::string key_custodian::kek() const { return state_->options.kek ? state_->options.kek->describe() : std::string(); }
 
 std::vector<key_info> key_custodian::list_keys() const {
   std::lock_guard lock(state_->mutex);

@@ -12,7 +12,8 @@ namespace nodus::kafka_crypto {
 /// One key as the custodian keeps it: what it is for, and where its bytes are in the vault.
 struct kept_key {
   key_info info;
-  vault::key_id vault_key;
+  vault::key_id vault_key;  ///< persistent, or ephemeral when `wrapped` is set
+  std::string wrapped;      ///< under the KEK (`key_wrapper::wrap`); what the state file keeps
 };
 
 /// What the state file holds.
@@ -23,7 +24,8 @@ struct custodian_record {
 
 struct key_custodian::state {
   custodian_options options;
-  mutable std::mutex mutex;  // guards everything below; never held across I/O but the state file's
+  std::mutex rotation;       // one KEK rotation at a time; taken before `mutex`
+  mutable std::mutex mutex;  // guards everything below; held across the state file's I/O and the KEK's wrap
   std::set<std::string, std::less<>> producers, consumers;
   std::map<key_name, kept_key> keys;
   std::set<key_name> deleted;

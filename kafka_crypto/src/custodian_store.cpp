@@ -1,4 +1,5 @@
-// The custodian's state file: JSON, one object per key (never its bytes: those are in the vault),
+// The custodian's state file: JSON, one object per key (never its bytes: those are in the vault,
+// or, under a KEK, here wrapped by it),
 // and the names of the deleted keys. Written to a temporary file, synced, then renamed over the
 // old one, so a crash leaves the old state or the new one.
 #include <fcntl.h>
@@ -30,7 +31,10 @@ json::value key_json(const kept_key& k) {
   v["rotation_s"] = static_cast<std::int64_t>(k.info.timing.rotation.count());
   v["rekey_s"] = static_cast<std::int64_t>(k.info.timing.rekey.count());
   v["validity_s"] = static_cast<std::int64_t>(k.info.timing.validity.count());
-  v["vault_key"] = k.vault_key.value;
+  if (k.wrapped.empty())
+    v["vault_key"] = k.vault_key.value;
+  else
+    v["wrapped_key"] = k.wrapped;
   return v;
 }
 
@@ -53,17 +57,23 @@ result_or_failure<kept_key> key_from(const json::value& v) {
   if (!name) return bad("key '" + *name_text + "': " + name.error().message());
   kept_key k;
   k.info.name = name.value();
-  auto topic = text(v, "topic"), producer = text(v, "producer"), vault_key = text(v, "vault_key");
+  auto topic = text(v, "topic"), producer = text(v, "producer"), vault_key = text(v, "vault_key"),
+       wrapped = text(v, "wrapped_key");
   auto created = number(v, "created_ms"), rotation = number(v, "rotation_s"), rekey = number(v, "rekey_s"),
        validity = number(v, "validity_s");
-  if (!topic || !valid_topic(*topic) || !producer || !vault_key || !created || !rotation || !rekey || !validity)
+  if (!topic || !valid_topic(*topic) || !producer || vault_key.has_value() == wrapped.has_value() || !created ||
+      !rotation || !rekey || !validity)
     return bad("key " + *name_text + ": a field is missing or of the wrong type");
   k.info.topic = *topic;
   k.info.producer = *producer;
   k.info.created = std::chrono::system_clock::time_point(std::chrono::milliseconds(*created));
   k.info.timing = {std::chrono::seconds(*rotation), std::chrono::seconds(*rekey), std::chrono::seconds(*validity)};
   if (auto problem = timing_problem(k.info.timing)) return bad("key " + *name_text + ": " + *problem);
-  k.vault_key = vault::key_id{*vault_key};
+  if (vault_key) k.vault_key = vault::key_id{*vault_key};
+  if (wrapped) {
+    if (wrapped->empty() || wrapped->size() > 4096) return bad("key " + *name_text + ": a wrapped key of a wrong size");
+    k.wrapped = *wrapped;
+  }
   return k;
 }
 

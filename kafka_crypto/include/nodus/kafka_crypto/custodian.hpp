@@ -26,6 +26,7 @@
 
 #include "nodus/core/address.hpp"
 #include "nodus/kafka_crypto/custodian_protocol.hpp"
+#include "nodus/kafka_crypto/key_wrapper.hpp"
 #include "nodus/kafka_crypto/keys.hpp"
 #include "nodus/node/context.hpp"
 #include "nodus/policy/policy.hpp"
@@ -46,6 +47,10 @@ struct custodian_options {
   /// The file of what the custodian knows of its keys (topic, producer, creation, timing, which
   /// vault key), written atomically on every change; empty: all in memory (tests).
   std::filesystem::path state_file;
+  /// A key-encryption key held elsewhere (key_wrapper.hpp): new keys are then ephemeral in the
+  /// vault and kept in the state file only wrapped by it (`wrapped_key`), unwrapped at open.
+  /// Empty: the keys are persistent `data_key`s of the vault.
+  std::shared_ptr<key_wrapper> kek;
   key_timing timing;
   /// Identifiers of the producers that may get keys, and of the consumers that may read any key.
   std::vector<std::string> producers;
@@ -77,7 +82,9 @@ class key_custodian {
 public:
   /// Checks `o` (the timing with `timing_problem`, the vault set) and reads `o.state_file` if
   /// it exists; a file that does not read is a failure. A key whose bytes are no longer in the
-  /// vault counts as deleted (a deletion interrupted after the bytes went).
+  /// vault counts as deleted (a deletion interrupted after the bytes went). Wrapped keys are
+  /// unwrapped with `o.kek` into ephemeral vault keys: one that does not unwrap (another KEK, the
+  /// KEK unreachable) or no `o.kek` is a failure naming the key and the KEK.
   static result_or_failure<std::shared_ptr<key_custodian>> open(custodian_options o);
   ~key_custodian();
 
@@ -106,6 +113,13 @@ public:
   /// Crypto-shredding: the key's bytes leave the vault and `key_by_name` answers `deleted`
   /// from then on. `key_error::deleted` when there is no such key (or it is already deleted).
   result_or_failure<> delete_key(const key_name& name);
+  /// With a KEK: rotates it, then rewraps every wrapped key under the new version (the data keys
+  /// stay the same, so what they sealed stays readable) and records them; the number of keys
+  /// rewrapped. A failure after the rotation leaves the keys wrapped by the older version, which
+  /// still unwraps. Without a KEK: `invalid_argument`.
+  result_or_failure<std::size_t> rotate_kek();
+  /// `key_wrapper::describe()` of the KEK, "" without one.
+  std::string kek() const;
   /// The keys kept now, oldest first.
   std::vector<key_info> list_keys() const;
   const key_timing& timing() const noexcept;
