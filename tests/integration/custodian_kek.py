@@ -26,18 +26,11 @@ import tempfile
 import time
 
 from encrypted_kafka import Topology, free_port
+from nodus_cli import usage_error
 from nodus_processes import Proc, check, fail, main
 
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 DATA_KEY = 6  # vault::key_type::data_key, byte 9 of a vault key file (vault/src/key_file.hpp)
-
-
-def usage_error(home, *words):
-    code, _, err = home.nodus(*words)
-    lines = err.strip().splitlines()
-    check(code == 2 and len(lines) == 1, f"nodus {' '.join(words)}: expected one usage line and exit 2, got "
-                                         f"{code} {err!r}")
-    return lines[0]
 
 
 def vault_files(node_dir):
