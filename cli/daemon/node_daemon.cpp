@@ -123,6 +123,11 @@ task<int> serve(context& ctx, std::shared_ptr<node_state> state, json::value con
     state->channels.clear();
     state->outlets.clear();
     state->inlets.clear();
+    // The transit listeners hold acceptors of the node's io_context: closed and let go now, not
+    // when the state goes after the io_context (a use after free ASan found).
+    for (auto& t : state->transit_listeners)
+      if (t.server) t.server->close();
+    state->transit_listeners.clear();
   }
   state->main = nullptr;
   co_return 0;
