@@ -38,6 +38,9 @@ TEST_CASE("a producer's token encrypts and never decrypts; root does everything;
   auto producer = store->create_token({"producer"}, "producer-app", std::nullopt).value();
   CHECK(producer.token.starts_with("hvs."));
   CHECK(producer.token.find(producer.info.accessor) == std::string::npos);
+  // Hex, so that `token revoke ACCESSOR` never reads as an option (base64url could start with '-').
+  CHECK(producer.info.accessor.size() == 24);
+  CHECK(producer.info.accessor.find_first_not_of("0123456789abcdef") == std::string::npos);
 
   CHECK(store->authorize(producer.token, operation::encrypt, "purchases").allowed);
   CHECK(store->authorize(producer.token, operation::datakey, "purchases").allowed);

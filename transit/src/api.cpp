@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "api_support.hpp"
+#include "hex_text.hpp"
 #include "nodus/core/base64.hpp"
 #include "nodus/core/delivery_error.hpp"
 #include "nodus/vault/vault.hpp"
@@ -25,16 +26,11 @@ unsigned status_of(std::error_code code) {
   return 500;
 }
 
+// Vault's request_id: a random UUID-shaped hex string.
 std::string request_id() {
-  const auto b = vault::random_bytes(16);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += hex[b[i] >> 4];
-    out += hex[b[i] & 15];
-  }
-  return out;
+  const auto hex = hex_text(vault::random_bytes(16));
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20);
 }
 
 }  // namespace

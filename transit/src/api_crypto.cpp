@@ -1,6 +1,7 @@
 // transit/encrypt, decrypt, rewrap, datakey, random, hmac, verify; single requests and
 // `batch_input` lists (one result per item, in order, each with the item's `reference`).
 #include "api_support.hpp"
+#include "hex_text.hpp"
 #include "nodus/core/base64.hpp"
 #include "nodus/vault/vault.hpp"
 
@@ -151,13 +152,7 @@ http_response random_endpoint(const call& c) {
   if (format == "base64") {
     d["random_bytes"] = base64_encode(b);
   } else {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (auto x : b) {
-      out += hex[x >> 4];
-      out += hex[x & 15];
-    }
-    d["random_bytes"] = out;
+    d["random_bytes"] = hex_text(b);
   }
   return data_response(std::move(d));
 }

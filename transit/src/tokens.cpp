@@ -7,6 +7,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "hex_text.hpp"
 #include "nodus/core/base64.hpp"
 #include "nodus/core/delivery_error.hpp"
 #include "nodus/core/json.hpp"
@@ -253,7 +254,9 @@ result_or_failure<issued_token> token_store::create_token(std::vector<std::strin
     if (p != "root" && !state_->policies.contains(p)) return invalid("no policy '" + printable_cut(p, 64) + "'");
   issued_token out;
   out.token = std::string(token_prefix) + base64url_encode(vault::random_bytes(32));
-  out.info.accessor = base64url_encode(vault::random_bytes(18));
+  // Hex, not base64url: an accessor is typed on command lines (`token revoke ACCESSOR`), where
+  // one starting with '-' (1 in 64 of base64url's) would read as an option.
+  out.info.accessor = detail::hex_text(vault::random_bytes(12));
   out.info.policies = std::move(policies);
   out.info.display_name = std::move(display_name);
   out.info.created = clock::now();
