@@ -25,7 +25,7 @@ def luhn_digit(digits):
 
 
 def card_number(rng):
-    """A made-up Visa number, 4xxx-xxxx-xxxx-xxxx, that passes the Luhn test."""
+    """A made-up Visa number (16 digits, the first a 4, in groups of four) that passes the Luhn test."""
     digits = "4" + "".join(rng.choice("0123456789") for _ in range(14))
     digits += luhn_digit(digits)
     return "-".join(digits[i:i + 4] for i in range(0, 16, 4))

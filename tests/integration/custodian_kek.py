@@ -66,7 +66,7 @@ def read_until(bootstrap, topic, expected, timeout=30):
         got = out.stdout.decode(errors="replace").splitlines()
         if out.returncode == 0 and got == expected:
             return got
-        time.sleep(0.5)
+        time.sleep(0.5)  # kcat is a separate program reading the broker: re-read, bounded by `timeout`
     return got
 
 

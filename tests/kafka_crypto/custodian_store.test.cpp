@@ -6,25 +6,13 @@
 #include <fstream>
 
 #include "custodian_fixture.hpp"
+#include "temp_dir.hpp"
 
 using namespace nodus;
 using namespace nodus::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct temp_dir {
-  fs::path path = fs::temp_directory_path() / ("nodus-custodian-test-" + [] {
-                    std::string s;
-                    for (auto b : vault::random_bytes(8)) s += "0123456789abcdef"[b & 0xf];
-                    return s;
-                  }());
-  temp_dir() { fs::create_directories(path); }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 const std::string producer = "I0000000000000000000000000000000000000001";
 const std::string consumer = "I0000000000000000000000000000000000000002";
