@@ -45,7 +45,7 @@ void pack_head(msgpack::packer<Stream>& p, message_kind kind, std::span<const ad
 result<route> unpack_route(const msgpack::object& o, const decode_limits& limits) {
   if (o.type != msgpack::type::ARRAY) return errc::malformed;
   if (o.via.array.size > limits.max_hops) return errc::too_large;
-  std::vector<address> hops;
+  route hops;
   hops.reserve(o.via.array.size + 1);  // room for the hop that receives it to prepend itself
   for (const auto& hop : std::span(o.via.array.ptr, o.via.array.size)) {
     if (hop.type != msgpack::type::ARRAY || hop.via.array.size != 2) return errc::malformed;
@@ -58,9 +58,9 @@ result<route> unpack_route(const msgpack::object& o, const decode_limits& limits
     // Only printable values: a peer must not be able to put line breaks or terminal escapes
     // into the logs of the nodes its messages pass.
     if (!address::valid_value(text)) return errc::malformed;
-    hops.emplace_back(static_cast<address::transport_type>(type.via.u64), std::string(text));
+    hops.append(address(static_cast<address::transport_type>(type.via.u64), std::string(text)));
   }
-  return route(std::move(hops));
+  return hops;
 }
 
 }  // namespace
@@ -161,7 +161,7 @@ public:
   std::optional<route> route_of(const decode_limits& limits) {
     auto hops = array();
     if (!hops || *hops > limits.max_hops || *hops > left()) return std::nullopt;
-    std::vector<address> out;
+    route out;
     out.reserve(static_cast<std::size_t>(*hops) + 1);  // as unpack_route
     for (std::uint64_t i = 0; i < *hops; ++i) {
       if (byte() != std::optional<std::uint8_t>(0x92)) return std::nullopt;
@@ -176,9 +176,9 @@ public:
       auto text = str();
       if (!text || text->empty() || text->size() > limits.max_address_length || !address::valid_value(*text))
         return std::nullopt;
-      out.emplace_back(static_cast<address::transport_type>(type), std::string(*text));
+      out.append(address(static_cast<address::transport_type>(type), std::string(*text)));
     }
-    return route(std::move(out));
+    return out;
   }
 
 private:

@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 using nodus::address;
 using nodus::route;
 
@@ -50,4 +54,30 @@ TEST_CASE("stepping an empty route is an error, not a crash") {
   auto s = r.step();
   REQUIRE_FALSE(s);
   CHECK(s.error() == nodus::errc::empty_route);
+}
+
+TEST_CASE("routes made on one thread and freed on another keep their hops (pooled hop storage)") {
+  // Hop storage is pooled per thread (detail/hop_allocator.hpp): a block freed on a thread goes
+  // to that thread's pool, a pool is bounded, and a thread's pool is freed when it ends. Routes
+  // of every pooled size and past it, more than a pool keeps, cross threads both ways.
+  std::vector<route> made;
+  for (int i = 0; i < 5000; ++i) {
+    route r;
+    for (int hop = 0; hop <= i % 9; ++hop) r.append(address("hop" + std::to_string(hop)));
+    made.push_back(std::move(r));
+  }
+  std::vector<route> remade;
+  std::thread other([&] {
+    for (const auto& r : made) remade.push_back(route(r));  // copies allocated on `other`
+    made.clear();                                           // blocks of this thread freed on `other`
+  });
+  other.join();  // `other`'s pool is freed as it ends
+  REQUIRE(remade.size() == 5000);
+  for (std::size_t i = 0; i < remade.size(); ++i) {
+    REQUIRE(remade[i].size() == i % 9 + 1);
+    CHECK(remade[i][remade[i].size() - 1] == address("hop" + std::to_string(i % 9)));
+  }
+  remade.clear();  // freed here, into this thread's pool up to its bound
+  route again{"a", "b"};
+  CHECK(again.to_string() == "a => b");
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nodus/core/address.hpp"
+#include "nodus/core/detail/hop_allocator.hpp"
 
 namespace nodus {
 
@@ -18,7 +19,7 @@ inline constexpr std::size_t max_route_length = 64;
 /// its own address on the front of the return route.
 class route {
 public:
-  using const_iterator = std::vector<address>::const_iterator;
+  using const_iterator = const address*;
 
   route() = default;
   /// A route through the given addresses, e.g. `route{tcp_address, "echoer"}`.
@@ -30,7 +31,8 @@ public:
     (hops_.emplace_back(std::forward<Hops>(hops)), ...);
   }
   /// A route through the given addresses.
-  explicit route(std::vector<address> hops) : hops_(std::move(hops)) {}
+  explicit route(std::vector<address> hops)
+      : hops_(std::make_move_iterator(hops.begin()), std::make_move_iterator(hops.end())) {}
 
   /// Parses `a => 1#host:port => b`; refuses empty hops, bad addresses and over-long routes.
   static result<route> parse(std::string_view text);
@@ -49,9 +51,11 @@ public:
   route& append(address a);
   /// Adds every hop of `tail` at the end.
   route& append(const route& tail);
+  /// Makes room for `n` hops in all, so that appending up to that many does not reallocate.
+  void reserve(std::size_t n) { hops_.reserve(n); }
 
-  const_iterator begin() const noexcept { return hops_.begin(); }
-  const_iterator end() const noexcept { return hops_.end(); }
+  const_iterator begin() const noexcept { return hops_.data(); }
+  const_iterator end() const noexcept { return hops_.data() + hops_.size(); }
   const address& operator[](std::size_t i) const { return hops_[i]; }
 
   /// The text form, hops joined by ` => `; `parse` reads it back to an equal route.
@@ -60,7 +64,8 @@ public:
   friend bool operator==(const route&, const route&) = default;
 
 private:
-  std::vector<address> hops_;
+  // Per-thread pooled blocks (detail/hop_allocator.hpp): two of a message's three allocations.
+  std::vector<address, detail::hop_allocator<address>> hops_;
 };
 
 }  // namespace nodus
